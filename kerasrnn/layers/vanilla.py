@@ -1,0 +1,67 @@
+"""The lecture's vanilla recurrent cell, h_{t+1} = σ(W_h h_t + W_x x_t + b)."""
+
+import keras
+from keras import ops
+
+from kerasrnn.layers.base_cell import DenseRecurrentCell
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class VanillaRNNCell(DenseRecurrentCell):
+    """The vanilla (Elman) recurrent cell of the lecture.
+
+    Computes one step of
+
+        h_{t+1} = σ(h_t W_h + x_t W_x + b)
+
+    with σ = tanh by default or ReLU (the lecture's case where every ‖D_s‖ ≤ 1, so only ‖W_h‖ can
+    make the gradient ∂L/∂h_t explode). Its gradient is a product of T − t factors D_s W_h, which is
+    why it forgets quickly. With the same weights it equals `keras.layers.SimpleRNNCell`.
+
+    Weight layout (the same as `SimpleRNNCell`, so `set_weights(simple_rnn.get_weights())` copies):
+    `kernel` is W_x with shape `(input_dim, units)`, `recurrent_kernel` is W_h with shape
+    `(units, units)`, `bias` is b with shape `(units,)`. Vectors are rows: `x @ kernel`.
+
+    Args:
+        units: Positive integer, size of the hidden state.
+        activation: σ; `"tanh"` (default), `"relu"` or any `keras.activations` name.
+        use_bias: Whether to add b. Default: `True`.
+        kernel_initializer: Initializer of W_x. Default: `"glorot_uniform"`.
+        recurrent_initializer: Initializer of W_h. Default: `"orthogonal"`.
+        bias_initializer: Initializer of b. Default: `"zeros"`.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer: Optional regularizers.
+        kernel_constraint, recurrent_constraint, bias_constraint: Optional constraints.
+        dropout: Fraction of input units dropped (one mask per sequence). Default: 0.
+        recurrent_dropout: Fraction of state units dropped before W_h (one mask per sequence).
+            Default: 0.
+        seed: Random seed of the dropout masks.
+
+    Call arguments:
+        inputs: `(batch, input_dim)`, the step's input x_t.
+        states: `[h_t]`, a list holding one `(batch, units)` tensor.
+        training: Whether dropout is active.
+
+    Returns:
+        `(h_{t+1}, [h_{t+1}])`.
+
+    Example:
+
+    >>> rnn = keras.layers.RNN(VanillaRNNCell(8, activation="relu"), return_sequences=True)
+    >>> rnn(np.zeros((2, 5, 3), "float32")).shape
+    (2, 5, 8)
+    """
+
+    gates = 1
+
+    def __init__(self, units, activation="tanh", **kwargs):
+        super().__init__(units, activation=activation, **kwargs)
+        self.state_size = self.units
+        self.output_size = self.units
+
+    def call(self, inputs, states, training=False):
+        h = states[0] if isinstance(states, (list, tuple)) else states
+        pre_activation = self.input_projection(inputs, training) + ops.matmul(
+            self.dropped_state(h, training), self.recurrent_kernel
+        )
+        h_next = self.activation(pre_activation)
+        return h_next, [h_next]
