@@ -156,6 +156,7 @@ class URNNCell(keras.Layer, DropoutRNNCell):
 
     def apply_recurrence(self, h):
         """W h for a batch of real states `[Re h, Im h]` of shape `(batch, 2n)`, by the FFT chain."""
+        h = ops.convert_to_tensor(h, dtype=self.compute_dtype)
         re, im = h[..., : self.units], h[..., self.units :]
         for _, factor in self._factors():
             re, im = factor(re, im)
