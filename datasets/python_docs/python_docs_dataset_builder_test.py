@@ -1,15 +1,18 @@
 """Tests for the python_docs dataset builder.
 
-The builder downloads nothing, so tfds's `DatasetBuilderTestCase` runs it on the real pydoc topics of
-this Python (there is no dummy data: `EXAMPLE_DIR` points at the builder folder). The split rule is
-checked by hand on a small made-up set of topics.
+The plain tests build the dataset into a temporary data_dir and compare every example with the split
+rule, which is also checked by hand on a small made-up set of topics. tfds's `DatasetBuilderTestCase`
+adds its own conformance checks; it runs on the real pydoc topics (nothing is downloaded, so there is
+no dummy data) and needs `dill`, which `tensorflow_datasets.testing` imports.
 """
 
+import importlib.util
 import platform
 import sys
 
 import pydoc_data.topics
-from tensorflow_datasets import testing
+import pytest
+import tensorflow_datasets as tfds
 
 from kerasrnn.corpus import PYTHON_DOCS_BUILDER_DIR, python_docs_builder_class
 
@@ -18,26 +21,7 @@ Builder = python_docs_builder_class()
 builder_module = sys.modules[Builder.__module__]
 
 TOPICS = pydoc_data.topics.topics
-
-
-class PythonDocsTest(testing.DatasetBuilderTestCase):
-    DATASET_CLASS = Builder
-    # One example per topic, plus one for each topic cut by a split boundary.
-    SPLITS = {split: len(p) for split, p in builder_module.split_topics(TOPICS).items()}
-    EXAMPLE_DIR = PYTHON_DOCS_BUILDER_DIR  # Nothing is downloaded: no dummy data needed.
-
-    def test_two_topics_are_cut(self):
-        # Both 90% and 95% points fall inside a topic for this corpus, so the two cut topics add
-        # one example each: this holds unless a cut lands exactly on a topic boundary.
-        self.assertEqual(sum(self.SPLITS.values()), len(TOPICS) + 2)
-
-    def test_info_reads_readme_citation_and_python_version(self):
-        info = self.builder.info
-        self.assertEqual(info.name, "python_docs")
-        self.assertIn("pydoc_data.topics", info.description)
-        self.assertIn("The Python Language Reference", info.citation)
-        self.assertEqual(info.metadata["python_version"], platform.python_version())
-        self.assertTrue(info.disable_shuffling)
+SPLITS = ("train", "validation", "test")
 
 
 def test_split_topics_cuts_sorted_topics_90_5_5_by_characters():
@@ -55,18 +39,62 @@ def test_split_topics_cuts_sorted_topics_90_5_5_by_characters():
 
 
 def test_split_topics_pieces_rebuild_the_joined_topics():
-    pieces = builder_module.split_topics(TOPICS)
     joined = "".join(text for _, text in builder_module.join_topics(TOPICS))
+    n = len(joined)
+    train_end = int(0.9 * n)
+    validation_end = train_end + int(0.5 * (n - train_end))
 
-    split_texts = ["".join(text for _, text in pieces[split]) for split in ("train", "validation", "test")]
+    pieces = builder_module.split_topics(TOPICS)
+    split_texts = ["".join(text for _, text in pieces[split]) for split in SPLITS]
 
-    assert "".join(split_texts) == joined
-    assert [len(t) for t in split_texts] == [
-        int(0.9 * len(joined)),
-        int(0.5 * (len(joined) - int(0.9 * len(joined)))),
-        len(joined) - int(0.9 * len(joined)) - int(0.5 * (len(joined) - int(0.9 * len(joined)))),
-    ]
+    assert split_texts == [joined[:train_end], joined[train_end:validation_end], joined[validation_end:]]
+    # Both cuts fall inside a topic here, so two topics appear twice (once on each side of a cut).
+    assert sum(len(pieces[split]) for split in SPLITS) == len(TOPICS) + 2
+
+
+def test_builder_writes_the_split_pieces_in_order(tmp_path):
+    builder = Builder(data_dir=str(tmp_path))
+    builder.download_and_prepare()
+    expected = builder_module.split_topics(TOPICS)
+
+    for split in SPLITS:
+        examples = list(tfds.as_numpy(builder.as_dataset(split=split, shuffle_files=False)))
+        got = [(ex["topic"].decode(), ex["text"].decode()) for ex in examples]
+        assert got == expected[split]
+        assert builder.info.splits[split].num_examples == len(expected[split])
+    assert builder.info.metadata["python_version"] == platform.python_version()
+
+    reloaded = Builder(data_dir=str(tmp_path))
+    assert reloaded.is_prepared()
+    assert reloaded.info.metadata["python_version"] == platform.python_version()
+
+
+def test_info_reads_readme_citation_and_tags(tmp_path):
+    builder = Builder(data_dir=str(tmp_path))
+    info = builder.info
+    assert info.name == "python_docs"
+    assert str(info.version) == "1.0.0"
+    assert "pydoc_data.topics" in info.description
+    assert "The Python Language Reference" in info.citation
+    assert info.disable_shuffling
+    assert "ml.task.language-modelling" in builder.get_metadata().tags
+
+
+if importlib.util.find_spec("dill") is not None:
+    from tensorflow_datasets import testing
+
+    class PythonDocsTest(testing.DatasetBuilderTestCase):
+        DATASET_CLASS = Builder
+        # One example per topic, plus one for each topic cut by a split boundary.
+        SPLITS = {split: len(p) for split, p in builder_module.split_topics(TOPICS).items()}
+        EXAMPLE_DIR = PYTHON_DOCS_BUILDER_DIR  # Nothing is downloaded: no dummy data needed.
+
+else:
+
+    @pytest.mark.skip(reason="tfds's DatasetBuilderTestCase needs dill: pip install -r requirements-test.txt")
+    def test_tfds_dataset_builder_test_case():
+        pass
 
 
 if __name__ == "__main__":
-    testing.test_main()
+    pytest.main([__file__])

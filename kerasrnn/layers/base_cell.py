@@ -6,6 +6,8 @@ shape `(input_dim, gates * units)`, a `recurrent_kernel` of shape `(units, gates
 owns those weights and their Keras-style arguments once, so each cell file holds only its equations.
 """
 
+import numbers
+
 import keras
 from keras import ops
 
@@ -20,14 +22,14 @@ from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 def check_units(units, owner):
     """Returns `units` as an int, or raises a ValueError naming the bad value."""
-    if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+    if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
         raise ValueError(f"{owner}: `units` must be a positive integer, got {units!r}.")
-    return units
+    return int(units)
 
 
 def check_rate(value, name, owner):
     """Returns a dropout rate in [0, 1), or raises a ValueError naming the bad value."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
         raise ValueError(f"{owner}: `{name}` must be a number in [0, 1), got {value!r}.")
     return float(value)
 

@@ -1,0 +1,111 @@
+"""The one name → recurrent layer registry that every task builds its networks from.
+
+Four cells come from the lecture (`kerasrnn.layers`), three are Keras's own layers for comparison:
+
+| name              | layer                                          | output size |
+| ----------------- | ---------------------------------------------- | ----------- |
+| `vanilla`         | `keras.layers.RNN(VanillaRNNCell(units))`      | units       |
+| `gru`             | `keras.layers.RNN(TextbookGRUCell(units))`     | units       |
+| `lstm`            | `keras.layers.RNN(TextbookLSTMCell(units))`    | units       |
+| `urnn`            | `URNN(units)` (n complex units)                | 2 · units   |
+| `keras-gru`       | `keras.layers.GRU(units)`                      | units       |
+| `keras-lstm`      | `keras.layers.LSTM(units)`                     | units       |
+| `keras-simplernn` | `keras.layers.SimpleRNN(units)`                | units       |
+
+The Keras layers get only the arguments asked for, so on a GPU they keep their cuDNN kernels
+(cuDNN needs `recurrent_dropout=0`, the default).
+
+Example:
+
+```python
+encoder = make_recurrent_layer("gru", 128, return_sequences=False, return_state=True)
+outputs, state = encoder(keras.ops.ones((2, 5, 3)))
+```
+"""
+
+from __future__ import annotations
+
+import keras
+
+from kerasrnn.errors import UserInputError
+
+KERASRNN_CELLS = ("vanilla", "gru", "lstm", "urnn")
+KERAS_CELLS = ("keras-gru", "keras-lstm", "keras-simplernn")
+CELL_NAMES = KERASRNN_CELLS + KERAS_CELLS
+
+_KERAS_LAYERS = {
+    "keras-gru": keras.layers.GRU,
+    "keras-lstm": keras.layers.LSTM,
+    "keras-simplernn": keras.layers.SimpleRNN,
+}
+
+
+def check_cell_name(cell_name: str) -> str:
+    """Returns `cell_name` if it is one of `CELL_NAMES`; raises UserInputError listing them if not."""
+    if cell_name not in CELL_NAMES:
+        raise UserInputError(f"unknown cell {cell_name!r}: choose one of {', '.join(CELL_NAMES)}")
+    return cell_name
+
+
+def recurrent_output_size(cell_name: str, units: int) -> int:
+    """Size of the last axis of the layer's output: `2 * units` for `urnn`, `units` otherwise."""
+    return 2 * units if check_cell_name(cell_name) == "urnn" else units
+
+
+def make_recurrent_layer(
+    cell_name: str,
+    units: int,
+    *,
+    return_sequences: bool,
+    return_state: bool = False,
+    dropout: float = 0.0,
+    recurrent_dropout: float = 0.0,
+    seed: int | None = None,
+    name: str | None = None,
+) -> keras.layers.Layer:
+    """Builds the recurrent layer called `cell_name`, a `keras.layers.RNN` (or subclass).
+
+    Args:
+      cell_name: one of `CELL_NAMES`.
+      units: number of units (complex units for `urnn`, whose output is `2 * units` reals).
+      return_sequences: return the output of every step (True) or of the last one (False).
+      return_state: also return the final states, as `keras.layers.RNN` does. Default False.
+      dropout: fraction of the inputs dropped at each step while training. Default 0.
+      recurrent_dropout: fraction of the recurrent state dropped while training. Default 0; `urnn`
+        has none, and for the `keras-*` layers a non-zero value turns off cuDNN.
+      seed: seed of the dropout masks. Default None (random).
+      name: the layer's name. Default None (Keras picks one).
+
+    Returns:
+      A layer that takes `(batch, time, features)`, and `initial_state=` a list of states like
+      `layer.get_initial_state(batch_size)` (learned for `urnn`, zeros for the others).
+
+    Raises:
+      UserInputError: unknown `cell_name`, `units` not a positive integer, a dropout outside [0, 1),
+        or `recurrent_dropout` for `urnn`.
+    """
+    check_cell_name(cell_name)
+    if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+        raise UserInputError(f"units must be a positive integer, got {units!r}")
+    for label, rate in (("dropout", dropout), ("recurrent dropout", recurrent_dropout)):
+        if not 0.0 <= rate < 1.0:
+            raise UserInputError(f"{label} must be in [0, 1), got {rate!r}")
+    sequence_args = dict(return_sequences=return_sequences, return_state=return_state, name=name)
+
+    if cell_name in _KERAS_LAYERS:
+        rates = dict(dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed)
+        return _KERAS_LAYERS[cell_name](units, **rates, **sequence_args)
+
+    from kerasrnn import layers  # Imported here: the registry must not need the cells at import.
+
+    if cell_name == "urnn":
+        if recurrent_dropout:
+            raise UserInputError("the urnn cell has no recurrent dropout: set it to 0")
+        return layers.URNN(units, dropout=dropout, seed=seed, **sequence_args)
+    cell_class = {
+        "vanilla": layers.VanillaRNNCell,
+        "gru": layers.TextbookGRUCell,
+        "lstm": layers.TextbookLSTMCell,
+    }[cell_name]
+    cell = cell_class(units, dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed)
+    return keras.layers.RNN(cell, **sequence_args)
