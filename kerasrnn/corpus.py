@@ -1,22 +1,24 @@
-"""Character corpora: one loader that turns a corpus name or a path into train / validation / test text.
+"""Character corpora: one loader turns a corpus name or a path into train / validation / test text.
 
 Three kinds of source reach the character language model through `load_char_corpus`:
 
 - `"python_docs"` (the default): the Python language reference shipped inside CPython
-  (`pydoc_data.topics`), built by the tensorflow-datasets builder in `datasets/python_docs/`. Needs
-  no network.
-- `"tiny_shakespeare"`: `tensorflow_datasets`'s own builder. Offline it works once `input.txt` is saved
-  as `<data_dir>/downloads/manual/input.txt`; without that file (and not yet prepared) it fails at
-  once with a message saying where to put it, instead of letting tfds retry the network for minutes.
-- a path: a UTF-8 text file, or a folder whose `*.txt` files (searched recursively, hidden files and
-  folders skipped) are read in the order of their path relative to the folder and joined, a newline
-  added after a file that does not end with one. Text is decoded strictly as UTF-8 (a leading BOM is
-  dropped, `\\r\\n` and `\\r` become `\\n`); a NUL byte means the file is binary.
+  (`pydoc_data.topics`), built by the tensorflow-datasets builder in `datasets/python_docs/`.
+  Needs no network.
+- `"tiny_shakespeare"`: tensorflow-datasets' own builder. Offline it works once `input.txt` is
+  saved as `<data_dir>/downloads/manual/input.txt`; without that file (and not yet prepared) it
+  fails at once with a message saying where to put it, instead of letting tfds retry the network
+  for minutes.
+- a path: a UTF-8 text file, or a folder whose `*.txt` files (searched recursively, hidden files
+  and folders skipped) are read in the order of their path relative to the folder and joined, a
+  newline added after a file that does not end with one. Text is decoded strictly as UTF-8 (a
+  leading BOM is dropped, `\\r\\n` and `\\r` become `\\n`); a NUL byte means the file is binary.
 
-Every split is contiguous text, and every source uses the same 90/5/5 rule by characters: train is the
-first `int(0.9 * n)` characters, validation half (rounded down) of the rest, test the remainder. The
-tfds builders store their splits that way already; for a path, `split_text` applies it. A path holding
-the tiny-shakespeare file therefore gives exactly the splits of `tfds.load("tiny_shakespeare")`.
+Every split is contiguous text, and every source uses the same 90/5/5 rule by characters: train is
+the first `int(0.9 * n)` characters, validation half (rounded down) of the rest, test the
+remainder. The tfds builders store their splits that way already; for a path, `split_text` applies
+it. A path holding the tiny-shakespeare file therefore gives exactly the splits of
+`tfds.load("tiny_shakespeare")`.
 
 Bad input raises `kerasrnn.errors.UserInputError` with a one-line message.
 
@@ -110,8 +112,8 @@ def load_char_corpus(
     """Loads a character corpus and its train / validation / test splits.
 
     Args:
-      source: `"python_docs"` (default), `"tiny_shakespeare"`, or the path of a UTF-8 text file or of a
-        folder of `*.txt` files. A string equal to a corpus name means the corpus; write
+      source: `"python_docs"` (default), `"tiny_shakespeare"`, or the path of a UTF-8 text file or
+        of a folder of `*.txt` files. A string equal to a corpus name means the corpus; write
         `./python_docs` for a file of that name.
       data_dir: where tensorflow-datasets keeps prepared datasets and downloads; default: tfds's
         default (`$TFDS_DATA_DIR` or `~/tensorflow_datasets`). Unused for a path.
@@ -150,7 +152,8 @@ def check_long_enough(corpus: CharCorpus, sequence_length: int) -> None:
     Raises:
       UserInputError: `sequence_length` is not a positive integer, or a split is too short.
     """
-    if isinstance(sequence_length, bool) or not isinstance(sequence_length, int) or sequence_length < 1:
+    is_int = isinstance(sequence_length, int) and not isinstance(sequence_length, bool)
+    if not is_int or sequence_length < 1:
         raise UserInputError(f"sequence length must be a positive integer, got {sequence_length!r}")
     needed = sequence_length + 1
     for split in SPLITS:
@@ -220,8 +223,10 @@ def _load_tiny_shakespeare(data_dir: str | None, allow_download: bool) -> tuple[
     if not builder.is_prepared():
         root = Path(os.fspath(builder.data_dir_root))
         manual_file = root / "downloads" / "manual" / "input.txt"
+        expected = (builder.url_infos or {}).get(TINY_SHAKESPEARE_URL)
         if manual_file.is_file():
-            _check_manual_file(manual_file, builder.url_infos[TINY_SHAKESPEARE_URL])
+            if expected is not None:
+                _check_manual_file(manual_file, expected)
         elif not allow_download:
             raise UserInputError(
                 f"tiny_shakespeare is not prepared in {root} and downloads are off: save input.txt "
@@ -258,8 +263,8 @@ def _read_source_path(source: str | os.PathLike) -> str:
     given = os.fspath(source)
     if not given.strip():
         raise UserInputError(
-            f"no corpus given: choose {' or '.join(CORPUS_NAMES)}, or give the path of a UTF-8 text "
-            f"file or folder"
+            f"no corpus given: choose {' or '.join(CORPUS_NAMES)}, or give the path of a UTF-8 "
+            f"text file or folder"
         )
     path = Path(given).expanduser()
     if not path.exists():
@@ -275,17 +280,17 @@ def _read_source_path(source: str | os.PathLike) -> str:
     if path.is_file():
         text = _read_text_file(path)
         if not text.strip():
-            raise UserInputError(f"{given} is empty (no text in it): give a file with text to learn from")
+            raise UserInputError(f"{given} is empty (no text in it): give a file with text in it")
         return text
     if not path.is_dir():
-        raise UserInputError(f"{given} is neither a regular file nor a folder: give a text file or folder")
+        raise UserInputError(f"{given} is neither a regular file nor a folder: give one of those")
     files = sorted(
         (p for p in path.rglob("*.txt") if p.is_file() and not _is_hidden(p.relative_to(path))),
         key=lambda p: p.relative_to(path).as_posix(),
     )
     if not files:
         raise UserInputError(
-            f"folder {given} has no .txt files: put the UTF-8 text to learn from in files named *.txt"
+            f"folder {given} has no .txt files: put the UTF-8 text to learn from in *.txt files"
         )
     texts = [_read_text_file(p) for p in files]
     text = "".join(t if t.endswith("\n") or not t else t + "\n" for t in texts)

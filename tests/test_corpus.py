@@ -1,4 +1,4 @@
-"""Tests for kerasrnn.corpus: every source's splits by size and content, and every bad input's message.
+"""Tests for kerasrnn.corpus: each source's splits by size and content, each bad input's message.
 
 tiny_shakespeare goes through the real tensorflow-datasets code path offline, fed from the copy in
 `../shared/data` placed where tfds looks for a manual download. No test touches the network.
@@ -119,7 +119,8 @@ def test_python_docs_builder_folder_missing(monkeypatch, tmp_path):
 def test_tiny_shakespeare_through_tfds_offline(shakespeare_dir):
     corpus = load_char_corpus("tiny_shakespeare", data_dir=shakespeare_dir)
 
-    assert (len(corpus.train), len(corpus.validation), len(corpus.test)) == (1_003_854, 55_770, 55_770)
+    sizes = (len(corpus.train), len(corpus.validation), len(corpus.test))
+    assert sizes == (1_003_854, 55_770, 55_770)
     assert corpus.train.startswith("First Citizen:\nBefore we proceed any further, hear me speak.")
     text = SHAKESPEARE_FILE.read_text(encoding="utf-8")
     assert corpus.text == text
@@ -155,7 +156,8 @@ def test_tiny_shakespeare_missing_manual_file_fails_in_under_5_seconds(tmp_path)
 
     manual_file = tmp_path / "downloads" / "manual" / "input.txt"
     start = time.monotonic()
-    with raises_one_line("tiny_shakespeare is not prepared", str(manual_file), corpus_lib.TINY_SHAKESPEARE_URL):
+    url = corpus_lib.TINY_SHAKESPEARE_URL
+    with raises_one_line("tiny_shakespeare is not prepared", str(manual_file), url):
         load_char_corpus("tiny_shakespeare", data_dir=tmp_path)
 
     # It takes milliseconds; tfds's network retries would take minutes.
@@ -167,9 +169,25 @@ def test_tiny_shakespeare_wrong_manual_file(tmp_path):
     manual.mkdir(parents=True)
     (manual / "input.txt").write_text("To be, or not to be\n")
 
-    with raises_one_line("is not the tiny-shakespeare input.txt", "1,115,394 bytes", "got 20 bytes"):
+    with raises_one_line("not the tiny-shakespeare input.txt", "1,115,394 bytes", "got 20 bytes"):
         load_char_corpus("tiny_shakespeare", data_dir=tmp_path)
     assert not (tmp_path / "tiny_shakespeare" / "1.0.0").exists()
+
+
+def test_tiny_shakespeare_allow_download_leaves_it_to_tfds(tmp_path, monkeypatch):
+    # Offline, only the hand-over is testable: tfds would try the network here.
+    reached = []
+
+    def fake_read(builder):
+        reached.append(builder.name)
+        return "a", "b", "c"
+
+    monkeypatch.setattr(corpus_lib, "_read_tfds_splits", fake_read)
+
+    corpus = load_char_corpus("tiny_shakespeare", data_dir=tmp_path, allow_download=True)
+
+    assert reached == ["tiny_shakespeare"]
+    assert corpus == CharCorpus(name="tiny_shakespeare", train="a", validation="b", test="c")
 
 
 # A user's file or folder ------------------------------------------------------------------------

@@ -1,1 +1,1 @@
-"""python_docs: the Python language reference topics shipped inside CPython (`pydoc_data.topics`)."""
+"""python_docs: the Python language reference shipped inside CPython (`pydoc_data.topics`)."""

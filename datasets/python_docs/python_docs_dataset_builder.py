@@ -1,8 +1,8 @@
 """python_docs dataset: the Python language reference that ships inside every CPython install.
 
 `pydoc_data.topics.topics` maps about 80 topic names ("assert", "if", "specialnames", ...) to the
-plain-text pages that `help("if")` prints, about 465,000 characters in all. Nothing is downloaded, so
-this is a corpus for character-level language models that works on a machine without network.
+plain-text pages that `help("if")` prints, about 465,000 characters in all. Nothing is downloaded,
+so this is a corpus for character-level language models that works on a machine without network.
 
 The text depends on the Python version that builds the dataset; it is recorded in
 `builder.info.metadata["python_version"]`.

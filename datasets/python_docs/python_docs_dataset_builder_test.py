@@ -1,9 +1,10 @@
 """Tests for the python_docs dataset builder.
 
-The plain tests build the dataset into a temporary data_dir and compare every example with the split
-rule, which is also checked by hand on a small made-up set of topics. tfds's `DatasetBuilderTestCase`
-adds its own conformance checks; it runs on the real pydoc topics (nothing is downloaded, so there is
-no dummy data) and needs `dill`, which `tensorflow_datasets.testing` imports.
+The plain tests build the dataset into a temporary data_dir and compare every example with the
+split rule, which is also checked by hand on a small made-up set of topics. tfds's
+`DatasetBuilderTestCase` adds its own conformance checks; it runs on the real pydoc topics (nothing
+is downloaded, so there is no dummy data) and needs `dill`, which `tensorflow_datasets.testing`
+imports.
 """
 
 import importlib.util
@@ -47,7 +48,9 @@ def test_split_topics_pieces_rebuild_the_joined_topics():
     pieces = builder_module.split_topics(TOPICS)
     split_texts = ["".join(text for _, text in pieces[split]) for split in SPLITS]
 
-    assert split_texts == [joined[:train_end], joined[train_end:validation_end], joined[validation_end:]]
+    assert split_texts[0] == joined[:train_end]
+    assert split_texts[1] == joined[train_end:validation_end]
+    assert split_texts[2] == joined[validation_end:]
     # Both cuts fall inside a topic here, so two topics appear twice (once on each side of a cut).
     assert sum(len(pieces[split]) for split in SPLITS) == len(TOPICS) + 2
 
@@ -91,7 +94,7 @@ if importlib.util.find_spec("dill") is not None:
 
 else:
 
-    @pytest.mark.skip(reason="tfds's DatasetBuilderTestCase needs dill: pip install -r requirements-test.txt")
+    @pytest.mark.skip(reason="tfds's DatasetBuilderTestCase needs dill (pip install dill)")
     def test_tfds_dataset_builder_test_case():
         pass
 
