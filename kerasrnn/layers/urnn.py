@@ -9,7 +9,12 @@ from keras import ops
 from kerasrnn.layers import unitary
 from kerasrnn.layers.base_cell import DropoutRNNCell, check_rate, check_units
 
-IMPLEMENTATIONS = ("matrix", "fft")
+IMPLEMENTATIONS = ("auto", "matrix", "fft")
+
+# Largest n for which "auto" materialises W. Measured with benchmarks/bench_cells.py on a 2-core
+# CPU (batch 32, T 50): the matrix path took 0.36x the FFT path's time at n = 256, but the FFT path
+# took 0.66x the matrix path's at n = 384 and 0.38x at n = 512, where the 2n x 2n matmul dominates.
+AUTO_MATRIX_MAX_UNITS = 256
 
 # The order in which the factors of W = D3 R2 F⁻¹ D2 Π R1 F D1 act on h (D1 first).
 FACTOR_NAMES = ("D1", "F", "R1", "Pi", "D2", "F_inv", "R2", "D3")
@@ -33,11 +38,13 @@ class URNNCell(keras.Layer, DropoutRNNCell):
     4n² for an LSTM.
 
     Two exact implementations of W h:
-    - `"matrix"` (default): W is materialised once per batch as a real 2n × 2n matrix (the chain
-      applied to the identity) and each step is one matmul. Inside `keras.layers.RNN` (or `URNN`)
-      this happens once per call, before the time loop; a cell called on its own builds W per call.
+    - `"matrix"`: W is materialised once per batch as a real 2n × 2n matrix (the chain applied to
+      the identity) and each step is one O(n²) matmul. Inside `keras.layers.RNN` (or `URNN`) this
+      happens once per call, before the time loop; a cell called on its own builds W per call.
     - `"fft"`: each step applies the eight factors, O(n log n) per step but many small ops.
-    `benchmarks/bench_cells.py` measures both; "matrix" was faster at every size measured.
+    - `"auto"` (default): the faster of the two on a CPU, measured by `benchmarks/bench_cells.py`:
+      `"matrix"` up to n = 256, `"fft"` above. On a GPU, where one matmul beats many small kernels,
+      `"matrix"` is likely the better choice at every size.
 
     Weights: `kernel` V `(input_dim, 2n)` (columns `[Re | Im]`); `phase1..3` w_k `(n,)`;
     `reflection1..2` `(2, n)` rows `[Re v; Im v]`; `permutation` `(n,)` int32, not trainable;
@@ -46,7 +53,8 @@ class URNNCell(keras.Layer, DropoutRNNCell):
 
     Args:
         units: Positive integer n, the number of complex units (state and output size 2n).
-        implementation: `"matrix"` (default) or `"fft"`, see above.
+        implementation: `"auto"` (default), `"matrix"` or `"fft"`, see above. The one in use is
+            the attribute `recurrence`.
         kernel_initializer: Initializer of V. Default: `"glorot_uniform"`.
         bias_initializer: Initializer of the modReLU bias. Default: `"zeros"` (the paper's; the
             authors' code used U[−0.01, 0.01]).
@@ -78,7 +86,7 @@ class URNNCell(keras.Layer, DropoutRNNCell):
     def __init__(
         self,
         units,
-        implementation="matrix",
+        implementation="auto",
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         epsilon=1e-5,
@@ -97,6 +105,9 @@ class URNNCell(keras.Layer, DropoutRNNCell):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"URNNCell: `seed` must be an integer or None, got {seed!r}.")
         self.implementation = implementation
+        if implementation == "auto":
+            implementation = "matrix" if self.units <= AUTO_MATRIX_MAX_UNITS else "fft"
+        self.recurrence = implementation
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.epsilon = float(epsilon)
@@ -192,7 +203,7 @@ class URNNCell(keras.Layer, DropoutRNNCell):
     # resets them after it. The uRNN has no recurrent dropout, so that hook materialises W once per
     # batch instead; `call` falls back to building it itself when used outside keras.layers.RNN.
     def get_recurrent_dropout_mask(self, step_input):
-        if self.implementation == "matrix" and self._batch_matrix is None:
+        if self.recurrence == "matrix" and self._batch_matrix is None:
             self._batch_matrix = self._row_matrix([f for _, f in self._factors()])
         return None
 
@@ -203,7 +214,7 @@ class URNNCell(keras.Layer, DropoutRNNCell):
         h = states[0] if isinstance(states, (list, tuple)) else states
         if training and self.dropout > 0.0:
             inputs = inputs * self.get_dropout_mask(inputs)
-        if self.implementation == "matrix":
+        if self.recurrence == "matrix":
             matrix = self._batch_matrix
             if matrix is None:
                 matrix = self._row_matrix([f for _, f in self._factors()])
@@ -265,7 +276,7 @@ class URNN(keras.layers.RNN):
     def __init__(
         self,
         units,
-        implementation="matrix",
+        implementation="auto",
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         epsilon=1e-5,

@@ -120,6 +120,14 @@ def test_matrix_is_materialised_once_per_sequence(monkeypatch):
     assert cell._batch_matrix is None  # released after the call
 
 
+@pytest.mark.parametrize("units, expected", [(8, "matrix"), (256, "matrix"), (257, "fft"), (512, "fft")])
+def test_auto_picks_the_implementation_measured_faster(units, expected):
+    cell = URNNCell(units)
+    assert cell.recurrence == expected
+    assert cell.get_config()["implementation"] == "auto"
+    assert URNNCell(units, implementation="fft").recurrence == "fft"
+
+
 def test_gradients_are_finite_at_a_zero_state(rng):
     # With ε outside the square root this fails under KERAS_BACKEND=torch (0 · ∞ = NaN in the
     # sqrt gradient); TensorFlow's sqrt gradient happens to hide it, hence the torch run in CI.
