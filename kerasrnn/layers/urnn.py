@@ -124,6 +124,13 @@ class URNNCell(keras.Layer, DropoutRNNCell):
         # Distinct seeds per weight: one shared seed would give D1 = D2 = D3 at initialisation.
         return keras.initializers.RandomUniform(-limit, limit, seed=self.seed + offset)
 
+    def add_weight(self, *args, **kwargs):
+        # FFTs need float32 or float64, and a unitary recurrence carried over many steps drifts in
+        # float16: under mixed precision the weights are never cast down and the maths (`call`,
+        # `_row_matrix`, also when keras.layers.RNN calls the hook below) runs in float32.
+        kwargs.setdefault("autocast", False)
+        return super().add_weight(*args, **kwargs)
+
     def build(self, input_shape):
         n = self.units
         self.kernel = self.add_weight(
@@ -165,9 +172,14 @@ class URNNCell(keras.Layer, DropoutRNNCell):
             ("D3", lambda re, im: unitary.phase_rotation(re, im, d3)),
         ]
 
+    @property
+    def _math_dtype(self):
+        """float64 when the layer computes in float64, float32 otherwise (float16 policies too)."""
+        return "float64" if self.compute_dtype == "float64" else "float32"
+
     def apply_recurrence(self, h):
         """W h for a batch of real states `[Re h, Im h]` of shape `(batch, 2n)`, by the FFT chain."""
-        h = ops.convert_to_tensor(h, dtype=self.compute_dtype)
+        h = ops.cast(ops.convert_to_tensor(h), self._math_dtype)
         re, im = h[..., : self.units], h[..., self.units :]
         for _, factor in self._factors():
             re, im = factor(re, im)
@@ -179,7 +191,7 @@ class URNNCell(keras.Layer, DropoutRNNCell):
         Row j of chain(I) is (A e_j)ᵀ, so chain(I) = Aᵀ = P + iQ and, for [Re h, Im h] rows,
         h Aᵀ = [Re h P − Im h Q, Re h Q + Im h P], i.e. M = [[P, Q], [−Q, P]].
         """
-        re = ops.eye(self.units, dtype=self.compute_dtype)
+        re = ops.eye(self.units, dtype=self._math_dtype)
         im = ops.zeros_like(re)
         for factor in factors:
             re, im = factor(re, im)
@@ -212,8 +224,10 @@ class URNNCell(keras.Layer, DropoutRNNCell):
 
     def call(self, inputs, states, training=False):
         h = states[0] if isinstance(states, (list, tuple)) else states
+        h = ops.cast(h, self._math_dtype)
+        inputs = ops.cast(inputs, self._math_dtype)
         if training and self.dropout > 0.0:
-            inputs = inputs * self.get_dropout_mask(inputs)
+            inputs = inputs * ops.cast(self.get_dropout_mask(inputs), self._math_dtype)
         if self.recurrence == "matrix":
             matrix = self._batch_matrix
             if matrix is None:
@@ -223,7 +237,7 @@ class URNNCell(keras.Layer, DropoutRNNCell):
             recurrent = self.apply_recurrence(h)
         z = recurrent + ops.matmul(inputs, self.kernel)
         re, im = unitary.mod_relu(z[..., : self.units], z[..., self.units :], self.bias, self.epsilon)
-        h_next = ops.concatenate([re, im], axis=-1)
+        h_next = ops.cast(ops.concatenate([re, im], axis=-1), self.compute_dtype)
         return h_next, [h_next]
 
     def get_initial_state(self, batch_size=None):

@@ -186,3 +186,25 @@ def test_permutation_survives_save_and_load(tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     np.testing.assert_array_equal(to_numpy(loaded.get_layer("urnn").cell.permutation), custom)
+
+
+def test_mixed_precision_computes_the_recurrence_in_float32(rng):
+    x = rng.normal(size=(2, 20, INPUT_DIM)).astype("float32")
+    full = URNN(UNITS, seed=4, return_sequences=True)
+    half = URNN(UNITS, seed=4, return_sequences=True, dtype="mixed_float16")
+    full(x)
+    half(x)
+    half.set_weights(full.get_weights())
+    out = half(x)
+    assert keras.backend.standardize_dtype(out.dtype) == "float16"
+    assert all(keras.backend.standardize_dtype(w.dtype) in ("float32", "int32") for w in half.weights)
+    # Only the float16 hand-over between steps rounds: no drift over 20 steps.
+    np.testing.assert_allclose(to_numpy(out).astype("float32"), to_numpy(full(x)), atol=5e-3)
+
+
+def test_float64_layers_compute_in_float64(rng):
+    layer = URNN(UNITS, seed=4, return_sequences=True, dtype="float64")
+    out = layer(rng.normal(size=(2, 5, INPUT_DIM)))
+    assert keras.backend.standardize_dtype(out.dtype) == "float64"
+    w = to_numpy(layer.recurrent_matrix())
+    np.testing.assert_allclose(w.T @ w, np.eye(2 * UNITS), atol=1e-12)
