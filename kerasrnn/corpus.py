@@ -35,11 +35,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
 import logging
 import os
 import platform
-import sys
 from pathlib import Path
 
 from kerasrnn.errors import UserInputError
@@ -56,8 +54,6 @@ TINY_SHAKESPEARE_URL = (
 
 # The builder is loaded from its file, never as `datasets.python_docs` (see datasets/__init__.py).
 PYTHON_DOCS_BUILDER_DIR = Path(__file__).resolve().parents[1] / "datasets" / "python_docs"
-_BUILDER_FILE_NAME = "python_docs_dataset_builder.py"
-_BUILDER_MODULE = "kerasrnn_python_docs_dataset_builder"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,38 +165,14 @@ def check_long_enough(corpus: CharCorpus, sequence_length: int) -> None:
 def python_docs_builder_class() -> type:
     """Returns the python_docs `tfds.core.GeneratorBasedBuilder` class, importing it once.
 
-    The module is loaded from `datasets/python_docs/` by file path under a private module name, so
-    importing it neither depends on the working directory nor collides with Hugging Face's
-    `datasets`, and tfds registers the name `python_docs` once per process.
+    Loaded from `datasets/python_docs/` by file path, see `kerasrnn.local_datasets.builder_class`.
 
     Raises:
       UserInputError: the builder file is missing from the checkout.
     """
-    builder_file = PYTHON_DOCS_BUILDER_DIR / _BUILDER_FILE_NAME
-    if not builder_file.is_file():
-        raise UserInputError(
-            f"the python_docs dataset builder {builder_file} is missing: restore the datasets/ "
-            f"folder of the kerasrnn checkout, or choose another corpus"
-        )
-    module = sys.modules.get(_BUILDER_MODULE)
-    if module is not None:
-        return module.Builder
+    from kerasrnn.local_datasets import builder_class
 
-    import tensorflow_datasets as tfds  # Imported here: TensorFlow is slow to import.
-
-    try:  # Registered already by another import of the same file (e.g. `tfds build`).
-        return tfds.builder_cls(PYTHON_DOCS)
-    except tfds.core.DatasetNotFoundError:
-        pass
-    spec = importlib.util.spec_from_file_location(_BUILDER_MODULE, builder_file)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[_BUILDER_MODULE] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[_BUILDER_MODULE]
-        raise
-    return module.Builder
+    return builder_class(PYTHON_DOCS, PYTHON_DOCS_BUILDER_DIR, hint=", or choose another corpus")
 
 
 def _load_python_docs(data_dir: str | None) -> tuple[str, str, str]:

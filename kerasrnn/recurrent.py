@@ -25,19 +25,13 @@ outputs, state = encoder(keras.ops.ones((2, 5, 3)))
 
 from __future__ import annotations
 
-import keras
-
 from kerasrnn.errors import UserInputError
 
 KERASRNN_CELLS = ("vanilla", "gru", "lstm", "urnn")
 KERAS_CELLS = ("keras-gru", "keras-lstm", "keras-simplernn")
 CELL_NAMES = KERASRNN_CELLS + KERAS_CELLS
 
-_KERAS_LAYERS = {
-    "keras-gru": keras.layers.GRU,
-    "keras-lstm": keras.layers.LSTM,
-    "keras-simplernn": keras.layers.SimpleRNN,
-}
+_KERAS_LAYERS = {"keras-gru": "GRU", "keras-lstm": "LSTM", "keras-simplernn": "SimpleRNN"}
 
 
 def check_cell_name(cell_name: str) -> str:
@@ -62,7 +56,7 @@ def make_recurrent_layer(
     recurrent_dropout: float = 0.0,
     seed: int | None = None,
     name: str | None = None,
-) -> keras.layers.Layer:
+) -> "keras.layers.Layer":
     """Builds the recurrent layer called `cell_name`, a `keras.layers.RNN` (or subclass).
 
     Args:
@@ -92,11 +86,14 @@ def make_recurrent_layer(
             raise UserInputError(f"{label} must be in [0, 1), got {rate!r}")
     sequence_args = dict(return_sequences=return_sequences, return_state=return_state, name=name)
 
+    # Imported here, so that the names above can be read (e.g. by `--help`) without TensorFlow.
+    import keras
+
     if cell_name in _KERAS_LAYERS:
         rates = dict(dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed)
-        return _KERAS_LAYERS[cell_name](units, **rates, **sequence_args)
+        return getattr(keras.layers, _KERAS_LAYERS[cell_name])(units, **rates, **sequence_args)
 
-    from kerasrnn import layers  # Imported here: the registry must not need the cells at import.
+    from kerasrnn import layers
 
     if cell_name == "urnn":
         if recurrent_dropout:

@@ -180,3 +180,58 @@ def check_prompt_known(prompt: str, known: Sequence[str] | set[str]) -> list[str
             f"characters of the training text, or an empty prompt"
         )
     return unknown
+
+
+# --- whole texts → token ids (`keras.layers.TextVectorization`) --------------------------------
+
+TOKEN_MODES = ("words", "characters")
+# TextVectorization's fixed ids: 0 is padding (masked by the embedding), 1 any unknown token.
+PAD_ID = 0
+UNKNOWN_ID = 1
+
+
+def make_text_vectorizer(
+    tokens: str, *, max_tokens: int | None = None, vocabulary: Sequence[str] | None = None
+) -> keras.layers.TextVectorization:
+    """A TextVectorization turning a batch of strings into int64 ids `(batch, longest)`, 0-padded.
+
+    Args:
+      tokens: `"words"` (lower-cased, punctuation stripped, split on whitespace) or `"characters"`
+        (lower-cased, every character a token, spaces and punctuation included).
+      max_tokens: vocabulary size cap, padding and `[UNK]` included; None: no cap.
+      vocabulary: the tokens of a saved vectorizer (`get_vocabulary()`, `''` and `[UNK]` first);
+        None: call `adapt` on the training texts.
+    """
+    if tokens not in TOKEN_MODES:
+        raise UserInputError(f"unknown token mode {tokens!r}: choose one of {', '.join(TOKEN_MODES)}")
+    words = tokens == "words"
+    return keras.layers.TextVectorization(
+        max_tokens=None if vocabulary is not None else max_tokens,
+        standardize="lower_and_strip_punctuation" if words else "lower",
+        split="whitespace" if words else "character",
+        vocabulary=None if vocabulary is None else list(vocabulary),
+        name=f"{tokens}_vectorizer",
+    )
+
+
+def save_tokens(tokens: Sequence[str], path: Path) -> None:
+    """Writes a list of tokens (a vectorizer's vocabulary, class names, …) as a JSON list."""
+    Path(path).write_text(json.dumps([str(t) for t in tokens], ensure_ascii=False, indent=0) + "\n", "utf-8")
+
+
+def load_tokens(path: Path) -> list[str]:
+    """Reads a list written by `save_tokens`."""
+    try:
+        tokens = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError) as error:
+        raise UserInputError(f"cannot read {path}: {error}") from error
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise UserInputError(f"{path} is not a list of tokens")
+    return tokens
+
+
+def vectorize_batch(vectorizer, texts: tf.Tensor, max_length: int) -> tf.Tensor:
+    """Ids `(batch, time)` of a batch of strings: the first `max_length` tokens of each, 0-padded,
+    with at least one (masked) step so that a batch of empty texts still has a time axis."""
+    ids = vectorizer(texts)[:, :max_length]
+    return tf.pad(ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(ids)[1])]])

@@ -1,0 +1,427 @@
+"""Command line of kerasrnn: train recurrent networks, sample text from them, evaluate them.
+
+    python cli.py train                      # character LM, LSTM, python_docs, a few minutes on a CPU
+    python cli.py generate RUN_DIR --prompt "The " --length 300
+    python cli.py evaluate RUN_DIR --split test
+    python cli.py train --task copy --cell urnn --length 100   # long memory, next to its baseline
+    python cli.py gradients --out grads.png    # ‖∂L/∂h_t‖ per step t, adding T = 1000, four cells
+    python cli.py compare --task copy --length 100 --steps 1500   # cells side by side
+    python cli.py train --task classify --run-dir runs/lang    # language of spelled-out numbers
+    python cli.py classify runs/lang "trois cent deux" "dreihundertzwei"
+
+Thin by design: parse the options, build the frozen configs, call the library, report. TensorFlow is
+imported inside the commands, so `--help` and usage errors return at once. Bad input that the library
+detects (`kerasrnn.errors.UserInputError`) becomes a one-line error and exit status 1; any other
+exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from kerasrnn import __version__
+from kerasrnn.errors import UserInputError
+from kerasrnn.gradient_norms import GRADIENT_TASKS
+from kerasrnn.recurrent import CELL_NAMES
+from kerasrnn.tasks import TASK_NAMES
+from kerasrnn.tasks.char_lm import CharLMConfig
+from kerasrnn.training import DEVICES, OPTIMIZERS, TrainConfig
+
+TASK_DEFAULTS = CharLMConfig()
+TRAIN_DEFAULTS = TrainConfig()
+POSITIVE = click.IntRange(min=1)
+
+# Options that a resumed run takes from its saved config; giving one with --resume is an error.
+RUNTIME_OPTIONS = {"run_dir", "resume", "device", "epochs", "task"}
+
+
+@contextlib.contextmanager
+def reported_as_one_line():
+    """Turns `UserInputError` into click's one-line `Error: …` and exit status 1."""
+    try:
+        yield
+    except UserInputError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def setup_runtime() -> None:
+    """Quiets TensorFlow's C++ start-up logs (unless the user set the level) and shows our INFO logs."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.basicConfig(format="%(message)s", level=logging.WARNING)
+    logging.getLogger("kerasrnn").setLevel(logging.INFO)
+
+
+def device_option(function):
+    return click.option(
+        "--device",
+        type=click.Choice(DEVICES),
+        default="auto",
+        show_default=True,
+        help="Where to run: auto takes a GPU when TensorFlow sees one, cpu hides the GPUs, gpu "
+        "fails unless there is one.",
+    )(function)
+
+
+def data_options(default: str | None, help_default: str):
+    def decorate(function):
+        function = click.option(
+            "--data-dir",
+            default=None,
+            help="Folder where tensorflow-datasets keeps prepared corpora; default: tfds's own "
+            "($TFDS_DATA_DIR or ~/tensorflow_datasets).",
+        )(function)
+        return click.option(
+            "--data",
+            default=default,
+            show_default=default is not None,
+            help=f"Corpus: python_docs (ships with Python), tiny_shakespeare (tfds), or the path of a "
+            f"UTF-8 text file or folder of .txt files; {help_default} For --task classify: "
+            f"spelled_numbers (the default; built here, no download), imdb_reviews (tfds), a folder "
+            f"of class folders, or a CSV/TSV file (or a folder of them) of texts and labels, split "
+            f"80/10/10.",
+        )(function)
+
+    return decorate
+
+
+def seed_option(help_text: str):
+    return click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help=help_text)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kerasrnn")
+def cli():
+    """Train, sample from and evaluate the recurrent networks of the RNN lecture."""
+
+
+@cli.command()
+@click.option("--task", type=click.Choice(TASK_NAMES), default="charlm", show_default=True,
+              help="What to learn: charlm is a character-level language model; copy and adding are "
+              "the long-memory benchmarks of the uRNN paper (set T with --length); classify labels "
+              "texts (by language for the default spelled_numbers data).")
+@click.option("--cell", type=click.Choice(CELL_NAMES), default=TASK_DEFAULTS.cell, show_default=True,
+              help="Recurrent layer: the lecture's vanilla, gru, lstm or urnn cells, or Keras's own "
+              "keras-gru, keras-lstm, keras-simplernn for comparison.")
+@click.option("--units", type=POSITIVE, default=TASK_DEFAULTS.units, show_default=True,
+              help="Units per recurrent layer (complex units for urnn, which outputs twice as many).")
+@click.option("--layers", type=POSITIVE, default=TASK_DEFAULTS.layers, show_default=True,
+              help="Number of stacked recurrent layers.")
+@click.option("--residual/--no-residual", default=TASK_DEFAULTS.residual, show_default=True,
+              help="Add each stacked layer's input to its output (a ResNet shortcut; from layer 2 on).")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=TASK_DEFAULTS.dropout,
+              show_default=True, help="Dropout rate after each recurrent layer while training.")
+@click.option("--embedding-dim", type=POSITIVE, default=TASK_DEFAULTS.embedding_dim, show_default=True,
+              help="Size of the learned character embedding.")
+@click.option("--bidirectional/--no-bidirectional", default=False, show_default=True,
+              help="classify only: read each text both ways with every recurrent layer.")
+@click.option("--tokens", type=click.Choice(["words", "characters"]), default=None,
+              help="classify only: what a token is; default: words, but characters for "
+              "spelled_numbers.")
+@click.option("--max-length", type=POSITIVE, default=None,
+              help="classify only: tokens kept from the start of each text; default 300.")
+@click.option("--text-column", default=None,
+              help="classify only: the text column of a CSV/TSV file, by header name or number from "
+              "0; default: text, or the first column of a file without a header.")
+@click.option("--label-column", default=None,
+              help="classify only: the label column of a CSV/TSV file, by header name or number "
+              "from 0; default: label, or the last column of a file without a header.")
+@click.option("--seq-len", "sequence_length", type=POSITIVE, default=TASK_DEFAULTS.sequence_length,
+              show_default=True, help="Characters per training window: how far back gradients flow.")
+@click.option("--length", type=POSITIVE, default=None,
+              help="copy and adding only: T, the delay to bridge (copy) or the sequence length "
+              "(adding); default 100.")
+@data_options(TASK_DEFAULTS.data, "it is split 90/5/5 into train/validation/test.")
+@click.option("--batch-size", type=POSITIVE, default=TRAIN_DEFAULTS.batch_size, show_default=True,
+              help="Windows per training batch.")
+@click.option("--epochs", type=POSITIVE, default=TRAIN_DEFAULTS.epochs, show_default=True,
+              help="Number of epochs, each followed by a validation pass and a checkpoint.")
+@click.option("--steps-per-epoch", type=POSITIVE, default=TRAIN_DEFAULTS.steps_per_epoch,
+              show_default=True, help="Batches per epoch; none means one pass over the training text.")
+@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True),
+              default=TRAIN_DEFAULTS.learning_rate, show_default=True,
+              help="Peak learning rate of the optimizer.")
+@click.option("--decay/--no-decay", default=TRAIN_DEFAULTS.decay, show_default=True,
+              help="Cosine-decay the learning rate to a tenth over the run, or keep it constant.")
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default=TRAIN_DEFAULTS.optimizer,
+              show_default=True, help="Optimizer; rmsprop uses rho 0.9 as in the uRNN paper.")
+@click.option("--clipnorm", type=click.FloatRange(min=0, min_open=True), default=TRAIN_DEFAULTS.clipnorm,
+              show_default=True, help="Clip each gradient to this norm.")
+@click.option("--clipvalue", type=click.FloatRange(min=0), default=None,
+              help="Clip each gradient element to [-v, v] instead of by norm (the uRNN paper's "
+              "clipping; copy and adding use 1 for every cell but urnn); 0 turns it off.")
+@click.option("--patience", type=POSITIVE, default=TRAIN_DEFAULTS.patience, show_default=True,
+              help="Stop early after this many epochs without a better validation loss.")
+@seed_option("Seed of the weights, the order of the windows, dropout and the final sample.")
+@click.option("--run-dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for the model, vocabulary, config, history and curves; default: "
+              "runs/<task>-<cell>-<YYYYmmdd-HHMMSS>. Must be new or empty unless --resume.")
+@click.option("--resume", is_flag=True, default=False,
+              help="Continue the interrupted run in --run-dir from its backup, with its saved "
+              "settings (only --epochs may change, to train longer).")
+@device_option
+@click.option("--mixed-precision/--no-mixed-precision", default=TRAIN_DEFAULTS.mixed_precision,
+              show_default=True, help="Compute in float16 with float32 weights (GPU only).")
+def train(**options):
+    """Train a model and save it in a run directory.
+
+    With no options: a character-level LSTM language model on python_docs, a few minutes on a CPU.
+    It ends with the validation loss in bits per character next to the unigram baseline, and a
+    sample of 300 characters.
+
+    Options you leave out take the task's own defaults, which for copy and adding are the uRNN
+    paper's (RMSprop 1e-3, rho 0.9, constant rate, clipvalue 1 but for urnn, batches of 20), not
+    the charlm defaults shown below. `--task copy --cell urnn --length 100`: the uRNN learns to
+    recall 10 symbols after 100 steps; every loss is printed next to the memoryless baseline.
+    """
+    setup_runtime()
+    from kerasrnn import training
+    from kerasrnn.tasks import get_task
+
+    context = click.get_current_context()
+    with reported_as_one_line():
+        if options["resume"]:
+            task, config, train_config = _resumed_configs(context, options)
+        else:
+            task = get_task(options["task"])
+            config, train_config = _task_configs(context, task, options)
+        run_dir = options["run_dir"] or training.default_run_dir(options["task"], config.cell)
+        click.echo(f"Training {task.TASK} with {config.cell} into {run_dir}", err=True)
+        try:
+            # One line per epoch when the output is a log file rather than a terminal.
+            verbose = "auto" if sys.stdout.isatty() else 2
+            result = task.train(config, train_config, run_dir, resume=options["resume"],
+                                device=options["device"], verbose=verbose)
+        except KeyboardInterrupt:
+            raise click.ClickException(
+                f"interrupted; continue with: python cli.py train --resume --run-dir {run_dir}"
+            ) from None
+    click.echo(result.summary())
+
+
+def _fill(config_class, options: dict):
+    """The config made of the options named like its fields (the others keep their defaults)."""
+    names = {field.name for field in dataclasses.fields(config_class)}
+    return config_class(**{name: value for name, value in options.items() if name in names})
+
+
+def _task_configs(context: click.Context, task, options: dict):
+    """The task's settings and `TrainConfig`: the options given on the command line over the task's
+    defaults (`CONFIG_CLASS()` and, when the task has one, `default_train_config(config)`).
+
+    An option given that the task has no setting for is a usage error; --clipvalue replaces the
+    default norm clipping (and --clipnorm the default value clipping) unless both are given.
+    """
+    given = {name: value for name, value in options.items()
+             if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}
+    task_fields = {field.name for field in dataclasses.fields(task.CONFIG_CLASS)}
+    train_fields = {field.name for field in dataclasses.fields(TrainConfig)}
+    unused = sorted(set(given) - task_fields - train_fields - RUNTIME_OPTIONS)
+    if unused:
+        flag = {parameter.name: parameter.opts[0] for parameter in context.command.params}
+        raise click.UsageError(f"{flag[unused[0]]} does not apply to the {task.TASK} task")
+    config = task.CONFIG_CLASS(**{name: value for name, value in given.items() if name in task_fields})
+    defaults = task.default_train_config(config) if hasattr(task, "default_train_config") else TrainConfig()
+    changes = {name: value for name, value in given.items() if name in train_fields}
+    for chosen, other in (("clipvalue", "clipnorm"), ("clipnorm", "clipvalue")):
+        if chosen in changes and other not in changes:
+            changes[other] = None
+    if changes.get("clipvalue") == 0:
+        changes["clipvalue"] = None
+    return config, dataclasses.replace(defaults, **changes)
+
+
+def _resumed_configs(context: click.Context, options: dict):
+    from kerasrnn import training
+    from kerasrnn.tasks import get_task
+
+    if options["run_dir"] is None:
+        raise click.UsageError("--resume needs --run-dir: the run to continue")
+    given = sorted(
+        name for name in options
+        if name not in RUNTIME_OPTIONS
+        and context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    )
+    if given:
+        flag = {parameter.name: parameter.opts[0] for parameter in context.command.params}
+        flags = ", ".join(flag[name] for name in given)
+        raise click.UsageError(f"--resume continues with the run's saved settings: drop {flags}")
+    saved = training.load_config(training.check_run_dir(options["run_dir"], need_model=False))
+    task = get_task(saved["task"])
+    config, train_config = task.load_configs(options["run_dir"])
+    if context.get_parameter_source("epochs") is not click.core.ParameterSource.DEFAULT:
+        train_config = dataclasses.replace(train_config, epochs=options["epochs"])
+    options["task"] = saved["task"]
+    return task, config, train_config
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--prompt", default="", show_default=True,
+              help="Text the sample continues; empty means start from the learned initial state.")
+@click.option("--length", type=click.IntRange(min=1), default=300, show_default=True,
+              help="Number of characters to generate after the prompt.")
+@click.option("--temperature", type=click.FloatRange(min=0, min_open=True), default=0.8,
+              show_default=True, help="Divides the logits: below 1 is safer, above 1 more surprising.")
+@click.option("--top-k", type=click.IntRange(min=1), default=None,
+              help="Sample only among the k most likely characters; default: among all.")
+@seed_option("Seed of the sampling: the same seed gives the same text.")
+@device_option
+def generate(run_dir, prompt, length, temperature, top_k, seed, device):
+    """Sample text from the model of RUN_DIR, carrying its recurrent state one character at a time.
+
+    Prints the prompt followed by the generated characters.
+    """
+    setup_runtime()
+    from kerasrnn import training
+    from kerasrnn.tasks import get_task
+
+    with reported_as_one_line():
+        task = get_task(training.load_config(training.check_run_dir(run_dir))["task"])
+        if not hasattr(task, "generate"):
+            raise UserInputError(f"{run_dir} holds a {task.TASK} run, which cannot generate text")
+        text = task.generate(run_dir, prompt, length, temperature=temperature, top_k=top_k,
+                             seed=seed, device=device)
+    click.echo(prompt + text)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@data_options(None, "default: the corpus the run was trained on.")
+@click.option("--split", type=click.Choice(["validation", "test", "train", "heldout"]),
+              default="validation", show_default=True,
+              help="Which part of the data to evaluate on; heldout (classify only): validation and "
+              "test together.")
+@device_option
+def evaluate(run_dir, data, data_dir, split, device):
+    """Loss of the model of RUN_DIR on a split, in nats and bits per character, with the baseline.
+
+    For a classify run: accuracy, per-class precision and recall, and a confusion-matrix PNG
+    (confusion_<split>.png in RUN_DIR).
+    """
+    setup_runtime()
+    from kerasrnn import training
+    from kerasrnn.tasks import get_task
+
+    with reported_as_one_line():
+        task = get_task(training.load_config(training.check_run_dir(run_dir))["task"])
+        result = task.evaluate(run_dir, split=split, data=data, data_dir=data_dir, device=device)
+    click.echo(result.summary())
+
+
+@cli.command("classify")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("texts", nargs=-1, required=True, metavar="TEXT...")
+@device_option
+def classify_texts(run_dir, texts, device):
+    """Label each TEXT with the text classifier of RUN_DIR (a --task classify run).
+
+    Prints one line per text: the label, its probability, and the text.
+    """
+    setup_runtime()
+    from kerasrnn.tasks import classify
+
+    with reported_as_one_line():
+        predictions = classify.classify(run_dir, texts, device=device)
+    for prediction in predictions:
+        click.echo(f"{prediction.label}\t{prediction.probability:.3f}\t{prediction.text}")
+
+
+CELLS_HELP = "Cells to compare, separated by commas, from: " + ", ".join(CELL_NAMES) + "."
+
+
+@cli.command()
+@click.option("--task", type=click.Choice(GRADIENT_TASKS), default="adding", show_default=True,
+              help="Whose loss is differentiated: adding (the paper's picture) or copy.")
+@click.option("--length", type=POSITIVE, default=1000, show_default=True,
+              help="T of the task: the number of steps the gradient travels back.")
+@click.option("--cells", default="vanilla,gru,lstm,urnn", show_default=True, help=CELLS_HELP)
+@click.option("--units", type=POSITIVE, default=128, show_default=True,
+              help="Units of every cell (complex units for urnn).")
+@click.option("--batch-size", type=POSITIVE, default=20, show_default=True,
+              help="Sequences in the measured batch and in each training batch.")
+@click.option("--after-steps", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Also measure after this many training steps (the task's optimiser); 0: only at "
+              "initialisation.")
+@seed_option("Seed of the weights, the measured batch and the training batches.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("gradients.png"), show_default=True,
+              help="The picture to write (.png); the numbers go beside it with the same name and .csv.")
+@device_option
+def gradients(task, length, cells, units, batch_size, after_steps, seed, out, device):
+    """Plot ‖∂L/∂h_t‖ against t for each cell, at initialisation and after training steps.
+
+    Computed exactly in float64, for every step in one backward pass, with the lecture's bound
+    ‖∂L/∂h_T‖·∏‖D_s‖‖W_h‖ drawn beside the vanilla cell. At initialisation the uRNN's curve is
+    flat, the tanh RNN's falls as a straight line on the log axis, and the LSTM's and GRU's fall
+    fastest. Prints one line per curve.
+    """
+    setup_runtime()
+    from kerasrnn import gradient_norms, training
+    from kerasrnn.compare import parse_cells
+
+    with reported_as_one_line():
+        config = gradient_norms.GradientNormConfig(
+            task=task, length=length, cells=parse_cells(cells), units=units, batch_size=batch_size,
+            after_steps=after_steps, seed=seed,
+        )
+        out = gradient_norms.check_output_path(out)
+        training.select_device(device)
+        result = gradient_norms.compute_gradient_norms(config)
+        gradient_norms.write_csv(result, out.with_suffix(".csv"))
+        gradient_norms.plot_gradient_norms(result, out)
+    click.echo(gradient_norms.summary(result))
+    click.echo(f"Wrote {out} and {out.with_suffix('.csv')}")
+
+
+@cli.command()
+@click.option("--task", type=click.Choice(TASK_NAMES), default="copy", show_default=True,
+              help="The task every cell is trained on.")
+@click.option("--cells", default="vanilla,gru,lstm,urnn", show_default=True, help=CELLS_HELP)
+@click.option("--steps", type=POSITIVE, default=1000, show_default=True,
+              help="Training steps for every cell.")
+@click.option("--evaluations", type=POSITIVE, default=10, show_default=True,
+              help="Validation passes per cell: the points of each learning curve.")
+@click.option("--length", type=POSITIVE, default=None,
+              help="copy and adding: T; default: the task's (100).")
+@click.option("--units", type=POSITIVE, default=None, help="Units of every cell; default: the task's.")
+@click.option("--batch-size", type=POSITIVE, default=None, help="Batch size; default: the task's.")
+@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Learning rate; default: the task's.")
+@seed_option("Seed of every run: the same weights' draw, data and order for each cell.")
+@click.option("--out-dir", type=click.Path(path_type=Path), default=None,
+              help="New folder for the runs, the table and the plot; default: "
+              "runs/compare-<task>-<YYYYmmdd-HHMMSS>.")
+@device_option
+def compare(task, cells, steps, evaluations, length, units, batch_size, learning_rate, seed, out_dir,
+            device):
+    """Train several cells on one task with the same budget and seed, and compare them.
+
+    Prints a table (cell, parameters, final validation loss, loss / baseline, time per step) and
+    saves it as comparison.md and .csv, with curves.png (every learning curve, the baseline dashed),
+    in --out-dir. Options left out take the task's defaults.
+    """
+    setup_runtime()
+    from kerasrnn import compare as comparing
+
+    task_options = {name: value for name, value in (("length", length), ("units", units))
+                    if value is not None}
+    train_options = {name: value for name, value in (("batch_size", batch_size),
+                                                     ("learning_rate", learning_rate)) if value is not None}
+    with reported_as_one_line():
+        out_dir = out_dir or comparing.default_out_dir(task)
+        result = comparing.compare_cells(
+            task, comparing.parse_cells(cells), steps=steps, evaluations=evaluations, seed=seed,
+            task_options=task_options, train_options=train_options, out_dir=out_dir, device=device,
+        )
+    click.echo(result.table())
+    click.echo(f"Saved the runs, {comparing.TABLE_MD} and {comparing.CURVES_PNG} in {out_dir}")
+
+
+if __name__ == "__main__":
+    cli()

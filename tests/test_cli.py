@@ -1,0 +1,262 @@
+"""The click CLI: help, one-line errors for every bad input, and a tiny train → generate → evaluate."""
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tensorflow as tf
+from click.testing import CliRunner
+
+import cli
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TEXT = "the cat sat on the mat. the dog ran to the old barn. a hot tin roof. " * 60
+
+TINY_TRAIN = [
+    "train", "--cell", "keras-gru", "--units", "16", "--embedding-dim", "8", "--seq-len", "20",
+    "--batch-size", "8", "--epochs", "2", "--steps-per-epoch", "3", "--learning-rate", "0.01",
+]
+
+
+def run(*arguments):
+    return CliRunner().invoke(cli.cli, [str(a) for a in arguments])
+
+
+def assert_one_line_error(result, message, exit_code=1):
+    """A clean failure: the exit code, `Error: …message…` on one line, no traceback."""
+    assert result.exit_code == exit_code, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)  # not a crash
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.output
+    assert message in errors[0], result.output
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """One tiny run (a few seconds) shared by the tests that need a run directory."""
+    folder = tmp_path_factory.mktemp("cli")
+    corpus = folder / "corpus.txt"
+    corpus.write_text(TEXT, encoding="utf-8")
+    run_dir = folder / "run"
+    result = run(*TINY_TRAIN, "--data", corpus, "--run-dir", run_dir)
+    assert result.exit_code == 0, result.output
+    return run_dir, corpus, result
+
+
+# --- help ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command, expected",
+    [
+        ("train", ["--cell [vanilla|gru|lstm|urnn|keras-gru|keras-lstm|keras-simplernn]", "--resume",
+                   "--residual / --no-residual", "--device [auto|cpu|gpu]", "--mixed-precision",
+                   "--seq-len", "--steps-per-epoch", "--learning-rate", "[default: python_docs]",
+                   "[default: lstm]", "--task [charlm|copy|adding", "--length", "--clipvalue"]),
+        ("generate", ["RUN_DIR", "--prompt", "--length", "--temperature", "--top-k", "--seed",
+                      "[default: 300; x>=1]"]),
+        ("evaluate", ["RUN_DIR", "--split [validation|test|train", "--data", "--data-dir"]),
+    ],
+)
+def test_help_explains_every_option(command, expected):
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    for text in expected:
+        assert text in result.output, text
+
+
+def test_help_does_not_import_tensorflow():
+    code = (
+        "import sys, cli\n"
+        "from click.testing import CliRunner\n"
+        "for command in (['--help'], ['train', '--help'], ['generate', '--help']):\n"
+        "    assert CliRunner().invoke(cli.cli, command).exit_code == 0\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=True, timeout=60)
+
+
+# --- bad input to train ----------------------------------------------------------------------
+
+
+def _file(tmp_path, name, content: bytes):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "no such file or folder"),
+        (b"", "is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "looks binary"),
+        ("caf\u00e9 cr\u00e8me".encode("latin-1") * 50, "is not UTF-8"),
+        (b"tiny text", "too small for sequence length"),
+    ],
+)
+def test_bad_corpus_files(tmp_path, content, message):
+    path = tmp_path / "missing.txt" if content is None else _file(tmp_path, "corpus.txt", content)
+    result = run(*TINY_TRAIN, "--data", path, "--run-dir", tmp_path / "run")
+    assert_one_line_error(result, message)
+    assert not (tmp_path / "run").exists()  # nothing left behind
+
+
+def test_unknown_cell_name(tmp_path):
+    result = run("train", "--cell", "transformer", "--run-dir", tmp_path / "run")
+    assert_one_line_error(result, "'transformer' is not one of 'vanilla', 'gru', 'lstm'", exit_code=2)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--units", "0"], "Invalid value for '--units'"),
+        (["--dropout", "1.0"], "Invalid value for '--dropout'"),
+        (["--learning-rate", "0"], "Invalid value for '--learning-rate'"),
+        (["--task", "poetry"], "Invalid value for '--task'"),
+        (["--device", "tpu"], "Invalid value for '--device'"),
+    ],
+)
+def test_bad_train_options(tmp_path, arguments, message):
+    assert_one_line_error(run("train", *arguments), message, exit_code=2)
+
+
+@pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="this machine has a GPU")
+@pytest.mark.parametrize(
+    "arguments, message",
+    [(["--device", "gpu"], "sees no GPU"), (["--mixed-precision"], "mixed precision needs a GPU")],
+)
+def test_gpu_options_without_a_gpu(tmp_path, arguments, message):
+    result = run(*TINY_TRAIN, *arguments, "--data", _file(tmp_path, "c.txt", TEXT.encode()),
+                 "--run-dir", tmp_path / "run")
+    assert_one_line_error(result, message)
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_refuses_a_non_empty_run_dir(trained_run, tmp_path):
+    run_dir, corpus, _ = trained_run
+    before = snapshot(run_dir)
+    result = run(*TINY_TRAIN, "--data", corpus, "--run-dir", run_dir)
+    assert_one_line_error(result, "exists and is not empty: continue it with --resume")
+    assert snapshot(run_dir) == before
+
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert_one_line_error(run(*TINY_TRAIN, "--data", corpus, "--run-dir", other), "is not empty")
+    assert (other / "notes.txt").read_text() == "mine"
+
+
+def test_resume_needs_a_run_and_keeps_its_settings(trained_run, tmp_path):
+    run_dir, _, _ = trained_run
+    before = snapshot(run_dir)
+    assert_one_line_error(run("train", "--resume"), "--resume needs --run-dir", exit_code=2)
+    assert_one_line_error(run("train", "--resume", "--run-dir", run_dir, "--units", "32", "--seq-len", "9"),
+                          "drop --seq-len, --units", exit_code=2)
+    assert_one_line_error(run("train", "--resume", "--run-dir", tmp_path),
+                          "is not a run directory")
+    assert snapshot(run_dir) == before
+
+
+# --- bad input to generate and evaluate ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "arguments, message, exit_code",
+    [
+        (["--length", "0"], "Invalid value for '--length'", 2),
+        (["--length", "-5"], "Invalid value for '--length'", 2),
+        (["--temperature", "0"], "Invalid value for '--temperature'", 2),
+        (["--temperature", "-1"], "Invalid value for '--temperature'", 2),
+        (["--top-k", "0"], "Invalid value for '--top-k'", 2),
+        (["--prompt", "ÆØÅ€"], "only characters the model never saw", 1),
+    ],
+)
+def test_bad_generate_requests(trained_run, arguments, message, exit_code):
+    run_dir, _, _ = trained_run
+    before = snapshot(run_dir)
+    assert_one_line_error(run("generate", run_dir, *arguments), message, exit_code)
+    assert snapshot(run_dir) == before
+
+
+@pytest.mark.parametrize("command", ["generate", "evaluate"])
+def test_a_folder_that_is_not_a_run(tmp_path, command):
+    assert_one_line_error(run(command, tmp_path), "is not a run directory: it has no config.json")
+    assert_one_line_error(run(command, tmp_path / "nope"), "is not a run directory: no such folder")
+
+
+def test_evaluate_on_a_bad_corpus(trained_run, tmp_path):
+    run_dir, _, _ = trained_run
+    before = snapshot(run_dir)
+    assert_one_line_error(run("evaluate", run_dir, "--data", tmp_path / "missing.txt"),
+                          "no such file or folder")
+    assert_one_line_error(run("evaluate", run_dir, "--split", "dev"), "Invalid value for '--split'", 2)
+    assert snapshot(run_dir) == before
+
+
+# --- the happy path --------------------------------------------------------------------------
+
+
+def test_train_generate_evaluate(trained_run):
+    run_dir, _, result = trained_run
+    assert "bits/char" in result.output and "unigram baseline" in result.output
+    assert "Sample (300 characters" in result.output
+    assert f"Run saved in {run_dir}" in result.output
+    for name in ("model.keras", "vocabulary.json", "config.json", "history.csv", "history.json",
+                 "learning_curves.png", "metrics.json", "sample.txt"):
+        assert (run_dir / name).is_file(), name
+
+    first = run("generate", run_dir, "--prompt", "the ", "--length", "40", "--seed", "3")
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("the ") and len(first.output.rstrip("\n")) >= 44
+    again = run("generate", run_dir, "--prompt", "the ", "--length", "40", "--seed", "3")
+    assert again.output == first.output
+    empty_prompt = run("generate", run_dir, "--length", "10", "--top-k", "3", "--temperature", "2")
+    assert empty_prompt.exit_code == 0, empty_prompt.output
+
+    evaluated = run("evaluate", run_dir, "--split", "test")
+    assert evaluated.exit_code == 0, evaluated.output
+    assert evaluated.output.startswith("Test loss ") and "bits/char" in evaluated.output
+
+
+def test_resume_trains_longer(trained_run, tmp_path):
+    _, corpus, _ = trained_run
+    run_dir = tmp_path / "run"
+    assert run(*TINY_TRAIN, "--epochs", "1", "--data", corpus, "--run-dir", run_dir).exit_code == 0
+    result = run("train", "--resume", "--run-dir", run_dir, "--epochs", "2")
+    assert result.exit_code == 0, result.output
+    assert "Trained 2 epochs" in result.output
+
+
+@pytest.mark.slow
+def test_default_train_meets_the_issue_bar(tmp_path):
+    """`python cli.py train` with no options: under 5 minutes with the dataset prepared from scratch,
+    and a validation loss at most 60 % of the unigram baseline (measured: 50 % with seeds 0 and 1).
+
+    Time it on a quiet machine: the run is about 3 CPU-minutes, so a CPU shared with other jobs
+    stretches it past the bar (4 min 46 s at load average 8 on 2 cores)."""
+    import json
+    import os
+    import time
+
+    environment = {**os.environ, "TFDS_DATA_DIR": str(tmp_path / "tfds")}
+    started = time.monotonic()
+    finished = subprocess.run(
+        [sys.executable, "cli.py", "train", "--run-dir", str(tmp_path / "run")],
+        cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=300,
+    )
+    seconds = time.monotonic() - started
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert seconds < 300
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    ratio = metrics["validation_nats_per_char"] / metrics["unigram_baseline_nats_per_char"]
+    assert ratio <= 0.6, metrics
+    assert "bits/char" in finished.stdout and "Sample (300 characters" in finished.stdout
