@@ -77,8 +77,9 @@ class Comparison:
             "| --- | ---: | ---: | ---: | ---: |",
         ]
         for row in self.rows:
-            ratio = "—" if row.of_baseline is None else f"{row.of_baseline:.3f}"
-            lines.append(f"| {row.cell} | {row.parameters:,} | {row.final_loss:.4f} | {ratio} | "
+            ratio = "—" if row.of_baseline is None else _short_number(row.of_baseline, 3)
+            loss = _short_number(row.final_loss, 4)
+            lines.append(f"| {row.cell} | {row.parameters:,} | {loss} | {ratio} | "
                          f"{row.seconds_per_step * 1000:.0f} |")
         baselines = {row.baseline for row in self.rows if row.baseline is not None}
         if len(baselines) == 1:
@@ -86,6 +87,13 @@ class Comparison:
             lines.append(f"Memoryless baseline: {baselines.pop():.4f} {self.loss_unit}; "
                          f"{self.rows[0].steps:,} training steps per cell.")
         return "\n".join(lines)
+
+
+def _short_number(value: float, decimals: int) -> str:
+    """`value` with `decimals` decimals, or in scientific notation when that would show only zeros."""
+    if value != 0 and abs(value) < 10 ** -(decimals - 1):
+        return f"{value:.2e}"
+    return f"{value:.{decimals}f}"
 
 
 def split_steps(steps: int, evaluations: int) -> tuple[int, int]:

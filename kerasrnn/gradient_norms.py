@@ -246,7 +246,14 @@ def _perturbed_loss(cell, readout, task, x, targets, initial, perturbations):
                 cell.reset_recurrent_dropout_mask()
         return _readout_loss(readout, task, states[0], targets), states
 
-    return run(x, initial, perturbations)
+    # One graph per measurement, by design: keep TensorFlow's "excessive retracing" warning quiet.
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)
+    try:
+        return run(x, initial, perturbations)
+    finally:
+        tf_logger.setLevel(level)
 
 
 def _output_gradients(readout, task, outputs, targets) -> np.ndarray:
@@ -325,8 +332,11 @@ def _replace_atomically(path: Path, write) -> None:
     """Writes through a temporary file in the same folder, so an old file is never half-replaced."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         write(Path(temporary))
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -4,6 +4,7 @@ import csv
 import hashlib
 import json
 import math
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -125,6 +126,10 @@ def test_gradients_command_writes_the_picture_and_the_numbers(tmp_path):
                  "--after-steps", 0, "--out", out)
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:4] == b"\x89PNG"
+    umask = os.umask(0)
+    os.umask(umask)
+    for written in (out, out.with_suffix(".csv")):  # a normal file's mode, not a temporary file's 0600
+        assert written.stat().st_mode & 0o777 == 0o666 & ~umask
     with out.with_suffix(".csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 40 and {"vanilla_step0", "vanilla_bound_step0", "urnn_step0"} <= set(rows[0])
