@@ -205,12 +205,6 @@ def train(**options):
     click.echo(result.summary())
 
 
-def _fill(config_class, options: dict):
-    """The config made of the options named like its fields (the others keep their defaults)."""
-    names = {field.name for field in dataclasses.fields(config_class)}
-    return config_class(**{name: value for name, value in options.items() if name in names})
-
-
 def _task_configs(context: click.Context, task, options: dict):
     """The task's settings and `TrainConfig`: the options given on the command line over the task's
     defaults (`CONFIG_CLASS()` and, when the task has one, `default_train_config(config)`).

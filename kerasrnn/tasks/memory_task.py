@@ -111,10 +111,12 @@ class Evaluation:
 
     def summary(self) -> str:
         unit = loss_unit(self.task)
+        ratio = self.loss / self.baseline
+        loss = f"{self.loss:.4f}" if self.loss >= 1e-3 or self.loss == 0 else f"{self.loss:.2e}"
+        share = f"{ratio:.1%}" if ratio >= 1e-3 or ratio == 0 else f"{ratio * 100:.1e} %"
         text = (
-            f"{self.split.capitalize()} loss {self.loss:.4f} {unit} over {self.sequences:,} sequences; "
-            f"memoryless baseline {self.baseline:.4f} {unit} (the model's loss is "
-            f"{self.loss / self.baseline:.1%} of it)"
+            f"{self.split.capitalize()} loss {loss} {unit} over {self.sequences:,} sequences; "
+            f"memoryless baseline {self.baseline:.4f} {unit} (the model's loss is {share} of it)"
         )
         if self.copy_accuracy is not None:
             text += f"; {self.copy_accuracy:.1%} of the copied symbols right (chance 12.5%)"
