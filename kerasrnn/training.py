@@ -20,6 +20,7 @@ resuming continues from the backup with the saved configs.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime
@@ -192,6 +193,64 @@ def load_config(run_dir: Path) -> dict:
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise UserInputError(f"{path} is not a kerasrnn run config: {error}") from error
     return payload
+
+
+def load_task_configs(run_dir: Path, task: str, config_class) -> tuple[Any, "TrainConfig"]:
+    """The task config (a `config_class`) and `TrainConfig` saved in a run directory of `task`.
+
+    Raises:
+      UserInputError: not a run directory, a run of another task, or settings `config_class` rejects.
+    """
+    saved = load_config(check_run_dir(run_dir, need_model=False))
+    if saved["task"] != task:
+        raise UserInputError(f"{run_dir} holds a {saved['task']!r} run, not a {task} one")
+    try:
+        config = config_class(**saved["task_config"])
+    except TypeError as error:
+        raise UserInputError(f"{run_dir}/{CONFIG_FILE} has bad task settings: {error}") from error
+    return config, saved["train_config"]
+
+
+def check_resumable(run_dir: Path, saved: tuple, config: Any, train_config: "TrainConfig") -> None:
+    """Raises UserInputError unless `(config, train_config)` equal the `saved` pair of `run_dir`,
+    `epochs` excepted (a resumed run may train longer)."""
+    if saved[0] != config:
+        raise UserInputError(f"the task settings differ from those saved in {run_dir}: resume with them")
+    if dataclasses.replace(saved[1], epochs=train_config.epochs) != train_config:
+        raise UserInputError(
+            f"the training settings differ from those saved in {run_dir}: only --epochs may change "
+            f"when resuming"
+        )
+
+
+@contextlib.contextmanager
+def removed_if_failed_empty(run_dir: Path, existed: bool):
+    """Removes `run_dir` again if the block fails while it is still empty and it did not exist
+    before: a bad data source must not leave an empty run directory behind."""
+    try:
+        yield
+    except BaseException:
+        if not existed and Path(run_dir).is_dir() and not any(Path(run_dir).iterdir()):
+            Path(run_dir).rmdir()
+        raise
+
+
+def best_epoch(history: dict[str, list[float]]) -> int:
+    """The epoch (from 1) of the lowest finite validation loss; the last epoch if none is finite."""
+    finite = [(loss, epoch) for loss, epoch in zip(history["val_loss"], history["epoch"]) if math.isfinite(loss)]
+    return min(finite)[1] if finite else history["epoch"][-1]
+
+
+def load_best_model(run_dir: Path, cell: str):
+    """The best model (`model.keras`) of a run directory whose network uses cell `cell`."""
+    import keras
+
+    from kerasrnn.recurrent import KERASRNN_CELLS
+
+    path = check_run_dir(run_dir) / MODEL_FILE
+    if cell in KERASRNN_CELLS:
+        import kerasrnn.layers  # noqa: F401 - registers the cells for deserialisation
+    return keras.models.load_model(path, compile=False)
 
 
 def write_json(path: Path, payload: dict) -> None:

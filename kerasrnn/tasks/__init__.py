@@ -39,6 +39,7 @@ TASKS: dict[str, str] = {
     "copy": "kerasrnn.tasks.copy_memory",
     "adding": "kerasrnn.tasks.adding",
     "classify": "kerasrnn.tasks.classify",
+    "translate": "kerasrnn.tasks.translate",
 }
 TASK_NAMES = tuple(TASKS)
 
