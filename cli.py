@@ -8,6 +8,8 @@
     python cli.py compare --task copy --length 100 --steps 1500   # cells side by side
     python cli.py train --task classify --run-dir runs/lang    # language of spelled-out numbers
     python cli.py classify runs/lang "trois cent deux" "dreihundertzwei"
+    python cli.py train --task translate --run-dir runs/fr    # English → French numbers, seq2seq
+    python cli.py translate runs/fr "three hundred and forty-two" --beam-size 4
 
 Thin by design: parse the options, build the frozen configs, call the library, report. TensorFlow is
 imported inside the commands, so `--help` and usage errors return at once. Bad input that the library
@@ -85,7 +87,8 @@ def data_options(default: str | None, help_default: str):
             f"UTF-8 text file or folder of .txt files; {help_default} For --task classify: "
             f"spelled_numbers (the default; built here, no download), imdb_reviews (tfds), a folder "
             f"of class folders, or a CSV/TSV file (or a folder of them) of texts and labels, split "
-            f"80/10/10.",
+            f"80/10/10. For --task translate: spelled_numbers (the default) or a tab-separated "
+            f"file of source TAB target lines (Keras's lstm_seq2seq format), split 80/10/10 by source.",
         )(function)
 
     return decorate
@@ -105,7 +108,8 @@ def cli():
 @click.option("--task", type=click.Choice(TASK_NAMES), default="charlm", show_default=True,
               help="What to learn: charlm is a character-level language model; copy and adding are "
               "the long-memory benchmarks of the uRNN paper (set T with --length); classify labels "
-              "texts (by language for the default spelled_numbers data).")
+              "texts (by language for the default spelled_numbers data); translate is an "
+              "encoder-decoder (English → French numbers by default).")
 @click.option("--cell", type=click.Choice(CELL_NAMES), default=TASK_DEFAULTS.cell, show_default=True,
               help="Recurrent layer: the lecture's vanilla, gru, lstm or urnn cells, or Keras's own "
               "keras-gru, keras-lstm, keras-simplernn for comparison.")
@@ -119,13 +123,20 @@ def cli():
               show_default=True, help="Dropout rate after each recurrent layer while training.")
 @click.option("--embedding-dim", type=POSITIVE, default=TASK_DEFAULTS.embedding_dim, show_default=True,
               help="Size of the learned character embedding.")
+@click.option("--attention", type=click.Choice(["dot", "additive", "none"]), default=None,
+              help="translate only: how the decoder attends over the encoder outputs (dot: Luong, "
+              "additive: Bahdanau), or none (the final state only); default dot.")
+@click.option("--pair", default=None,
+              help="translate only, spelled_numbers: SOURCE-TARGET from digits, en, fr, de, es, it; "
+              "default en-fr.")
 @click.option("--bidirectional/--no-bidirectional", default=False, show_default=True,
               help="classify only: read each text both ways with every recurrent layer.")
 @click.option("--tokens", type=click.Choice(["words", "characters"]), default=None,
-              help="classify only: what a token is; default: words, but characters for "
-              "spelled_numbers.")
+              help="classify and translate: what a token is; default for classify: words, but "
+              "characters for spelled_numbers; for translate: characters.")
 @click.option("--max-length", type=POSITIVE, default=None,
-              help="classify only: tokens kept from the start of each text; default 300.")
+              help="classify and translate: tokens kept from the start of each text; default 300 "
+              "(classify), 100 (translate).")
 @click.option("--text-column", default=None,
               help="classify only: the text column of a CSV/TSV file, by header name or number from "
               "0; default: text, or the first column of a file without a header.")
@@ -292,12 +303,15 @@ def generate(run_dir, prompt, length, temperature, top_k, seed, device):
               default="validation", show_default=True,
               help="Which part of the data to evaluate on; heldout (classify only): validation and "
               "test together.")
+@click.option("--beam-size", type=POSITIVE, default=None,
+              help="translate only: decode with a beam search of this width; default 1 (greedy).")
 @device_option
-def evaluate(run_dir, data, data_dir, split, device):
+def evaluate(run_dir, data, data_dir, split, beam_size, device):
     """Loss of the model of RUN_DIR on a split, in nats and bits per character, with the baseline.
 
     For a classify run: accuracy, per-class precision and recall, and a confusion-matrix PNG
-    (confusion_<split>.png in RUN_DIR).
+    (confusion_<split>.png in RUN_DIR). For a translate run: the split decoded, scored by exact
+    match, character error rate, chrF and BLEU, and the teacher-forced loss.
     """
     setup_runtime()
     from kerasrnn import training
@@ -305,7 +319,12 @@ def evaluate(run_dir, data, data_dir, split, device):
 
     with reported_as_one_line():
         task = get_task(training.load_config(training.check_run_dir(run_dir))["task"])
-        result = task.evaluate(run_dir, split=split, data=data, data_dir=data_dir, device=device)
+        extra = {}
+        if beam_size is not None:
+            if task.TASK != "translate":
+                raise click.UsageError(f"--beam-size does not apply to a {task.TASK} run")
+            extra["beam_size"] = beam_size
+        result = task.evaluate(run_dir, split=split, data=data, data_dir=data_dir, device=device, **extra)
     click.echo(result.summary())
 
 
@@ -325,6 +344,46 @@ def classify_texts(run_dir, texts, device):
         predictions = classify.classify(run_dir, texts, device=device)
     for prediction in predictions:
         click.echo(f"{prediction.label}\t{prediction.probability:.3f}\t{prediction.text}")
+
+
+@cli.command("translate")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("texts", nargs=-1, required=True, metavar="TEXT...")
+@click.option("--beam-size", type=POSITIVE, default=1, show_default=True,
+              help="Keep this many hypotheses at each step (1: greedy decoding).")
+@device_option
+def translate_texts(run_dir, texts, beam_size, device):
+    """Translate each TEXT with the encoder-decoder of RUN_DIR (a --task translate run).
+
+    Prints one line per text: the text, a tab, its translation.
+    """
+    setup_runtime()
+    from kerasrnn.tasks import translate
+
+    with reported_as_one_line():
+        translations = translate.translate(run_dir, texts, beam_size=beam_size, device=device)
+    for text, translation in zip(texts, translations):
+        click.echo(f"{text}\t{translation}")
+
+
+@cli.command("export")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, default=False,
+              help="Replace the export already in OUT_DIR (only a SavedModel is ever replaced).")
+def export_run(run_dir, out_dir, force):
+    """Export the model of RUN_DIR (charlm or classify) as a TensorFlow SavedModel in OUT_DIR.
+
+    Its signatures take strings and numbers and return strings and numbers, the vocabulary lookups
+    inside the graph: load it with tf.saved_model.load(OUT_DIR), no kerasrnn needed. Prints the
+    signatures; the first is also serving_default.
+    """
+    setup_runtime()
+    from kerasrnn.exporting import export_run as export
+
+    with reported_as_one_line():
+        result = export(run_dir, out_dir, force=force)
+    click.echo(result.summary())
 
 
 CELLS_HELP = "Cells to compare, separated by commas, from: " + ", ".join(CELL_NAMES) + "."

@@ -141,7 +141,8 @@ def split_by_source(pairs: list[tuple[str, str]]) -> dict:
         splits[split][1].append(target)
     if not splits["train"][0] or not splits["validation"][0]:
         raise UserInputError(
-            f"only {len(pairs)} pairs: too few to split 80/10/10 into train, validation and test"
+            f"{len(pairs)} pairs with {len(set(source for source, _ in pairs))} different sources: too "
+            f"few to split 80/10/10 into train, validation and test"
         )
     return splits
 

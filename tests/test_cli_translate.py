@@ -1,0 +1,123 @@
+"""The CLI of the translate task: train, translate, evaluate, and a one-line error for each bad input."""
+
+import json
+import random
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+
+WORDS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}
+
+
+def word_pairs(path, count=600):
+    """Sequences of 1–4 number words and their word-for-word French: learnable in seconds."""
+    rng = random.Random(0)
+    lines = []
+    for _ in range(count):
+        english = [rng.choice(list(WORDS)) for _ in range(rng.randint(1, 4))]
+        lines.append(f"{' '.join(english)}\t{' '.join(WORDS[w] for w in english)}\n")
+    path.write_text("".join(lines), "utf-8")
+    return path
+
+
+def run(*arguments):
+    return CliRunner().invoke(cli, [str(a) for a in arguments])
+
+
+def one_line_error(result, *parts):
+    assert result.exit_code != 0, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1, result.output
+    for part in parts:
+        assert part in lines[0], result.output
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli-translate")
+    data = word_pairs(folder / "pairs.txt")
+    result = run("train", "--task", "translate", "--cell", "gru", "--units", "32", "--embedding-dim", "16",
+                 "--tokens", "words", "--data", data, "--epochs", "8", "--steps-per-epoch", "50", "--learning-rate", "0.01",
+                 "--run-dir", folder / "run")
+    assert result.exit_code == 0, result.output
+    assert "Validation (" in result.output and "exact match" in result.output
+    return folder / "run"
+
+
+def test_a_trained_model_translates_unseen_word_sequences(run_dir):
+    result = run("translate", run_dir, "six five four three", "one")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["six five four three\tsix cinq quatre trois", "one\tun"]
+
+
+def test_evaluate_with_a_beam_beats_the_unigram_baseline(run_dir):
+    result = run("evaluate", run_dir, "--split", "test", "--beam-size", "3")
+    assert result.exit_code == 0, result.output
+    saved = json.loads((run_dir / "evaluation_test.json").read_text())
+    assert saved["beam_size"] == 3
+    assert saved["exact_match"] >= 0.95 and saved["character_error_rate"] <= 0.02
+    assert saved["loss"] < 0.1 * saved["baseline_loss"]
+    assert f"exact match {saved['exact_match']:.2%}" in result.output
+
+
+def test_the_shared_english_french_pairs_train_and_translate(shared_data, tmp_path):
+    """The real Tatoeba file (Keras's lstm_seq2seq format) trains, translates and evaluates; two
+    epochs of a small model, so what it says is not checked, only that every step runs."""
+    run_dir = tmp_path / "run"
+    result = run("train", "--task", "translate", "--cell", "urnn", "--units", "16", "--data",
+                 shared_data / "eng_fra_pairs_1864.txt", "--epochs", "2", "--steps-per-epoch", "3",
+                 "--run-dir", run_dir)
+    assert result.exit_code == 0, result.output
+    assert "Validation (" in result.output
+    result = run("translate", run_dir, "Go.", "I am happy.", "--beam-size", "2")
+    assert result.exit_code == 0, result.output
+    assert [line.split("\t")[0] for line in result.output.splitlines()] == ["Go.", "I am happy."]
+    result = run("evaluate", run_dir, "--split", "test")
+    assert result.exit_code == 0, result.output
+    assert "character error rate" in result.output
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--pair", "en-xx"], "unknown language pair 'en-xx'"),
+    (["--pair", "fr-fr"], "unknown language pair 'fr-fr'"),
+    (["--attention", "dot", "--task", "classify"], "--attention does not apply to the classify task"),
+    (["--data", "absent.tsv"], "no pairs file 'absent.tsv'"),
+])
+def test_bad_training_settings(tmp_path, arguments, message):
+    if "--task" not in arguments:
+        arguments = ["--task", "translate", *arguments]
+    result = run("train", *arguments, "--run-dir", tmp_path / "run")
+    one_line_error(result, message)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_pairs_file_with_mismatched_columns(tmp_path):
+    data = tmp_path / "pairs.txt"
+    data.write_text("a\tb\tc\nd\te\n", "utf-8")
+    result = run("train", "--task", "translate", "--data", data, "--run-dir", tmp_path / "run")
+    one_line_error(result, "line 2 has 2 tab-separated columns, the first line 3")
+    assert not (tmp_path / "run").exists()
+
+
+def test_bad_translate_requests(run_dir):
+    one_line_error(run("translate", run_dir, "one", " "), "text 2 is empty")
+    result = run("translate", run_dir, "one", "--beam-size", "0")
+    assert result.exit_code == 2 and "0 is not in the range x>=1" in result.output
+    result = run("evaluate", run_dir, "--beam-size", "-1")
+    assert result.exit_code == 2 and "-1 is not in the range x>=1" in result.output
+    one_line_error(run("evaluate", run_dir, "--split", "heldout"), "unknown split 'heldout'")
+
+
+def test_a_run_of_another_task(tmp_path):
+    run_dir = tmp_path / "lm"
+    corpus = tmp_path / "text.txt"
+    corpus.write_text("abcdefgh " * 400, "utf-8")
+    result = run("train", "--data", corpus, "--units", "8", "--epochs", "1", "--steps-per-epoch", "1",
+                 "--batch-size", "4", "--seq-len", "10", "--run-dir", run_dir)
+    assert result.exit_code == 0, result.output
+    one_line_error(run("translate", run_dir, "hello"), "holds a 'charlm' run, not a translate one")
+    one_line_error(run("evaluate", run_dir, "--beam-size", "2"), "--beam-size does not apply to a charlm run")
