@@ -124,7 +124,7 @@ class Translator:
         self.step = self._build_step(model)
         # Unknown batch and time in the signature: one graph for every batch, and loop variables
         # whose shapes do not change from the first step to the next.
-        self._search = tf.function(self.search_ids, input_signature=[
+        self.search = tf.function(self.search_ids, input_signature=[
             tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)])
 
     def _build_encoder(self, model):
@@ -227,7 +227,7 @@ class Translator:
         texts = list(texts)
         results = []
         for start in range(0, len(texts), batch_size):
-            ids, _ = self._search(self.encode(texts[start:start + batch_size]), tf.constant(beam_size),
+            ids, _ = self.search(self.encode(texts[start:start + batch_size]), tf.constant(beam_size),
                                   tf.constant(self.max_output_length))
             results += [text.decode("utf-8") for text in self.ids_to_texts(ids).numpy()]
         return results
