@@ -28,7 +28,7 @@ from pathlib import Path
 
 from kerasrnn import training
 from kerasrnn.errors import UserInputError
-from kerasrnn.recurrent import KERASRNN_CELLS, check_cell_name
+from kerasrnn.recurrent import check_cell_name
 from kerasrnn.training import TrainConfig
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
@@ -167,18 +167,14 @@ def train(
         raise UserInputError("resuming needs the run directory to continue (--run-dir)")
     run_dir = Path(run_dir) if run_dir is not None else training.default_run_dir(TASK, config.cell)
     if resume:
-        _check_resumable(run_dir, config, train_config)
+        training.check_resumable(run_dir, load_configs(run_dir), config, train_config)
     training.select_device(device, mixed_precision=train_config.mixed_precision)
     if not resume:
         config = _with_absolute_data_path(config)
     existed = run_dir.exists()
     run_dir = training.prepare_run_dir(run_dir, resume=resume)
-    try:
+    with training.removed_if_failed_empty(run_dir, existed):
         corpus = _load_corpus(config)
-    except Exception:
-        if not existed and not any(run_dir.iterdir()):
-            run_dir.rmdir()
-        raise
     if resume:
         characters = text_data.load_vocabulary(run_dir / training.VOCABULARY_FILE)
     else:
@@ -221,9 +217,7 @@ def train(
     sampler = CharSampler(best, config, characters)
     sample = sampler.sample("", sample_length, temperature=sample_temperature, seed=train_config.seed)
     (run_dir / SAMPLE_FILE).write_text(sample, "utf-8")
-    finite = [(loss, epoch) for loss, epoch in zip(history["val_loss"], history["epoch"])
-              if math.isfinite(loss)]
-    best_epoch = min(finite)[1] if finite else history["epoch"][-1]
+    best_epoch = training.best_epoch(history)
     training.write_json(run_dir / training.METRICS_FILE, {
         "validation_nats_per_char": validation.loss,
         "validation_bits_per_char": validation.bits,
@@ -242,17 +236,6 @@ def train(
         sample=sample,
         sample_temperature=sample_temperature,
     )
-
-
-def _check_resumable(run_dir: Path, config: CharLMConfig, train_config: TrainConfig) -> None:
-    saved = load_configs(run_dir)
-    if saved[0] != config:
-        raise UserInputError(f"the task settings differ from those saved in {run_dir}: resume with them")
-    if dataclasses.replace(saved[1], epochs=train_config.epochs) != train_config:
-        raise UserInputError(
-            f"the training settings differ from those saved in {run_dir}: only --epochs may change "
-            f"when resuming"
-        )
 
 
 def _with_absolute_data_path(config: CharLMConfig) -> CharLMConfig:
@@ -276,26 +259,13 @@ def _load_corpus(config: CharLMConfig):
 
 def load_configs(run_dir: Path) -> tuple[CharLMConfig, TrainConfig]:
     """The `CharLMConfig` and `TrainConfig` saved in a character-LM run directory."""
-    saved = training.load_config(training.check_run_dir(run_dir, need_model=False))
-    if saved["task"] != TASK:
-        raise UserInputError(f"{run_dir} holds a {saved['task']!r} run, not a {TASK} one")
-    try:
-        config = CharLMConfig(**saved["task_config"])
-    except TypeError as error:
-        raise UserInputError(f"{run_dir}/{training.CONFIG_FILE} has bad task settings: {error}") from error
-    return config, saved["train_config"]
+    return training.load_task_configs(run_dir, TASK, CharLMConfig)
 
 
 def load_model(run_dir: Path) -> "keras.Model":
     """The best model saved in a run directory."""
-    import keras
-
-    path = training.check_run_dir(run_dir) / training.MODEL_FILE
     config, _ = load_configs(run_dir)
-    if config.cell in KERASRNN_CELLS:
-        import kerasrnn.layers  # noqa: F401 - registers the cells for deserialisation
-
-    return keras.models.load_model(path, compile=False)
+    return training.load_best_model(run_dir, config.cell)
 
 
 def evaluate(

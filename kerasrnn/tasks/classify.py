@@ -34,7 +34,7 @@ from pathlib import Path
 
 from kerasrnn import training
 from kerasrnn.errors import UserInputError
-from kerasrnn.recurrent import KERASRNN_CELLS, check_cell_name
+from kerasrnn.recurrent import check_cell_name
 from kerasrnn.training import TrainConfig
 
 logger = logging.getLogger(__name__)
@@ -217,16 +217,12 @@ def train(
     run_dir = Path(run_dir) if run_dir is not None else training.default_run_dir(TASK, config.cell)
     config = config.resolved()
     if resume:
-        _check_resumable(run_dir, config, train_config)
+        training.check_resumable(run_dir, load_configs(run_dir), config, train_config)
     training.select_device(device, mixed_precision=train_config.mixed_precision)
     existed = run_dir.exists()
     run_dir = training.prepare_run_dir(run_dir, resume=resume)
-    try:
+    with training.removed_if_failed_empty(run_dir, existed):
         data = _load_data(config)
-    except BaseException:
-        if not existed and not any(run_dir.iterdir()):
-            run_dir.rmdir()
-        raise
     train_texts, train_labels = data.split("train")
     if resume:
         vectorizer = text_data.make_text_vectorizer(
@@ -265,25 +261,13 @@ def train(
     )
     best = load_model(run_dir)
     validation = _evaluate_model(best, vectorizer, config, data, "validation", run_dir)
-    finite = [(loss, epoch) for loss, epoch in zip(history["val_loss"], history["epoch"]) if math.isfinite(loss)]
-    best_epoch = min(finite)[1] if finite else history["epoch"][-1]
+    best_epoch = training.best_epoch(history)
     training.write_json(run_dir / training.METRICS_FILE, {
         **validation.as_json(), "best_epoch": best_epoch, "epochs": len(history["epoch"]),
         "parameters": best.count_params(),
     })
     return TrainResult(run_dir, len(history["epoch"]), best_epoch, time.monotonic() - started,
                        best.count_params(), config.tokens, validation)
-
-
-def _check_resumable(run_dir: Path, config: ClassifyConfig, train_config: TrainConfig) -> None:
-    saved = load_configs(run_dir)
-    if saved[0] != config:
-        raise UserInputError(f"the task settings differ from those saved in {run_dir}: resume with them")
-    if dataclasses.replace(saved[1], epochs=train_config.epochs) != train_config:
-        raise UserInputError(
-            f"the training settings differ from those saved in {run_dir}: only --epochs may change "
-            f"when resuming"
-        )
 
 
 def _check_labels(run_dir: Path, class_names) -> None:
@@ -305,25 +289,13 @@ def _load_data(config: ClassifyConfig):
 
 def load_configs(run_dir: Path) -> tuple[ClassifyConfig, TrainConfig]:
     """The `ClassifyConfig` and `TrainConfig` saved in a classify run directory."""
-    saved = training.load_config(training.check_run_dir(run_dir, need_model=False))
-    if saved["task"] != TASK:
-        raise UserInputError(f"{run_dir} holds a {saved['task']!r} run, not a {TASK} one")
-    try:
-        config = ClassifyConfig(**saved["task_config"])
-    except TypeError as error:
-        raise UserInputError(f"{run_dir}/{training.CONFIG_FILE} has bad task settings: {error}") from error
-    return config, saved["train_config"]
+    return training.load_task_configs(run_dir, TASK, ClassifyConfig)
 
 
 def load_model(run_dir: Path) -> "keras.Model":
     """The best model saved in a classify run directory (ids in, logits out)."""
-    import keras
-
     config, _ = load_configs(run_dir)
-    path = training.check_run_dir(run_dir) / training.MODEL_FILE
-    if config.cell in KERASRNN_CELLS:
-        import kerasrnn.layers  # noqa: F401 - registers the cells for deserialisation
-    return keras.models.load_model(path, compile=False)
+    return training.load_best_model(run_dir, config.cell)
 
 
 def load_vectorizer(run_dir: Path):
