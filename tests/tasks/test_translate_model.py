@@ -37,6 +37,15 @@ def log_probability(model, source_ids, tokens):
     return float(sum(log_p[t, token] for t, token in enumerate(tokens)))
 
 
+def batched_log_probabilities(model, source_ids, sequences):
+    """`log_probability` of many token sequences of one length, in one call of the network."""
+    tokens = np.array(sequences, np.int32)
+    inputs = np.concatenate([np.full((len(tokens), 1), translate_data.START_ID), tokens[:, :-1]], axis=1)
+    logits = model([np.repeat(source_ids, len(tokens), axis=0), inputs.astype(np.int32)], training=False)
+    log_p = tf.nn.log_softmax(logits).numpy()
+    return np.take_along_axis(log_p, tokens[:, :, None], axis=2)[:, :, 0].sum(axis=1)
+
+
 @pytest.mark.parametrize("cell", CELL_NAMES)
 @pytest.mark.parametrize("attention", ["dot", "none"])
 def test_padding_changes_nothing(cell, attention):
@@ -80,13 +89,11 @@ def test_a_wide_beam_finds_the_most_likely_translation(cell):
         source = translator.encode([text]).numpy()
         candidates = []
         for length in (1, 2, 3):
-            for tokens in itertools.product(allowed, repeat=length):
-                ended = translate_data.END_ID in tokens
-                if ended and tokens.index(translate_data.END_ID) != length - 1:
-                    continue  # nothing follows [END]
-                if not ended and length < 3:
-                    continue  # unfinished hypotheses only at the length limit
-                candidates.append((log_probability(model, source, list(tokens)), tokens))
+            sequences = [tokens for tokens in itertools.product(allowed, repeat=length)
+                         # nothing follows [END]; unfinished hypotheses only at the length limit
+                         if translate_data.END_ID not in tokens[:-1]
+                         and (tokens[-1] == translate_data.END_ID or length == 3)]
+            candidates += zip(batched_log_probabilities(model, source, sequences), sequences)
         best_score, best = max(candidates)
         ids, scores = translator.search_ids(tf.constant(source), tf.constant(25), tf.constant(3))
         assert tuple(t for t in ids[0].numpy() if t) == best
