@@ -195,6 +195,71 @@ def load_config(run_dir: Path) -> dict:
     return payload
 
 
+def start_run(task: str, config: Any, train_config: "TrainConfig", run_dir: Path | None, *, resume: bool,
+              device: str, saved_configs, load_data=None) -> tuple[Path, Any]:
+    """The start of every task's `train`: the run directory made (or checked, to resume), the device
+    chosen, and the task's data loaded.
+
+    Args:
+      task, config, train_config: the task's name and settings (`config.cell` names the default
+        run directory).
+      run_dir: where to save the run; None: `runs/<task>-<cell>-<time>`.
+      resume: continue the run in `run_dir`; `config` and `train_config` must equal the saved ones
+        (see `check_resumable`).
+      device: see `select_device`.
+      saved_configs: `run_dir → (config, train_config)`, the task's `load_configs`.
+      load_data: called once the run directory exists; if it raises, a run directory this call
+        created is removed again. None: the task has no data to load.
+
+    Returns:
+      `(run_dir, data)`: the run directory and what `load_data` returned (None without it).
+
+    Raises:
+      UserInputError: `resume` without `run_dir`; settings that differ from the resumed run; a
+        non-empty new run directory; a bad device; whatever `load_data` raises.
+    """
+    if resume and run_dir is None:
+        raise UserInputError("resuming needs the run directory to continue (--run-dir)")
+    run_dir = Path(run_dir) if run_dir is not None else default_run_dir(task, config.cell)
+    if resume:
+        check_resumable(run_dir, saved_configs(run_dir), config, train_config)
+    select_device(device, mixed_precision=train_config.mixed_precision)
+    existed = run_dir.exists()
+    run_dir = prepare_run_dir(run_dir, resume=resume)
+    with removed_if_failed_empty(run_dir, existed):
+        data = None if load_data is None else load_data()
+    return run_dir, data
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    """What a task's `train` did: where, how long, the model size, and the validation evaluation.
+
+    Tasks with more to report subclass it and add lines with `details`.
+    """
+
+    run_dir: Path
+    epochs: int
+    steps: int
+    best_epoch: int
+    seconds: float
+    parameters: int
+    validation: Any  # the task's evaluation, with a `summary()`
+
+    def details(self) -> list[str]:
+        """Lines of the summary after the validation evaluation."""
+        return []
+
+    def summary(self) -> str:
+        return "\n".join([
+            f"Trained {self.epochs} epochs ({self.steps:,} steps) in {self.seconds:.0f} s; "
+            f"{self.parameters:,} parameters; best validation loss at epoch {self.best_epoch}.",
+            self.validation.summary(),
+            *self.details(),
+            f"Run saved in {self.run_dir}",
+        ])
+
+
 def load_task_configs(run_dir: Path, task: str, config_class) -> tuple[Any, "TrainConfig"]:
     """The task config (a `config_class`) and `TrainConfig` saved in a run directory of `task`.
 

@@ -106,27 +106,17 @@ class Evaluation:
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainResult:
-    """What `train` did: where, how long, the best validation loss, and a sample."""
+class TrainResult(training.TrainResult):
+    """What `train` did (see `training.TrainResult`), and the sample drawn at the end."""
 
-    run_dir: Path
-    epochs: int
-    best_epoch: int
-    seconds: float
-    validation: Evaluation
-    sample: str
-    sample_temperature: float
+    sample: str = ""
+    sample_temperature: float = 0.8
 
-    def summary(self) -> str:
-        return "\n".join([
-            f"Trained {self.epochs} epochs in {self.seconds:.0f} s; best validation loss at epoch "
-            f"{self.best_epoch}.",
-            self.validation.summary(),
-            f"Sample ({len(self.sample)} characters, empty prompt, temperature "
-            f"{self.sample_temperature}):",
+    def details(self) -> list[str]:
+        return [
+            f"Sample ({len(self.sample)} characters, empty prompt, temperature {self.sample_temperature}):",
             self.sample,
-            f"Run saved in {self.run_dir}",
-        ])
+        ]
 
 
 def train(
@@ -163,18 +153,9 @@ def train(
     from kerasrnn.tasks.char_lm_sampling import CharSampler
 
     started = time.monotonic()
-    if resume and run_dir is None:
-        raise UserInputError("resuming needs the run directory to continue (--run-dir)")
-    run_dir = Path(run_dir) if run_dir is not None else training.default_run_dir(TASK, config.cell)
-    if resume:
-        training.check_resumable(run_dir, load_configs(run_dir), config, train_config)
-    training.select_device(device, mixed_precision=train_config.mixed_precision)
-    if not resume:
-        config = _with_absolute_data_path(config)
-    existed = run_dir.exists()
-    run_dir = training.prepare_run_dir(run_dir, resume=resume)
-    with training.removed_if_failed_empty(run_dir, existed):
-        corpus = _load_corpus(config)
+    config = _with_absolute_data_path(config)
+    run_dir, corpus = training.start_run(TASK, config, train_config, run_dir, resume=resume, device=device,
+                                         saved_configs=load_configs, load_data=lambda: _load_corpus(config))
     if resume:
         characters = text_data.load_vocabulary(run_dir / training.VOCABULARY_FILE)
     else:
@@ -230,8 +211,10 @@ def train(
     return TrainResult(
         run_dir=run_dir,
         epochs=len(history["epoch"]),
+        steps=len(history["epoch"]) * steps,
         best_epoch=best_epoch,
         seconds=time.monotonic() - started,
+        parameters=best.count_params(),
         validation=validation,
         sample=sample,
         sample_temperature=sample_temperature,

@@ -162,27 +162,6 @@ class Evaluation:
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainResult:
-    """What `train` did: where, how long, the model size, and the validation evaluation."""
-
-    run_dir: Path
-    epochs: int
-    best_epoch: int
-    seconds: float
-    parameters: int
-    tokens: str
-    validation: Evaluation
-
-    def summary(self) -> str:
-        return "\n".join([
-            f"Trained {self.epochs} epochs in {self.seconds:.0f} s ({self.tokens}, {self.parameters:,} "
-            f"parameters); best validation loss at epoch {self.best_epoch}.",
-            self.validation.summary(),
-            f"Run saved in {self.run_dir}",
-        ])
-
-
-@dataclasses.dataclass(frozen=True)
 class Prediction:
     """The most likely class of one text and its probability."""
 
@@ -199,7 +178,7 @@ def train(
     resume: bool = False,
     device: str = "auto",
     verbose: str | int = "auto",
-) -> TrainResult:
+) -> training.TrainResult:
     """Trains a text classifier into a run directory, or resumes one.
 
     Raises:
@@ -212,17 +191,9 @@ def train(
     from kerasrnn.tasks.classify_model import build_text_classifier, loss_function, make_dataset
 
     started = time.monotonic()
-    if resume and run_dir is None:
-        raise UserInputError("resuming needs the run directory to continue (--run-dir)")
-    run_dir = Path(run_dir) if run_dir is not None else training.default_run_dir(TASK, config.cell)
     config = config.resolved()
-    if resume:
-        training.check_resumable(run_dir, load_configs(run_dir), config, train_config)
-    training.select_device(device, mixed_precision=train_config.mixed_precision)
-    existed = run_dir.exists()
-    run_dir = training.prepare_run_dir(run_dir, resume=resume)
-    with training.removed_if_failed_empty(run_dir, existed):
-        data = _load_data(config)
+    run_dir, data = training.start_run(TASK, config, train_config, run_dir, resume=resume, device=device,
+                                       saved_configs=load_configs, load_data=lambda: _load_data(config))
     train_texts, train_labels = data.split("train")
     if resume:
         vectorizer = text_data.make_text_vectorizer(
@@ -266,8 +237,8 @@ def train(
         **validation.as_json(), "best_epoch": best_epoch, "epochs": len(history["epoch"]),
         "parameters": best.count_params(),
     })
-    return TrainResult(run_dir, len(history["epoch"]), best_epoch, time.monotonic() - started,
-                       best.count_params(), config.tokens, validation)
+    return training.TrainResult(run_dir, len(history["epoch"]), len(history["epoch"]) * steps, best_epoch,
+                                time.monotonic() - started, best.count_params(), validation)
 
 
 def _check_labels(run_dir: Path, class_names) -> None:

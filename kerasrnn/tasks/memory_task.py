@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import time
 from pathlib import Path
 
 from kerasrnn import training
 from kerasrnn.errors import UserInputError
-from kerasrnn.recurrent import KERASRNN_CELLS, check_cell_name
+from kerasrnn.recurrent import check_cell_name
 from kerasrnn.tasks import memory_data
 from kerasrnn.training import TrainConfig
 
@@ -123,27 +122,6 @@ class Evaluation:
         return text
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainResult:
-    """What `train` did: where, how long, the model size, and the best validation loss."""
-
-    run_dir: Path
-    epochs: int
-    steps: int
-    best_epoch: int
-    seconds: float
-    parameters: int
-    validation: Evaluation
-
-    def summary(self) -> str:
-        return "\n".join([
-            f"Trained {self.epochs} epochs ({self.steps:,} steps) in {self.seconds:.0f} s; "
-            f"{self.parameters:,} parameters; best validation loss at epoch {self.best_epoch}.",
-            self.validation.summary(),
-            f"Run saved in {self.run_dir}",
-        ])
-
-
 def train(
     task: str,
     config: MemoryTaskConfig,
@@ -153,7 +131,7 @@ def train(
     resume: bool = False,
     device: str = "auto",
     verbose: str | int = "auto",
-) -> TrainResult:
+) -> training.TrainResult:
     """Trains `config.cell` on `task` (`"copy"` or `"adding"`) into a run directory, or resumes one.
 
     Raises:
@@ -164,13 +142,8 @@ def train(
     from kerasrnn.tasks import memory_model
 
     started = time.monotonic()
-    if resume and run_dir is None:
-        raise UserInputError("resuming needs the run directory to continue (--run-dir)")
-    run_dir = Path(run_dir) if run_dir is not None else training.default_run_dir(task, config.cell)
-    if resume:
-        _check_resumable(task, run_dir, config, train_config)
-    training.select_device(device, mixed_precision=train_config.mixed_precision)
-    run_dir = training.prepare_run_dir(run_dir, resume=resume)
+    run_dir, _ = training.start_run(task, config, train_config, run_dir, resume=resume, device=device,
+                                    saved_configs=lambda path: load_configs(task, type(config), path))
     training.save_config(run_dir, task, config, train_config)
 
     keras.utils.set_random_seed(train_config.seed)
@@ -198,8 +171,7 @@ def train(
     )
     best = load_model(task, run_dir)
     validation = _evaluate_model(task, config, best, "validation")
-    val_losses = history["val_loss"]
-    best_epoch = min(zip(val_losses, history["epoch"]), key=lambda pair: (math.isnan(pair[0]), pair))[1]
+    best_epoch = training.best_epoch(history)
     metrics = {
         "validation_loss": validation.loss,
         "baseline": validation.baseline,
@@ -212,7 +184,7 @@ def train(
     if validation.copy_accuracy is not None:
         metrics["copy_accuracy"] = validation.copy_accuracy
     training.write_json(run_dir / training.METRICS_FILE, metrics)
-    return TrainResult(
+    return training.TrainResult(
         run_dir=run_dir,
         epochs=len(history["epoch"]),
         steps=len(history["epoch"]) * steps,
@@ -223,42 +195,19 @@ def train(
     )
 
 
-def _check_resumable(task, run_dir, config, train_config) -> None:
-    saved = load_configs(task, type(config), run_dir)
-    if saved[0] != config:
-        raise UserInputError(f"the task settings differ from those saved in {run_dir}: resume with them")
-    if dataclasses.replace(saved[1], epochs=train_config.epochs) != train_config:
-        raise UserInputError(
-            f"the training settings differ from those saved in {run_dir}: only --epochs may change "
-            f"when resuming"
-        )
-
-
 def load_configs(task: str, config_class, run_dir: Path) -> tuple[MemoryTaskConfig, TrainConfig]:
     """The task settings and `TrainConfig` saved in a run directory of `task`."""
-    saved = training.load_config(training.check_run_dir(run_dir, need_model=False))
-    if saved["task"] != task:
-        raise UserInputError(f"{run_dir} holds a {saved['task']!r} run, not a {task} one")
-    try:
-        config = config_class(**saved["task_config"])
-    except TypeError as error:
-        raise UserInputError(f"{run_dir}/{training.CONFIG_FILE} has bad task settings: {error}") from error
-    return config, saved["train_config"]
+    return training.load_task_configs(run_dir, task, config_class)
 
 
 def load_model(task: str, run_dir: Path) -> "keras.Model":
     """The best model saved in a run directory of `task`."""
-    import keras
-
     from kerasrnn.tasks import memory_model  # noqa: F401 - registers the metrics
 
-    path = training.check_run_dir(run_dir) / training.MODEL_FILE
-    saved = training.load_config(run_dir)
+    saved = training.load_config(training.check_run_dir(run_dir))
     if saved["task"] != task:
         raise UserInputError(f"{run_dir} holds a {saved['task']!r} run, not a {task} one")
-    if saved["task_config"].get("cell") in KERASRNN_CELLS:
-        import kerasrnn.layers  # noqa: F401 - registers the cells for deserialisation
-    return keras.models.load_model(path, compile=False)
+    return training.load_best_model(run_dir, saved["task_config"].get("cell"))
 
 
 def baseline(task: str, config_class, run_dir: Path) -> float:

@@ -156,26 +156,6 @@ class Evaluation:
         return "\n".join(lines)
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainResult:
-    """What `train` did: where, how long, the model size, and the validation evaluation."""
-
-    run_dir: Path
-    epochs: int
-    best_epoch: int
-    seconds: float
-    parameters: int
-    validation: Evaluation
-
-    def summary(self) -> str:
-        return "\n".join([
-            f"Trained {self.epochs} epochs in {self.seconds:.0f} s ({self.parameters:,} parameters); "
-            f"best validation loss at epoch {self.best_epoch}.",
-            self.validation.summary(),
-            f"Run saved in {self.run_dir}",
-        ])
-
-
 def train(
     config: TranslateConfig,
     train_config: TrainConfig,
@@ -184,7 +164,7 @@ def train(
     resume: bool = False,
     device: str = "auto",
     verbose: str | int = "auto",
-) -> TrainResult:
+) -> training.TrainResult:
     """Trains an encoder-decoder into a run directory, or resumes one; evaluates it greedily on the
     validation split.
 
@@ -198,17 +178,10 @@ def train(
     from kerasrnn.tasks.translate_model import build_translator
 
     started = time.monotonic()
-    if resume and run_dir is None:
-        raise UserInputError("resuming needs the run directory to continue (--run-dir)")
-    run_dir = Path(run_dir) if run_dir is not None else training.default_run_dir(TASK, config.cell)
     config = config.resolved()
-    if resume:
-        training.check_resumable(run_dir, load_configs(run_dir), config, train_config)
-    training.select_device(device, mixed_precision=train_config.mixed_precision)
-    existed = run_dir.exists()
-    run_dir = training.prepare_run_dir(run_dir, resume=resume)
-    with training.removed_if_failed_empty(run_dir, existed):
-        pairs = translate_data.load_pairs(config.data, config.pair, config.data_dir)
+    run_dir, pairs = training.start_run(
+        TASK, config, train_config, run_dir, resume=resume, device=device, saved_configs=load_configs,
+        load_data=lambda: translate_data.load_pairs(config.data, config.pair, config.data_dir))
     sources, targets = pairs.split("train")
     if resume:
         source_tokens, target_tokens = (translate_data.lookup_tokens(text_data.load_tokens(run_dir / name))
@@ -258,8 +231,8 @@ def train(
         **dataclasses.asdict(validation), "best_epoch": best_epoch, "epochs": len(history["epoch"]),
         "parameters": best.count_params(),
     })
-    return TrainResult(run_dir, len(history["epoch"]), best_epoch, time.monotonic() - started,
-                       best.count_params(), validation)
+    return training.TrainResult(run_dir, len(history["epoch"]), len(history["epoch"]) * steps, best_epoch,
+                                time.monotonic() - started, best.count_params(), validation)
 
 
 def _cap(config: TranslateConfig) -> int | None:
