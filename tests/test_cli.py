@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 import tensorflow as tf
-from click.testing import CliRunner
 
-import cli
+from tests.cli_helpers import assert_one_line_error, run
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEXT = "the cat sat on the mat. the dog ran to the old barn. a hot tin roof. " * 60
@@ -18,20 +17,6 @@ TINY_TRAIN = [
     "train", "--cell", "keras-gru", "--units", "16", "--embedding-dim", "8", "--seq-len", "20",
     "--batch-size", "8", "--epochs", "2", "--steps-per-epoch", "3", "--learning-rate", "0.01",
 ]
-
-
-def run(*arguments):
-    return CliRunner().invoke(cli.cli, [str(a) for a in arguments])
-
-
-def assert_one_line_error(result, message, exit_code=1):
-    """A clean failure: the exit code, `Error: …message…` on one line, no traceback."""
-    assert result.exit_code == exit_code, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)  # not a crash
-    assert "Traceback" not in result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1, result.output
-    assert message in errors[0], result.output
 
 
 def snapshot(folder: Path) -> dict:
@@ -183,7 +168,7 @@ def test_resume_needs_a_run_and_keeps_its_settings(trained_run, tmp_path):
 def test_bad_generate_requests(trained_run, arguments, message, exit_code):
     run_dir, _, _ = trained_run
     before = snapshot(run_dir)
-    assert_one_line_error(run("generate", run_dir, *arguments), message, exit_code)
+    assert_one_line_error(run("generate", run_dir, *arguments), message, exit_code=exit_code)
     assert snapshot(run_dir) == before
 
 
@@ -198,7 +183,7 @@ def test_evaluate_on_a_bad_corpus(trained_run, tmp_path):
     before = snapshot(run_dir)
     assert_one_line_error(run("evaluate", run_dir, "--data", tmp_path / "missing.txt"),
                           "no such file or folder")
-    assert_one_line_error(run("evaluate", run_dir, "--split", "dev"), "Invalid value for '--split'", 2)
+    assert_one_line_error(run("evaluate", run_dir, "--split", "dev"), "Invalid value for '--split'", exit_code=2)
     assert snapshot(run_dir) == before
 
 

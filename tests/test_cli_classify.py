@@ -4,10 +4,9 @@ import json
 import random
 
 import pytest
-from click.testing import CliRunner
 
-from cli import cli
 from kerasrnn.recurrent import CELL_NAMES
+from tests.cli_helpers import assert_one_line_error, run
 
 GOOD = ["great", "lovely", "superb", "fine", "nice"]
 BAD = ["awful", "terrible", "poor", "sad", "broken"]
@@ -23,20 +22,6 @@ def reviews(path, count=200):
         lines.append(f"{' '.join(words)}\t{'pos' if index % 2 else 'neg'}\n")
     path.write_text("".join(lines), "utf-8")
     return path
-
-
-def run(*arguments):
-    return CliRunner().invoke(cli, [str(a) for a in arguments])
-
-
-def one_line_error(result, *parts):
-    assert result.exit_code != 0, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert len(lines) == 1, result.output
-    for part in parts:
-        assert part in lines[0], result.output
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +53,7 @@ def test_evaluate_prints_accuracy_precision_recall_and_writes_the_png(run_dir):
 
 
 def test_empty_text_is_refused(run_dir):
-    one_line_error(run("classify", run_dir, "fine", ""), "text 2 is empty")
+    assert_one_line_error(run("classify", run_dir, "fine", ""), "text 2 is empty")
 
 
 def files_of(folder):
@@ -82,7 +67,7 @@ def test_a_run_of_another_task_is_refused_and_left_intact(tmp_path, run_dir):
         "task": "copy", "task_config": {"cell": "lstm"}, "train_config": {}}))
     (other / "model.keras").write_bytes(b"not really")
     before = files_of(other)
-    one_line_error(run("classify", other, "some text"), "holds a 'copy' run, not a classify one")
+    assert_one_line_error(run("classify", other, "some text"), "holds a 'copy' run, not a classify one")
     assert files_of(other) == before
 
 
@@ -100,7 +85,7 @@ def test_bad_data_gives_one_line_and_creates_no_run(tmp_path, content, extra, pa
     data = tmp_path / "data.tsv"
     data.write_text(content, "utf-8")
     result = run("train", "--task", "classify", "--data", data, "--run-dir", tmp_path / "run", *extra)
-    one_line_error(result, *parts)
+    assert_one_line_error(result, *parts)
     assert not (tmp_path / "run").exists()
 
 
@@ -108,15 +93,15 @@ def test_bad_data_leaves_an_existing_run_intact(tmp_path, run_dir):
     before = files_of(run_dir)
     data = tmp_path / "empty.tsv"
     data.write_text("")
-    one_line_error(run("train", "--task", "classify", "--data", data, "--run-dir", run_dir), "not empty")
-    one_line_error(run("evaluate", run_dir, "--data", data), "is empty")
+    assert_one_line_error(run("train", "--task", "classify", "--data", data, "--run-dir", run_dir), "not empty")
+    assert_one_line_error(run("evaluate", run_dir, "--data", data), "is empty")
     assert files_of(run_dir) == before
 
 
 def test_imdb_offline_fails_at_once(tmp_path):
     result = run("train", "--task", "classify", "--data", "imdb_reviews", "--data-dir", tmp_path,
                  "--run-dir", tmp_path / "run")
-    one_line_error(result, "aclImdb_v1.tar.gz", str(tmp_path / "downloads" / "manual"))
+    assert_one_line_error(result, "aclImdb_v1.tar.gz", str(tmp_path / "downloads" / "manual"))
 
 
 def test_classify_options_do_not_apply_to_charlm(tmp_path):

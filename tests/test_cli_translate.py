@@ -4,9 +4,8 @@ import json
 import random
 
 import pytest
-from click.testing import CliRunner
 
-from cli import cli
+from tests.cli_helpers import assert_one_line_error, run
 
 WORDS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}
 
@@ -20,20 +19,6 @@ def word_pairs(path, count=600):
         lines.append(f"{' '.join(english)}\t{' '.join(WORDS[w] for w in english)}\n")
     path.write_text("".join(lines), "utf-8")
     return path
-
-
-def run(*arguments):
-    return CliRunner().invoke(cli, [str(a) for a in arguments])
-
-
-def one_line_error(result, *parts):
-    assert result.exit_code != 0, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert len(lines) == 1, result.output
-    for part in parts:
-        assert part in lines[0], result.output
 
 
 @pytest.fixture(scope="module")
@@ -81,17 +66,17 @@ def test_the_shared_english_french_pairs_train_and_translate(shared_data, tmp_pa
     assert "character error rate" in result.output
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["--pair", "en-xx"], "unknown language pair 'en-xx'"),
-    (["--pair", "fr-fr"], "unknown language pair 'fr-fr'"),
-    (["--attention", "dot", "--task", "classify"], "--attention does not apply to the classify task"),
-    (["--data", "absent.tsv"], "no pairs file 'absent.tsv'"),
+@pytest.mark.parametrize("arguments, message, exit_code", [
+    (["--pair", "en-xx"], "unknown language pair 'en-xx'", 1),
+    (["--pair", "fr-fr"], "unknown language pair 'fr-fr'", 1),
+    (["--attention", "dot", "--task", "classify"], "--attention does not apply to the classify task", 2),
+    (["--data", "absent.tsv"], "no pairs file 'absent.tsv'", 1),
 ])
-def test_bad_training_settings(tmp_path, arguments, message):
+def test_bad_training_settings(tmp_path, arguments, message, exit_code):
     if "--task" not in arguments:
         arguments = ["--task", "translate", *arguments]
     result = run("train", *arguments, "--run-dir", tmp_path / "run")
-    one_line_error(result, message)
+    assert_one_line_error(result, message, exit_code=exit_code)
     assert not (tmp_path / "run").exists()
 
 
@@ -99,17 +84,17 @@ def test_a_pairs_file_with_mismatched_columns(tmp_path):
     data = tmp_path / "pairs.txt"
     data.write_text("a\tb\tc\nd\te\n", "utf-8")
     result = run("train", "--task", "translate", "--data", data, "--run-dir", tmp_path / "run")
-    one_line_error(result, "line 2 has 2 tab-separated columns, the first line 3")
+    assert_one_line_error(result, "line 2 has 2 tab-separated columns, the first line 3")
     assert not (tmp_path / "run").exists()
 
 
 def test_bad_translate_requests(run_dir):
-    one_line_error(run("translate", run_dir, "one", " "), "text 2 is empty")
+    assert_one_line_error(run("translate", run_dir, "one", " "), "text 2 is empty")
     result = run("translate", run_dir, "one", "--beam-size", "0")
     assert result.exit_code == 2 and "0 is not in the range x>=1" in result.output
     result = run("evaluate", run_dir, "--beam-size", "-1")
     assert result.exit_code == 2 and "-1 is not in the range x>=1" in result.output
-    one_line_error(run("evaluate", run_dir, "--split", "heldout"), "unknown split 'heldout'")
+    assert_one_line_error(run("evaluate", run_dir, "--split", "heldout"), "unknown split 'heldout'")
 
 
 def test_a_run_of_another_task(tmp_path):
@@ -119,5 +104,6 @@ def test_a_run_of_another_task(tmp_path):
     result = run("train", "--data", corpus, "--units", "8", "--epochs", "1", "--steps-per-epoch", "1",
                  "--batch-size", "4", "--seq-len", "10", "--run-dir", run_dir)
     assert result.exit_code == 0, result.output
-    one_line_error(run("translate", run_dir, "hello"), "holds a 'charlm' run, not a translate one")
-    one_line_error(run("evaluate", run_dir, "--beam-size", "2"), "--beam-size does not apply to a charlm run")
+    assert_one_line_error(run("translate", run_dir, "hello"), "holds a 'charlm' run, not a translate one")
+    assert_one_line_error(run("evaluate", run_dir, "--beam-size", "2"), "--beam-size does not apply to a charlm run",
+                          exit_code=2)

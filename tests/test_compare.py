@@ -7,26 +7,12 @@ import math
 import os
 
 import pytest
-from click.testing import CliRunner
 
-import cli
 from kerasrnn import compare
 from kerasrnn.errors import UserInputError
+from tests.cli_helpers import assert_one_line_error, run
 
 COPY_BASELINE_T5 = 10 * math.log(8) / 25
-
-
-def run(*arguments):
-    return CliRunner().invoke(cli.cli, [str(a) for a in arguments])
-
-
-def assert_one_line_error(result, message, exit_code=1):
-    assert result.exit_code == exit_code, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1, result.output
-    assert message in errors[0], result.output
 
 
 def digest(path):
@@ -113,7 +99,7 @@ def test_compare_never_reuses_a_folder(small_comparison):
 )
 def test_bad_compare_requests(tmp_path, arguments, message, exit_code):
     result = run("compare", *arguments, "--out-dir", tmp_path / "out")
-    assert_one_line_error(result, message, exit_code)
+    assert_one_line_error(result, message, exit_code=exit_code)
     assert not (tmp_path / "out").exists()
 
 
@@ -154,7 +140,7 @@ def test_bad_gradients_requests(tmp_path, monkeypatch, arguments, message, exit_
     monkeypatch.chdir(tmp_path)
     old = tmp_path / "gradients.png"
     old.write_bytes(b"an earlier picture")
-    assert_one_line_error(run("gradients", "--length", 10, *arguments), message, exit_code)
+    assert_one_line_error(run("gradients", "--length", 10, *arguments), message, exit_code=exit_code)
     assert old.read_bytes() == b"an earlier picture"  # nothing already written is lost
     assert sorted(path.name for path in tmp_path.iterdir()) == ["gradients.png"]
 
@@ -190,5 +176,5 @@ def test_train_copy_uses_the_paper_defaults_and_prints_the_baseline(tmp_path):
 )
 def test_bad_memory_task_options(tmp_path, arguments, message, exit_code):
     result = run("train", *arguments, "--run-dir", tmp_path / "run")
-    assert_one_line_error(result, message, exit_code)
+    assert_one_line_error(result, message, exit_code=exit_code)
     assert not (tmp_path / "run").exists()
