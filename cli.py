@@ -8,6 +8,7 @@
     python cli.py compare --task copy --length 100 --steps 1500   # cells side by side
     python cli.py train --task classify --run-dir runs/lang    # language of spelled-out numbers
     python cli.py classify runs/lang "trois cent deux" "dreihundertzwei"
+    python cli.py export RUN_DIR exports/charlm   # a SavedModel: strings in, strings out, TF only
     python cli.py train --task translate --run-dir runs/fr    # English → French numbers, seq2seq
     python cli.py translate runs/fr "three hundred and forty-two" --beam-size 4
 
@@ -372,7 +373,7 @@ def translate_texts(run_dir, texts, beam_size, device):
 @click.option("--force", is_flag=True, default=False,
               help="Replace the export already in OUT_DIR (only a SavedModel is ever replaced).")
 def export_run(run_dir, out_dir, force):
-    """Export the model of RUN_DIR (charlm or classify) as a TensorFlow SavedModel in OUT_DIR.
+    """Export the model of RUN_DIR as a TensorFlow SavedModel in OUT_DIR (not for copy, adding).
 
     Its signatures take strings and numbers and return strings and numbers, the vocabulary lookups
     inside the graph: load it with tf.saved_model.load(OUT_DIR), no kerasrnn needed. Prints the

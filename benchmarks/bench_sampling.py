@@ -4,9 +4,10 @@
     python benchmarks/bench_sampling.py --cell gru --cell urnn --units 256
 
 The weights are untrained (speed does not depend on them) and the vocabulary is the 100 printable
-ASCII characters. The prompt runs once through the sequence model, then every character is one step
-of the one-step model inside one `tf.function` loop. The goal for a 512-unit LSTM on a 2-core CPU is
-at least 1,000 characters per second; re-running the whole prefix each step would be ~20 per second.
+ASCII characters. The prompt runs once through the network, then the characters are drawn one step
+at a time inside a loop compiled with XLA (`CharStepper.draw`). The goal for a 512-unit LSTM on a
+2-core CPU is at least 1,000 characters per second; re-running the whole prefix each step would be
+~20 per second. `benchmarks/bench_export.py` times the same loop in an exported SavedModel.
 """
 
 import os

@@ -12,8 +12,6 @@ character per sequence, and runs it in two loops:
 
 `CharSampler` (`python cli.py generate`) and the exported SavedModel (`kerasrnn.tasks.char_lm_export`)
 both sample through `CharStepper.draw`, so the same prompt, temperature and seed give the same text.
-The random numbers depend on the seed and the position only (`_pick`): in a batch, each row is the
-text its prompt would get alone.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ import contextlib
 import logging
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from kerasrnn.errors import UserInputError
@@ -36,7 +33,7 @@ logger = logging.getLogger(__name__)
 # runs): chunks of 1: 3,900; 4: 5,400–5,500; 8: 7,100; 16: 6,800–7,600; 32: 7,000–7,700;
 # 64: 7,300–7,600; 256: 8,300. From 8 on the differences are within the machine's noise.
 DRAW_CHUNK = 32
-MAX_SEED = 2**31 - 1  # seeds are int32, as the exported `generate` takes them
+MAX_SEED = 2**31 - 1  # seeds are int32: XLA's stateless_categorical takes no int64 seed
 
 
 class CharStepper:
@@ -132,11 +129,13 @@ class CharStepper:
         chunks = (length + DRAW_CHUNK - 1) // DRAW_CHUNK
 
         def body(chunk, logits, states, ids):
-            logits, states, drawn = self._draw_chunk(logits, states, chunk * DRAW_CHUNK, temperature, seed, top_k)
+            first = chunk * DRAW_CHUNK
+            logits, states, drawn = self._draw_chunk(logits, states, first, temperature, seed, top_k)
             return chunk + 1, logits, states, ids.write(chunk, drawn)
 
         empty = tf.TensorArray(tf.int32, size=chunks, element_shape=(None, DRAW_CHUNK))
-        _, _, _, ids = tf.while_loop(lambda chunk, *_: chunk < chunks, body, (tf.constant(0), logits, states, empty))
+        _, _, _, ids = tf.while_loop(
+            lambda chunk, *_: chunk < chunks, body, (tf.constant(0), logits, states, empty))
         ids = tf.reshape(tf.transpose(ids.stack(), [1, 0, 2]), [tf.shape(logits)[0], chunks * DRAW_CHUNK])
         return ids[:, :length]
 
@@ -195,7 +194,9 @@ class CharSampler:
         self._draw = tf.function(self.stepper.draw, reduce_retracing=True)
 
     @staticmethod
-    def check_arguments(prompt: str, length: int, temperature: float, top_k, characters, seed: int = 0) -> list[str]:
+    def check_arguments(
+        prompt: str, length: int, temperature: float, top_k, characters, seed: int = 0
+    ) -> list[str]:
         """Raises UserInputError for a bad request; returns the prompt's unknown characters."""
         if isinstance(length, bool) or not isinstance(length, int) or length < 1:
             raise UserInputError(f"length must be a positive number of characters, got {length!r}")
@@ -258,12 +259,10 @@ class CharSampler:
 
 
 def _pick(logits, temperature, top_k, seed):
-    """One id per row drawn from softmax(logits / temperature) over the top-k, never `[UNK]` or `[BOS]`.
+    """One id per row from softmax(logits / temperature) over the top-k, never `[UNK]` or `[BOS]`.
 
-    The Gumbel-max trick: the largest of logits / temperature + Gumbel noise is such a draw. The
-    noise depends on `seed` (int32 `[2]`) alone, not on the row, so every row of a batch draws as
-    it would alone: a text depends on its prompt, temperature and seed, not on the rest of the
-    batch. `top_k` None: over all ids.
+    `top_k` None: over all ids. `seed`: int32 `[2]`, the key of `tf.random.stateless_categorical`;
+    row b of a batch takes the b-th part of its random numbers, so the rows draw independently.
     """
     logits = tf.cast(logits, tf.float32) / temperature
     special = tf.range(tf.shape(logits)[-1]) < len(text_data.SPECIAL_TOKENS)
@@ -272,7 +271,4 @@ def _pick(logits, temperature, top_k, seed):
         # A sort rather than tf.math.top_k: XLA needs top_k's k at compile time.
         kth_largest = tf.gather(tf.sort(logits, axis=-1, direction="DESCENDING"), [top_k - 1], axis=-1)
         logits = tf.where(logits < kth_largest, tf.constant(-float("inf")), logits)
-    # Above 0, so that both logarithms are finite.
-    uniform = tf.random.stateless_uniform(tf.shape(logits)[-1:], seed, minval=np.finfo(np.float32).tiny)
-    gumbel = -tf.math.log(-tf.math.log(uniform))
-    return tf.argmax(logits + gumbel[None, :], axis=-1, output_type=tf.int32)
+    return tf.cast(tf.random.stateless_categorical(logits, 1, seed=seed)[:, 0], tf.int32)

@@ -36,8 +36,11 @@ class TranslatorServing:
         return {"translation": self._decode(text, tf.constant(1))[0]}
 
     def beam_search(self, text, beam_size):
-        # A beam of 0 or less would decode nothing; the graph refuses it with a clear message.
-        tf.debugging.assert_positive(beam_size, message="beam_size must be a positive integer")
+        # A beam of 0 or less would decode nothing. The check must gate the value itself: an
+        # assertion no op depends on would not stop the search in the graph.
+        check = tf.debugging.assert_positive(beam_size, message="beam_size must be a positive integer")
+        with tf.control_dependencies([check]):
+            beam_size = tf.identity(beam_size)
         translation, scores = self._decode(text, beam_size)
         return {"translation": translation, "log_probability": scores}
 

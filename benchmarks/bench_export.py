@@ -1,0 +1,126 @@
+"""Characters per second of `generate` in an exported character LM, against sampling in Python.
+
+    python benchmarks/bench_export.py                      # 512-unit lstm, 2,000 characters
+    python benchmarks/bench_export.py --cell urnn --units 256 --length 1000
+
+Builds a run with untrained weights (speed does not depend on them) and the 100 printable ASCII
+characters, exports it with `kerasrnn.exporting.export_run`, loads it with `tf.saved_model.load`
+and times, at batch 1 after the prompt "The ":
+
+- `generate` of the SavedModel: the whole sampling loop in the graph (XLA, `CharStepper.draw`);
+- `CharSampler.sample` on the Keras model in memory (the same loop, what `cli.py generate` runs);
+- a Python loop calling the SavedModel's `step` signature once per character and drawing the next
+  id eagerly (how a caller without `generate` would sample).
+
+The goal for a 512-unit LSTM on a 2-core CPU is at least 5,000 characters per second for
+`generate`. Every number is the fastest of `--repeats` runs; the machine is noisy, run it twice.
+"""
+
+import os
+import string
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import click  # noqa: E402
+
+GOAL = 5_000  # characters per second of the exported generate, 512-unit LSTM, batch 1
+
+
+def fastest(function, repeats: int) -> float:
+    """The shortest of `repeats` timed calls of `function(repeat)`, in seconds."""
+    best = float("inf")
+    for repeat in range(repeats):
+        started = time.perf_counter()
+        function(repeat + 1)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@click.command()
+@click.option("--cell", default="lstm", show_default=True, help="Cell name of the language model.")
+@click.option("--units", type=click.IntRange(min=1), default=512, show_default=True,
+              help="Units per recurrent layer.")
+@click.option("--layers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Stacked recurrent layers.")
+@click.option("--length", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="Characters generated per measurement.")
+@click.option("--python-length", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Characters per measurement of the Python loop (it is slow).")
+@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Measurements of each sampler; the fastest is reported.")
+def main(cell, units, layers, length, python_length, repeats):
+    """Prints characters per second of the exported generate, CharSampler and a Python loop."""
+    import keras
+    import tensorflow as tf
+
+    from kerasrnn import training
+    from kerasrnn.exporting import export_run
+    from kerasrnn.tasks import text_data
+    from kerasrnn.tasks.char_lm import CharLMConfig
+    from kerasrnn.tasks.char_lm_model import build_char_lm
+    from kerasrnn.tasks.char_lm_sampling import CharSampler
+
+    characters = sorted(set(string.printable))
+    config = CharLMConfig(cell=cell, units=units, layers=layers)
+    keras.utils.set_random_seed(0)
+    model = build_char_lm(config, len(characters) + 2, seed=0)
+    with tempfile.TemporaryDirectory() as folder:
+        run_dir = Path(folder) / "run"
+        run_dir.mkdir()
+        model.save(run_dir / training.MODEL_FILE)
+        training.save_config(run_dir, "charlm", config, training.TrainConfig())
+        text_data.save_vocabulary(text_data.make_char_lookup(characters), run_dir / training.VOCABULARY_FILE)
+        started = time.perf_counter()
+        export_run(run_dir, Path(folder) / "export")
+        export_seconds = time.perf_counter() - started
+        exported = tf.saved_model.load(str(Path(folder) / "export"))
+
+    generate, step = exported.signatures["generate"], exported.signatures["step"]
+    prompt = tf.constant(["The "])
+
+    def exported_generate(seed, count=length):
+        return generate(prompt=prompt, length=tf.constant(count), temperature=tf.constant(1.0),
+                        seed=tf.constant(seed))["text"]
+
+    started = time.perf_counter()
+    exported_generate(0)  # compiles the XLA loop
+    first = time.perf_counter() - started
+    exported_rate = length / fastest(exported_generate, repeats)
+
+    sampler = CharSampler(model, config, characters)
+    sampler.sample("The ", length, seed=0)  # traces and compiles
+    sampler_rate = length / fastest(lambda seed: sampler.sample("The ", length, seed=seed), repeats)
+
+    special = tf.range(len(characters) + 2) < len(text_data.SPECIAL_TOKENS)
+
+    def python_loop(seed):
+        state = exported.signatures["initial_state"](batch_size=tf.constant(1))["state"]
+        ids = tf.constant([[text_data.BOS_ID, *text_data.encode(sampler.lookup, "The ").numpy()]], tf.int32)
+        for position in range(python_length):
+            outputs = step(ids=ids, state=state)
+            logits, state = outputs["logits"][:, -1], outputs["state"]
+            logits = tf.where(special[None, :], -float("inf"), logits)
+            ids = tf.cast(tf.random.stateless_categorical(logits, 1, seed=[seed, position]), tf.int32)
+
+    python_loop(0)
+    python_rate = python_length / fastest(python_loop, repeats)
+
+    name = f"{cell} {layers}x{units}"
+    click.echo(f"{name}: export took {export_seconds:.1f} s; first generate call (XLA compile) {first:.1f} s")
+    click.echo(f"  SavedModel generate    {exported_rate:8,.0f} characters/second ({length:,} characters)")
+    click.echo(f"  CharSampler.sample     {sampler_rate:8,.0f} characters/second "
+               f"(generate: {exported_rate / sampler_rate:.2f}x)")
+    click.echo(f"  Python loop over step  {python_rate:8,.0f} characters/second "
+               f"(generate: {exported_rate / python_rate:.1f}x; {python_length:,} characters)")
+    if (cell, units, layers) == ("lstm", 512, 1):
+        verdict = "met" if exported_rate >= GOAL else "NOT met"
+        click.echo(f"  goal of {GOAL:,} characters/second for generate: {verdict}")
+
+
+if __name__ == "__main__":
+    main()

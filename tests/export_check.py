@@ -1,0 +1,75 @@
+"""Calls the signatures of exported SavedModels with TensorFlow alone; for `tests/test_export.py`.
+
+    python -I tests/export_check.py < requests.jsonl     # from a folder outside the repository
+
+Reads one JSON request per line of standard input, as the tests write them, so that it checks each
+export while the tests still make the next: `{"path": folder, "calls": [{"signature": name,
+"inputs": {…}}, …], "result": file}`. Each input is a value for `tf.constant` in the dtype of the
+signature's input, or `{"output_of": [call index, output name]}`: an output of an earlier call to
+the same export (such as the state `initial_state` returned). Writes to `result` the export's
+signatures (inputs and outputs: name → [dtype, shape]) and, per call, every output as nested lists
+(strings decoded from UTF-8; NaN as NaN).
+
+It never imports kerasrnn, nor keras itself (TensorFlow may load parts of keras on its own), and
+checks that kerasrnn cannot even be found: an export must not need the library that wrote it.
+"""
+
+import importlib.util
+import json
+import sys
+
+assert importlib.util.find_spec("kerasrnn") is None, "kerasrnn is importable: run with python -I elsewhere"
+
+import tensorflow as tf  # noqa: E402
+
+
+def decoded(value):
+    """Nested lists with every bytes string decoded from UTF-8."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, list):
+        return [decoded(item) for item in value]
+    return value
+
+
+def describe(signature) -> dict:
+    """A signature's inputs and outputs: name → [dtype name, shape with None for any size]."""
+    def specs(structure):
+        return {name: [spec.dtype.name, spec.shape.as_list()] for name, spec in sorted(structure.items())}
+
+    return {"inputs": specs(signature.structured_input_signature[1]),
+            "outputs": specs(signature.structured_outputs)}
+
+
+def run_calls(path: str, calls: list) -> dict:
+    exported = tf.saved_model.load(path)
+    outputs = []
+    for call in calls:
+        signature = exported.signatures[call["signature"]]
+        specs = signature.structured_input_signature[1]
+        inputs = {}
+        for name, value in call["inputs"].items():
+            if isinstance(value, dict):
+                index, key = value["output_of"]
+                inputs[name] = outputs[index][key]
+            else:
+                inputs[name] = tf.constant(value, specs[name].dtype)
+        outputs.append(signature(**inputs))
+    return {
+        "signatures": {name: describe(signature) for name, signature in exported.signatures.items()},
+        "outputs": [{key: decoded(value.numpy().tolist()) for key, value in result.items()}
+                    for result in outputs],
+    }
+
+
+def main() -> None:
+    for line in sys.stdin:
+        request = json.loads(line)
+        result = run_calls(request["path"], request["calls"])
+        assert "kerasrnn" not in sys.modules
+        with open(request["result"], "w", encoding="utf-8") as handle:
+            json.dump(result, handle, ensure_ascii=False)
+
+
+if __name__ == "__main__":
+    main()
