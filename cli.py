@@ -35,7 +35,7 @@ from kerasrnn.gradient_norms import GRADIENT_TASKS
 from kerasrnn.recurrent import CELL_NAMES
 from kerasrnn.tasks import TASK_NAMES
 from kerasrnn.tasks.char_lm import CharLMConfig
-from kerasrnn.training import DEVICES, OPTIMIZERS, TrainConfig
+from kerasrnn.training import DEVICES, MAX_SEED, OPTIMIZERS, TrainConfig
 
 TASK_DEFAULTS = CharLMConfig()
 TRAIN_DEFAULTS = TrainConfig()
@@ -96,7 +96,7 @@ def data_options(default: str | None, help_default: str):
 
 
 def seed_option(help_text: str):
-    return click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help=help_text)
+    return click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help=help_text)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -32,7 +32,8 @@ def float32_policy():
         ({"learning_rate": float("nan")}, "learning rate must be positive"),
         ({"optimizer": "sgd"}, "unknown optimizer 'sgd'"),
         ({"clipnorm": 0.0}, "clipnorm must be positive"),
-        ({"seed": -1}, "seed must be a non-negative integer"),
+        ({"seed": -1}, "seed must be an integer from 0 to 2147483647"),
+        ({"seed": 2**31}, "seed must be an integer from 0 to 2147483647"),
     ],
 )
 def test_train_config_rejects_bad_values(arguments, message):

@@ -24,6 +24,8 @@ import tensorflow as tf
 
 from kerasrnn.errors import UserInputError
 from kerasrnn.tasks import text_data
+# Seeds are int32: XLA's stateless_categorical takes no int64 seed.
+from kerasrnn.training import MAX_SEED
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,6 @@ logger = logging.getLogger(__name__)
 # runs): chunks of 1: 3,900; 4: 5,400–5,500; 8: 7,100; 16: 6,800–7,600; 32: 7,000–7,700;
 # 64: 7,300–7,600; 256: 8,300. From 8 on the differences are within the machine's noise.
 DRAW_CHUNK = 32
-MAX_SEED = 2**31 - 1  # seeds are int32: XLA's stateless_categorical takes no int64 seed
 
 
 class CharStepper:
