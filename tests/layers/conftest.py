@@ -4,6 +4,14 @@ import keras
 import numpy as np
 import pytest
 
+if keras.backend.backend() == "torch":
+    import torch
+
+    # PyTorch lets cuDNN compute in TF32 by default, so Keras's own LSTM on a GPU (cuDNN) is only
+    # good to about 1e-4, and the 1e-5 equivalence tests would measure that, not our cells. Seen on
+    # an H100 (KERAS_BACKEND=torch): with TF32 off every layer test passes. No effect on a CPU.
+    torch.backends.cudnn.allow_tf32 = False
+
 
 def to_numpy(x):
     return keras.ops.convert_to_numpy(x)
