@@ -320,6 +320,19 @@ def load_best_model(run_dir: Path, cell: str):
     return keras.models.load_model(path, compile=False)
 
 
+def saved_metric(run_dir: Path, key: str) -> float:
+    """The number `key` of the run's `metrics.json` (what the task wrote after training).
+
+    Raises:
+      UserInputError: no metrics yet, or no such number in them.
+    """
+    path = Path(run_dir) / METRICS_FILE
+    try:
+        return float(json.loads(path.read_text("utf-8"))[key])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise UserInputError(f"cannot read {key} from {path}: {error}") from error
+
+
 def write_json(path: Path, payload: dict) -> None:
     """Writes `payload` as indented UTF-8 JSON."""
     Path(path).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", "utf-8")

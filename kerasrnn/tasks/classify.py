@@ -281,10 +281,7 @@ def load_vectorizer(run_dir: Path):
 
 def baseline(run_dir: Path) -> float:
     """The prior baseline of a run, in nats: predict the training class frequencies on validation."""
-    import json
-
-    metrics = Path(run_dir) / training.METRICS_FILE
-    return float(json.loads(metrics.read_text("utf-8"))["baseline_loss"])
+    return training.saved_metric(run_dir, "baseline_loss")
 
 
 def evaluate(

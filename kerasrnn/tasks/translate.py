@@ -290,10 +290,7 @@ def _translator_for(model, config, run_dir: Path):
 
 def baseline(run_dir: Path) -> float:
     """The unigram baseline of a run on validation, in nats per target token."""
-    import json
-
-    metrics = Path(run_dir) / training.METRICS_FILE
-    return float(json.loads(metrics.read_text("utf-8"))["baseline_loss"])
+    return training.saved_metric(run_dir, "baseline_loss")
 
 
 def check_beam_size(beam_size) -> int:
