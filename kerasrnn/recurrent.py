@@ -46,6 +46,12 @@ def recurrent_output_size(cell_name: str, units: int) -> int:
     return 2 * units if check_cell_name(cell_name) == "urnn" else units
 
 
+def state_sizes(cell) -> list[int]:
+    """The sizes of a recurrent cell's states, as a list (`state_size` may be one int or a list)."""
+    sizes = cell.state_size
+    return [int(size) for size in sizes] if isinstance(sizes, (list, tuple)) else [int(sizes)]
+
+
 def make_recurrent_layer(
     cell_name: str,
     units: int,

@@ -23,6 +23,7 @@ import keras
 import tensorflow as tf
 
 from kerasrnn.errors import UserInputError
+from kerasrnn.recurrent import state_sizes
 from kerasrnn.tasks import text_data
 # Seeds are int32: XLA's stateless_categorical takes no int64 seed.
 from kerasrnn.training import MAX_SEED
@@ -66,7 +67,7 @@ class CharStepper:
         self.residual = residual
         self.readout = model.get_layer("logits")
         self.vocabulary_size = int(self.readout.units)
-        self.cell_state_sizes = [_state_sizes(cell) for cell in self.cells]
+        self.cell_state_sizes = [state_sizes(cell) for cell in self.cells]
         self.state_sizes = [size for sizes in self.cell_state_sizes for size in sizes]
         self._draw_chunk = tf.function(self._draw_chunk_fn, jit_compile=True, reduce_retracing=True)
 
@@ -169,11 +170,6 @@ class CharStepper:
                 if hasattr(cell, "reset_recurrent_dropout_mask"):
                     cell.reset_dropout_mask()
                     cell.reset_recurrent_dropout_mask()
-
-
-def _state_sizes(cell) -> list[int]:
-    sizes = cell.state_size
-    return [int(size) for size in sizes] if isinstance(sizes, (list, tuple)) else [int(sizes)]
 
 
 class CharSampler:

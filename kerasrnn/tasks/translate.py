@@ -190,10 +190,8 @@ def train(
     else:
         source_tokens = translate_data.vocabulary_tokens(sources, config.tokens, _cap(config))
         target_tokens = translate_data.vocabulary_tokens(targets, config.tokens, _cap(config))
-        longest = max(int(n) for n in translate_data.tokenize(
-            keras.ops.convert_to_tensor(targets), config.tokens).row_lengths().numpy())
         # Twice the longest training target: room for longer test sentences, a bound on a loop.
-        max_output_length = 2 * min(longest, config.max_length) + 10
+        max_output_length = 2 * min(translate_data.longest(targets, config.tokens), config.max_length) + 10
     source_lookup = translate_data.make_source_lookup(source_tokens)
     target_lookup = translate_data.make_target_lookup(target_tokens)
     training.save_config(run_dir, TASK, config, train_config)

@@ -40,7 +40,6 @@ from kerasrnn.spelled_numbers import FIELDS, load_spelled_numbers
 
 SPELLED_NUMBERS = "spelled_numbers"
 SPLITS = ("train", "validation", "test")
-TOKEN_MODES = ("characters", "words")
 OOV_TOKEN = "[UNK]"
 START_TOKEN = "[START]"
 END_TOKEN = "[END]"
@@ -169,6 +168,11 @@ def count_tokens(texts: list[str], tokens: str) -> collections.Counter:
         ragged = tokenize(tf.constant(texts[start:start + 4096]), tokens)
         counts.update(token.decode("utf-8") for token in ragged.flat_values.numpy())
     return counts
+
+
+def longest(texts: list[str], tokens: str) -> int:
+    """The number of tokens of the longest of `texts`."""
+    return int(tf.reduce_max(tokenize(tf.constant(texts), tokens).row_lengths()))
 
 
 def vocabulary_tokens(texts: list[str], tokens: str, max_tokens: int | None) -> list[str]:

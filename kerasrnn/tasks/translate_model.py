@@ -26,7 +26,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from kerasrnn.recurrent import make_recurrent_layer, recurrent_output_size
+from kerasrnn.recurrent import make_recurrent_layer, recurrent_output_size, state_sizes
 from kerasrnn.tasks import translate_data
 
 def build_translator(config, source_vocabulary_size: int, target_vocabulary_size: int, *,
@@ -86,11 +86,6 @@ def _attend(config, queries, encoder_outputs, query_mask, source_mask, layers=No
     return combine(keras.ops.concatenate([queries, context], axis=-1))
 
 
-def _state_sizes(cell) -> list[int]:
-    sizes = cell.state_size
-    return list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
-
-
 class Translator:
     """Greedy and beam-search decoding of a trained `build_translator` network, in TensorFlow graphs.
 
@@ -148,7 +143,7 @@ class Translator:
         for index in range(1, self.config.layers + 1):
             cell = model.get_layer(f"decoder_{index}").cell
             states = [keras.Input((size,), dtype=cell.compute_dtype, name=f"state_{index}_{k}")
-                      for k, size in enumerate(_state_sizes(cell))]
+                      for k, size in enumerate(state_sizes(cell))]
             # A fixed time of 1, unrolled: no symbolic time loop per decoding step.
             y, *new_states = keras.layers.RNN(cell, return_sequences=True, return_state=True, unroll=True,
                                               name=f"decoder_step_{index}")(y, initial_state=states)

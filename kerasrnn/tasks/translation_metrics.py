@@ -54,11 +54,10 @@ def teacher_forced_loss(model, translator, config, train_targets, sources, refer
     vocabulary = translator.target_vocabulary_size
     baseline_counts = np.zeros(vocabulary)
     for start in range(0, len(train_targets), 4096):
-        chunk = train_targets[start:start + 4096]
-        _, targets, weights = translate_data.teacher_forcing_batch(
-            translator.source_lookup, translator.target_lookup, tf.constant(chunk), tf.constant(chunk),
-            config.tokens, config.max_length)
-        baseline_counts += np.bincount(targets.numpy()[weights.numpy() > 0], minlength=vocabulary)
+        ids = translator.target_lookup(translate_data.tokenize(
+            tf.constant(train_targets[start:start + 4096]), config.tokens))[:, :config.max_length]
+        baseline_counts += np.bincount(ids.flat_values.numpy(), minlength=vocabulary)
+        baseline_counts[translate_data.END_ID] += ids.nrows().numpy()  # one [END] per target
     baseline_counts += 1.0
     baseline_counts[[translate_data.PAD_ID, translate_data.START_ID]] = 0.0
     log_frequency = np.log(np.maximum(baseline_counts, 1e-300) / baseline_counts.sum())
