@@ -4,7 +4,7 @@
     python benchmarks/bench_export.py --cell urnn --units 256 --length 1000
 
 Builds a run with untrained weights (speed does not depend on them) and the 100 printable ASCII
-characters, exports it with `kerasrnn.exporting.export_run`, loads it with `tf.saved_model.load`
+characters, exports it with `kerasrnn.engine.exporting.export_run`, loads it with `tf.saved_model.load`
 and times, at batch 1 after the prompt "The ":
 
 - `generate` of the SavedModel: the whole sampling loop in the graph (XLA, `CharStepper.draw`);
@@ -59,11 +59,11 @@ def main(cell, units, layers, length, python_length, repeats):
     import tensorflow as tf
 
     from kerasrnn import training
-    from kerasrnn.exporting import export_run
+    from kerasrnn.engine.exporting import export_run
     from kerasrnn.tasks import text_data
     from kerasrnn.tasks.char_lm import CharLMConfig
-    from kerasrnn.tasks.char_lm_model import build_char_lm
-    from kerasrnn.tasks.char_lm_sampling import CharSampler
+    from kerasrnn.tasks.charlm.model import build_char_lm
+    from kerasrnn.tasks.charlm.sampling import CharSampler
 
     characters = sorted(set(string.printable))
     config = CharLMConfig(cell=cell, units=units, layers=layers)

@@ -13,7 +13,8 @@ Four cells come from the lecture (`kerasrnn.layers`), three are Keras's own laye
 | `keras-simplernn` | `keras.layers.SimpleRNN(units)`                | units       |
 
 The Keras layers get only the arguments asked for, so on a GPU they keep their cuDNN kernels
-(cuDNN needs `recurrent_dropout=0`, the default).
+(cuDNN needs `recurrent_dropout=0`, the default). `parse_cells` reads a list of names written
+`vanilla,urnn` (the `--cells` of `compare` and `gradients`).
 
 Example:
 
@@ -39,6 +40,24 @@ def check_cell_name(cell_name: str) -> str:
     if cell_name not in CELL_NAMES:
         raise UserInputError(f"unknown cell {cell_name!r}: choose one of {', '.join(CELL_NAMES)}")
     return cell_name
+
+
+def check_cell_names(cells) -> tuple[str, ...]:
+    """`cells` as a tuple if it names known cells, each once; UserInputError if not (or if empty)."""
+    cells = tuple(cells)
+    if not cells:
+        raise UserInputError("no cells given: name them separated by commas, e.g. vanilla,gru,lstm,urnn")
+    for cell in cells:
+        check_cell_name(cell)
+    repeated = sorted({cell for cell in cells if cells.count(cell) > 1})
+    if repeated:
+        raise UserInputError(f"cell {repeated[0]!r} is named twice in {','.join(cells)}: name each once")
+    return cells
+
+
+def parse_cells(text: str) -> tuple[str, ...]:
+    """`"vanilla, urnn"` → `("vanilla", "urnn")` (the CLI's `--cells`); see `check_cell_names`."""
+    return check_cell_names(name.strip() for name in text.split(",") if name.strip())
 
 
 def recurrent_output_size(cell_name: str, units: int) -> int:

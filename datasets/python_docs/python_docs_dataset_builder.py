@@ -31,7 +31,7 @@ def join_topics(topics: Mapping[str, str]) -> list[tuple[str, str]]:
 def split_boundaries(length: int) -> tuple[int, int]:
     """Returns the character offsets where validation and test start: the 90/5/5 rule.
 
-    The same arithmetic as tfds's `tiny_shakespeare` and `kerasrnn.corpus`: train is the first
+    The same arithmetic as tfds's `tiny_shakespeare` and `kerasrnn.data.corpus`: train is the first
     `int(0.9 * length)` characters, validation the first half (rounded down) of the rest, test the
     remainder.
     """

@@ -15,7 +15,7 @@ import pydoc_data.topics
 import pytest
 import tensorflow_datasets as tfds
 
-from kerasrnn.corpus import PYTHON_DOCS_BUILDER_DIR, python_docs_builder_class
+from kerasrnn.data.corpus import PYTHON_DOCS_BUILDER_DIR, python_docs_builder_class
 
 # Loaded by file path, as kerasrnn does, so the builder is registered with tfds once per process.
 Builder = python_docs_builder_class()

@@ -10,7 +10,7 @@ import sys
 import pytest
 import tensorflow_datasets as tfds
 
-from kerasrnn.local_datasets import builder_class, builder_dir
+from kerasrnn.data.tfds_builders import builder_class, builder_dir
 
 Builder = builder_class("spelled_numbers")
 builder_module = sys.modules[Builder.__module__]

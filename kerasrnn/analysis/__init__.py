@@ -1,0 +1,15 @@
+"""Studies of trained and untrained networks, built on the tasks and the run skeleton.
+
+- `gradients`: ‖∂L/∂h_t‖ for every step t on the long-memory tasks (the lecture's vanishing-gradient
+  argument, measured exactly in float64), with the vanilla cell's bound; the CLI's `gradients`.
+- `compare`: several cells trained on one task with the same budget and seed, as a table, a CSV and
+  their learning curves; the CLI's `compare`.
+
+Example:
+
+```python
+from kerasrnn.analysis.compare import compare_cells
+
+print(compare_cells("copy", ("vanilla", "urnn"), steps=300, out_dir=Path("runs/cmp")).table())
+```
+"""

@@ -1,0 +1,308 @@
+"""Labelled texts for the `classify` task: one loader for every source, three splits, class names.
+
+`load_labelled_texts(source, …)` takes:
+
+- `spelled_numbers` (the embedded default): numbers in words (`datasets/spelled_numbers/`), labelled
+  by language, five texts per number, in the dataset's own splits (no number in two);
+- `imdb_reviews`: tfds's catalog builder through `tfds.load`; offline it needs `aclImdb_v1.tar.gz`
+  in `<data_dir>/downloads/manual/`, and fails at once with that instruction without it;
+- a folder of class folders, the `aclImdb` layout that `keras.utils.text_dataset_from_directory`
+  reads: `<class>/<example>.txt`, or `train/<class>/…` and `test/<class>/…` (other folders in
+  `train/`, such as aclImdb's `unsup/`, are left out);
+- a CSV / TSV / text file with one example per line, a text and a label column (`read_table`); a
+  folder of such files is read as one.
+
+Sources without their own splits are cut 80/10/10 into train / validation / test by a permutation
+with the fixed seed `SPLIT_SEED` (independent of the training seed, so `evaluate` scores the same
+examples); with only train and test, a seeded tenth of train is the validation split. Examples
+with empty text are dropped. Bad input raises `UserInputError` with one line.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from kerasrnn.errors import UserInputError
+
+logger = logging.getLogger(__name__)
+
+SPELLED_NUMBERS = "spelled_numbers"
+IMDB_REVIEWS = "imdb_reviews"
+SOURCE_NAMES = (SPELLED_NUMBERS, IMDB_REVIEWS)
+SPLITS = ("train", "validation", "test")
+SPLIT_SEED = 1234
+IMDB_ARCHIVE = "aclImdb_v1.tar.gz"
+IMDB_URL = "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+DEFAULT_TEXT_COLUMN = "text"
+DEFAULT_LABEL_COLUMN = "label"
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelledTexts:
+    """Texts with class ids in three splits.
+
+    Attributes:
+      name: the source (a name or a path).
+      class_names: the classes, sorted; a label id indexes this tuple.
+      splits: split name → `(texts, label_ids)`, two lists of the same length.
+    """
+
+    name: str
+    class_names: tuple[str, ...]
+    splits: dict
+
+    def split(self, name: str) -> tuple[list[str], list[int]]:
+        if name not in SPLITS:
+            raise UserInputError(f"unknown split {name!r}: choose one of {', '.join(SPLITS)}")
+        return self.splits[name]
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{split}={len(self.splits[split][0]):,}" for split in SPLITS)
+        return f"LabelledTexts(name={self.name!r}, classes={list(self.class_names)}, {sizes})"
+
+
+def load_labelled_texts(
+    source: str | os.PathLike = SPELLED_NUMBERS,
+    data_dir: str | os.PathLike | None = None,
+    *,
+    text_column: str = DEFAULT_TEXT_COLUMN,
+    label_column: str = DEFAULT_LABEL_COLUMN,
+) -> LabelledTexts:
+    """Loads labelled texts from a named source or a path (see the module docstring).
+
+    Raises:
+      UserInputError: unknown source or missing path; an empty or label-less file; an unknown
+        column; a single class; an empty split; imdb_reviews neither prepared nor saved offline.
+    """
+    if isinstance(source, str) and source in SOURCE_NAMES:
+        if data_dir is not None:
+            data_dir = os.fspath(Path(data_dir).expanduser())
+        raw = _load_spelled_numbers(data_dir) if source == SPELLED_NUMBERS else _load_imdb(data_dir)
+        name = source
+    else:
+        name = os.fspath(source)
+        raw = _load_path(name, text_column, label_column)
+    return _index_labels(name, raw)
+
+
+def _index_labels(name: str, raw: dict[str, tuple[list[str], list[str]]]) -> LabelledTexts:
+    """String labels → ids over the sorted training classes; checks classes and split sizes."""
+    kept = {}
+    for split in SPLITS:
+        texts, labels = raw[split]
+        pairs = [(text, label) for text, label in zip(texts, labels) if text.strip()]
+        if len(pairs) < len(texts):
+            logger.warning("%s: dropped %d %s examples with empty text", name, len(texts) - len(pairs), split)
+        kept[split] = pairs
+    class_names = tuple(sorted({label for _, label in kept["train"]}))
+    if len(class_names) < 2:
+        found = f"only the class {class_names[0]!r}" if class_names else "no labelled examples"
+        raise UserInputError(
+            f"{name} has {found} in its training split: a classifier needs at least two classes"
+        )
+    ids = {label: index for index, label in enumerate(class_names)}
+    splits = {}
+    for split in SPLITS:
+        pairs = kept[split]
+        if not pairs:
+            raise UserInputError(f"{name} has no examples in its {split} split: give more examples")
+        unknown = sorted({label for _, label in pairs if label not in ids})
+        if unknown:
+            raise UserInputError(
+                f"{name}: the {split} split has label {unknown[0]!r}, which no training example has"
+            )
+        splits[split] = ([text for text, _ in pairs], [ids[label] for _, label in pairs])
+    texts = LabelledTexts(name, class_names, splits)
+    logger.info("Loaded %r", texts)
+    return texts
+
+
+def split_80_10_10(count: int, seed: int = SPLIT_SEED) -> dict[str, np.ndarray]:
+    """Indices of train / validation / test: a seeded permutation of `range(count)` cut 80/10/10."""
+    order = np.random.default_rng(seed).permutation(count)
+    train_end = int(round(0.8 * count))
+    validation_end = train_end + (count - train_end) // 2
+    return {"train": order[:train_end], "validation": order[train_end:validation_end],
+            "test": order[validation_end:]}
+
+
+def _cut(texts: list[str], labels: list[str]) -> dict[str, tuple[list[str], list[str]]]:
+    parts = split_80_10_10(len(texts))
+    return {split: ([texts[i] for i in index], [labels[i] for i in index]) for split, index in parts.items()}
+
+
+def _with_validation(train: tuple[list[str], list[str]], test) -> dict:
+    """train and test given: a seeded tenth of train becomes the validation split."""
+    texts, labels = train
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(texts))
+    cut = len(texts) - max(1, len(texts) // 10) if len(texts) > 1 else len(texts)
+    pick = lambda index: ([texts[i] for i in index], [labels[i] for i in index])  # noqa: E731
+    return {"train": pick(order[:cut]), "validation": pick(order[cut:]), "test": test}
+
+
+# --- named sources ---------------------------------------------------------------------------
+
+
+def _load_spelled_numbers(data_dir):
+    from kerasrnn.data import spelled_numbers
+
+    rows = spelled_numbers.load_spelled_numbers(data_dir)
+    return {split: spelled_numbers.language_examples(rows[split]) for split in SPLITS}
+
+
+def _load_imdb(data_dir):
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(IMDB_REVIEWS, data_dir=data_dir)
+    if not builder.is_prepared():
+        root = Path(os.fspath(builder.data_dir_root))
+        downloads = root / "downloads"
+        manual = downloads / "manual" / IMDB_ARCHIVE
+        downloaded = downloads.is_dir() and any(
+            path.name.endswith(IMDB_ARCHIVE) for path in downloads.iterdir()
+        )
+        if not manual.is_file() and not downloaded:
+            raise UserInputError(
+                f"imdb_reviews is not prepared in {root} and this machine may be offline: save "
+                f"{IMDB_ARCHIVE} ({IMDB_URL}) as {manual} and run again, or give --data-dir where "
+                f"it is prepared"
+            )
+    train, test = tfds.load(IMDB_REVIEWS, split=["train", "test"], data_dir=data_dir,
+                            shuffle_files=False, as_supervised=True)
+    names = builder.info.features["label"].names
+
+    def read(dataset):
+        pairs = [(text.decode("utf-8"), names[int(label)]) for text, label in tfds.as_numpy(dataset)]
+        return [text for text, _ in pairs], [label for _, label in pairs]
+
+    return _with_validation(read(train), read(test))
+
+
+# --- paths -----------------------------------------------------------------------------------
+
+
+def _load_path(given: str, text_column: str, label_column: str):
+    if not given.strip():
+        raise UserInputError("no data given: name a source or give the path of a file or folder")
+    path = Path(given).expanduser()
+    if not path.exists():
+        if not any(mark in given for mark in ("/", os.sep, ".", "~")):
+            raise UserInputError(
+                f"unknown data source {given!r} and no such file or folder: choose "
+                f"{' or '.join(SOURCE_NAMES)}, or give the path of a CSV/TSV file or a folder"
+            )
+        raise UserInputError(f"no such file or folder: {given} (looked for {path.absolute()})")
+    if path.is_file():
+        return _cut(*read_table(path, text_column, label_column))
+    if not path.is_dir():
+        raise UserInputError(f"{given} is neither a regular file nor a folder: give one of those")
+    folders = _visible(p for p in path.iterdir() if p.is_dir())
+    if (path / "train").is_dir() and (path / "test").is_dir():
+        train_classes = {p.name for p in _visible((path / "train").iterdir()) if p.is_dir()}
+        test_classes = {p.name for p in _visible((path / "test").iterdir()) if p.is_dir()}
+        classes = sorted(train_classes & test_classes)  # leaves out aclImdb's train/unsup
+        return _with_validation(_read_class_folders(path / "train", classes),
+                                _read_class_folders(path / "test", classes))
+    if folders:
+        return _cut(*_read_class_folders(path, sorted(p.name for p in folders)))
+    files = sorted(p for p in _visible(path.iterdir()) if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES)
+    if not files:
+        raise UserInputError(
+            f"folder {given} has neither class sub-folders nor .csv/.tsv/.txt files of labelled lines"
+        )
+    texts, labels = [], []
+    for file in files:
+        file_texts, file_labels = read_table(file, text_column, label_column)
+        texts += file_texts
+        labels += file_labels
+    return _cut(texts, labels)
+
+
+def _visible(paths):
+    return [p for p in paths if not p.name.startswith(".")]
+
+
+def _read_class_folders(folder: Path, classes: list[str]) -> tuple[list[str], list[str]]:
+    """`<folder>/<class>/*.txt`, one example per file, in the order of class then file name."""
+    texts, labels = [], []
+    for name in classes:
+        files = [p for p in _visible((folder / name).iterdir()) if p.is_file() and p.suffix == ".txt"]
+        for file in sorted(files):
+            texts.append(_read_text(file))
+            labels.append(name)
+    if not texts:
+        raise UserInputError(f"folder {folder} has no .txt files in its class folders: one file per example")
+    return texts, labels
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+    except OSError as error:
+        raise UserInputError(f"cannot read {path}: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise UserInputError(
+            f"{path} is not UTF-8 text (offset {error.start:,}): convert it to UTF-8"
+        ) from error
+
+
+def read_table(path: Path, text_column: str = DEFAULT_TEXT_COLUMN,
+               label_column: str = DEFAULT_LABEL_COLUMN) -> tuple[list[str], list[str]]:
+    """`(texts, labels)` of a CSV (`.csv`: commas, quotes) or TSV (`.tsv`, `.txt`: tabs) file.
+
+    A first row that holds `text_column` or `label_column` (unless they are numbers) is a header.
+    Without one, the columns are 0-based numbers (`"0"`, `"2"`); left at their defaults, text is
+    the first column and the label the last (a line `sentence<TAB>1`).
+
+    Raises:
+      UserInputError: an empty file, an unknown column, a row without its label.
+    """
+    text = _read_text(path)
+    tabs = path.suffix.lower() != ".csv"
+    reader = csv.reader(text.splitlines(), delimiter="\t" if tabs else ",",
+                        quoting=csv.QUOTE_NONE if tabs else csv.QUOTE_MINIMAL)
+    rows = [(line, row) for line, row in enumerate(reader, start=1)
+            if any(cell.strip() for cell in row)]
+    if not rows:
+        raise UserInputError(f"{path} is empty: give one example per line, a text and a label")
+    header = [cell.strip() for cell in rows[0][1]]
+    names = [column for column in (text_column, label_column) if not column.isdigit()]
+    if any(name in header for name in names):
+        for column in (text_column, label_column):
+            if column not in header:
+                raise UserInputError(
+                    f"{path} has no column {column!r}: its header has {', '.join(map(repr, header))}"
+                )
+        rows, text_index, label_index = rows[1:], header.index(text_column), header.index(label_column)
+    else:
+        defaults = (text_column, label_column) == (DEFAULT_TEXT_COLUMN, DEFAULT_LABEL_COLUMN)
+        if not defaults and not (text_column.isdigit() and label_column.isdigit()):
+            given = text_column if not text_column.isdigit() else label_column
+            raise UserInputError(
+                f"{path} has no column {given!r}: its first row ({', '.join(map(repr, header[:5]))}) is "
+                f"not a header naming it; name the header's columns, or number the columns from 0"
+            )
+        text_index, label_index = (0, -1) if defaults else (int(text_column), int(label_column))
+    texts, labels = [], []
+    separator = "tab" if tabs else "comma"
+    for line, row in rows:
+        if len(row) < 2 or max(text_index, label_index) >= len(row):
+            raise UserInputError(
+                f"{path}: line {line} has no label (expected a text and a label, {separator}-separated)"
+            )
+        label = row[label_index].strip()
+        if not label:
+            raise UserInputError(f"{path}: line {line} has an empty label: every example needs one")
+        # Headerless text-then-label lines: the text is everything before the last separator.
+        texts.append(("\t" if tabs else ",").join(row[:-1]) if label_index == -1 else row[text_index])
+        labels.append(label)
+    if not texts:
+        raise UserInputError(f"{path} has a header but no examples: give one example per line")
+    return texts, labels

@@ -1,0 +1,14 @@
+"""The engine: how any task is trained, saved and exported, whatever it learns.
+
+| module            | what it holds                                                              |
+| ----------------- | -------------------------------------------------------------------------- |
+| `train_config.py` | `TrainConfig`, the training settings every task shares                     |
+| `settings.py`     | user settings → the frozen configs of a run (`train` and `compare` alike)  |
+| `run_dir.py`      | the run directory's layout, creation, resume checks, atomic file writes    |
+| `devices.py`      | CPU or GPU, dtype policy, a quiet TensorFlow import                        |
+| `fitting.py`      | optimizer, callbacks, `model.fit`, history and learning curves             |
+| `run.py`          | `train(task, …)`: the one run skeleton every task goes through             |
+| `exporting.py`    | `export_run`: a run as a SavedModel, written atomically                    |
+
+The engine knows tasks only through `kerasrnn.tasks.base.Task`, and no task's name.
+"""

@@ -1,0 +1,149 @@
+"""Export a run as a TensorFlow SavedModel that serves strings in and strings or numbers out.
+
+`python cli.py export RUN_DIR OUT_DIR` writes a SavedModel through `keras.export.ExportArchive`.
+Its signatures take and return plain tensors; the preprocessing (the run's vocabulary lookups) and
+the decoding are inside the graph, so loading it needs TensorFlow only, not kerasrnn:
+
+```python
+import tensorflow as tf
+
+exported = tf.saved_model.load("exports/charlm")
+exported.signatures["generate"](prompt=tf.constant(["The "]), length=tf.constant(200),
+                                temperature=tf.constant(0.8), seed=tf.constant(0))["text"]
+```
+
+A task that exports names a module as its `Task.exporter`, providing
+`add_endpoints(task, run_dir, archive) -> dict[str, str]`: it loads the run, adds its endpoints to
+the `ExportArchive` (the first one added is also `serving_default`) and returns each signature's
+name with a one-line description.
+
+The export is written next to OUT_DIR under a temporary name, then renamed into place: a failed
+export leaves nothing behind, and with `force` the previous export stays until the new one is
+complete.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from kerasrnn.engine.run_dir import check_run_dir
+from kerasrnn.errors import UserInputError
+
+SAVED_MODEL_FILE = "saved_model.pb"
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportResult:
+    """What `export_run` wrote: from which run, where, and its signatures (name → description)."""
+
+    run_dir: Path
+    out_dir: Path
+    task: str
+    signatures: dict[str, str]
+
+    def summary(self) -> str:
+        names = list(self.signatures)
+        lines = [f"Exported the {self.task} run {self.run_dir} as a SavedModel in {self.out_dir}",
+                 f"Signatures ({names[0]} is also serving_default):"]
+        lines += [f"  {description}" for description in self.signatures.values()]
+        return "\n".join(lines)
+
+
+def export_run(run_dir: Path, out_dir: Path, *, force: bool = False) -> ExportResult:
+    """Exports the best model of a run, with its preprocessing, as a SavedModel in `out_dir`.
+
+    Args:
+      run_dir: a run directory of a task that has an exporter.
+      out_dir: the SavedModel folder to write; new, empty, or (with `force`) an earlier export.
+      force: replace the export in `out_dir`.
+
+    Returns:
+      An `ExportResult`.
+
+    Raises:
+      UserInputError: not a run directory; a task that cannot be exported; `out_dir` not empty
+        without `force`, or with `force` not an export; `out_dir` holding the run.
+    """
+    from kerasrnn.tasks import TASKS, get_task, task_of_run
+
+    run_dir = check_run_dir(run_dir)
+    task = task_of_run(run_dir)
+    if task.exporter is None:
+        exportable = [name for name in TASKS if get_task(name).exporter is not None]
+        raise UserInputError(
+            f"{run_dir} holds a {task.name} run, which cannot be exported: export works for "
+            f"{', '.join(exportable)} runs"
+        )
+    out_dir = check_out_dir(out_dir, run_dir, force=force)
+    import keras  # only now: the checks above answer at once
+
+    exporter = importlib.import_module(task.exporter)
+    archive = keras.export.ExportArchive()
+    signatures = exporter.add_endpoints(task, run_dir, archive)
+    write_atomically(out_dir, lambda folder: archive.write_out(os.fspath(folder), verbose=False))
+    return ExportResult(run_dir, out_dir, task.name, signatures)
+
+
+def check_out_dir(out_dir: Path, run_dir: Path, *, force: bool) -> Path:
+    """Checks that an export may be written to `out_dir`; returns it.
+
+    Raises:
+      UserInputError: `out_dir` is a file; it is a non-empty folder and not `force`; with `force`
+        it is a non-empty folder without `saved_model.pb` (never delete what is not an export);
+        it is `run_dir` or a folder above it.
+    """
+    out_dir = Path(out_dir).expanduser()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserInputError(f"{out_dir} is a file, not a folder: choose another export folder")
+    if out_dir.resolve() in (run_dir.resolve(), *run_dir.resolve().parents):
+        raise UserInputError(f"{out_dir} holds the run {run_dir}: choose another export folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        if not force:
+            raise UserInputError(
+                f"{out_dir} exists and is not empty: add --force to replace the export in it, or "
+                f"choose another folder"
+            )
+        if not (out_dir / SAVED_MODEL_FILE).is_file():
+            raise UserInputError(
+                f"{out_dir} is not a SavedModel (no {SAVED_MODEL_FILE}); --force replaces only an "
+                f"earlier export: choose another folder"
+            )
+    return out_dir
+
+
+def write_atomically(out_dir: Path, write) -> None:
+    """Calls `write(folder)` on a new temporary folder beside `out_dir`, then renames it `out_dir`.
+
+    An `out_dir` already there is renamed aside first and deleted only once the new folder is in
+    its place. If `write` or the renaming fails, the temporary folder is deleted and `out_dir` is
+    as before (folders made for it are removed too); the error propagates.
+    """
+    out_dir = Path(out_dir)
+    made_parents = [folder for folder in (out_dir.parent, *out_dir.parent.parents) if not folder.exists()]
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+    old, done = None, False
+    try:
+        write(new)
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            os.replace(out_dir, old)  # onto the empty folder just made: atomic on POSIX
+        try:
+            os.replace(new, out_dir)
+        except BaseException:
+            if old is not None:
+                os.replace(old, out_dir)
+                old = None
+            raise
+        done = True
+    finally:
+        shutil.rmtree(new, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        if made_parents and not done:
+            shutil.rmtree(made_parents[-1], ignore_errors=True)

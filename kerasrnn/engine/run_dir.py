@@ -1,0 +1,278 @@
+"""The run directory: its layout, how it is created, checked and resumed, and how files reach it.
+
+A run directory (`runs/<task>-<cell>-<YYYYmmdd-HHMMSS>/` by default) holds:
+
+| file                    | what                                                            |
+| ----------------------- | --------------------------------------------------------------- |
+| `config.json`           | the task name and the frozen task and training configs          |
+| `model.keras`           | the model of the best validation loss so far                   |
+| `vocabulary.json`       | the task's vocabulary (written by the task)                     |
+| `history.csv`, `.json`  | loss and metrics per epoch                                      |
+| `learning_curves.png`   | training and validation loss per epoch                          |
+| `metrics.json`          | the task's final evaluation                                     |
+| `timing.json`           | median seconds per training step of the last `fit`              |
+| `backup/`               | `BackupAndRestore`'s state after the last epoch: `--resume`     |
+| `logs/`                 | TensorBoard logs                                                |
+
+A run directory is never overwritten: training into a non-empty directory needs `resume=True`, and
+resuming continues from the backup with the saved configs. Files written here go through
+`replace_atomically` (a temporary name in the same folder, then a rename), so a reader never sees
+half a file.
+
+Example:
+
+```python
+run_dir = prepare_run_dir(Path("runs/a"), resume=False)
+write_json(run_dir / METRICS_FILE, {"loss": 1.5})
+saved_metric(run_dir, "loss")          # 1.5
+```
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import datetime
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from kerasrnn.engine.train_config import TrainConfig
+from kerasrnn.errors import UserInputError
+
+CONFIG_FILE = "config.json"
+MODEL_FILE = "model.keras"
+VOCABULARY_FILE = "vocabulary.json"
+HISTORY_CSV = "history.csv"
+HISTORY_JSON = "history.json"
+CURVES_PNG = "learning_curves.png"
+METRICS_FILE = "metrics.json"
+TIMING_FILE = "timing.json"
+BACKUP_DIR = "backup"
+LOG_DIR = "logs"
+
+
+def default_run_dir(task: str, cell: str, root: Path = Path("runs")) -> Path:
+    """`runs/<task>-<cell>-<YYYYmmdd-HHMMSS>`, with `-2`, `-3`… added if that name is taken."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = root / f"{task}-{cell}-{stamp}"
+    suffix = 2
+    while path.exists():
+        path = root / f"{task}-{cell}-{stamp}-{suffix}"
+        suffix += 1
+    return path
+
+
+def prepare_run_dir(run_dir: Path, *, resume: bool) -> Path:
+    """Creates a new run directory, or checks that `run_dir` is one to resume.
+
+    Raises:
+      UserInputError: `run_dir` is a file; `resume` and it is not a run directory; not `resume` and
+        it exists with files in it (nothing is ever overwritten).
+    """
+    run_dir = Path(run_dir).expanduser()
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserInputError(f"run directory {run_dir} is a file, not a folder: choose another path")
+    if resume:
+        check_run_dir(run_dir, need_model=False)
+        return run_dir
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        raise UserInputError(
+            f"run directory {run_dir} exists and is not empty: continue it with --resume, or choose "
+            f"another --run-dir"
+        )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def check_run_dir(run_dir: Path, *, need_model: bool = True) -> Path:
+    """Checks that `run_dir` holds a run (config, and the model if `need_model`); returns it.
+
+    Raises:
+      UserInputError: it is missing, not a folder, or lacks `config.json` (or `model.keras`).
+    """
+    run_dir = Path(run_dir).expanduser()
+    if not run_dir.is_dir():
+        raise UserInputError(f"{run_dir} is not a run directory: no such folder")
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise UserInputError(f"{run_dir} is not a run directory: it has no {CONFIG_FILE}")
+    if need_model and not (run_dir / MODEL_FILE).is_file():
+        raise UserInputError(
+            f"{run_dir} has no trained model yet ({MODEL_FILE} is written after the first epoch): "
+            f"finish it with `train --resume --run-dir {run_dir}`"
+        )
+    return run_dir
+
+
+@contextlib.contextmanager
+def removed_if_failed_empty(run_dir: Path, existed: bool):
+    """Removes `run_dir` again if the block fails while it is still empty and it did not exist
+    before: a bad data source must not leave an empty run directory behind."""
+    try:
+        yield
+    except BaseException:
+        if not existed and Path(run_dir).is_dir() and not any(Path(run_dir).iterdir()):
+            Path(run_dir).rmdir()
+        raise
+
+
+# --- the configs -----------------------------------------------------------------------------
+
+
+def save_config(run_dir: Path, task: str, task_config: Any, train_config: TrainConfig) -> None:
+    """Writes `config.json`: the task name and both frozen configs as dicts."""
+    from kerasrnn import __version__
+
+    write_json(Path(run_dir) / CONFIG_FILE, {
+        "task": task,
+        "task_config": dataclasses.asdict(task_config),
+        "train_config": dataclasses.asdict(train_config),
+        "kerasrnn_version": __version__,
+    })
+
+
+def load_config(run_dir: Path) -> dict:
+    """Reads `config.json` back: `{"task": str, "task_config": dict, "train_config": TrainConfig}`."""
+    path = Path(run_dir) / CONFIG_FILE
+    try:
+        payload = json.loads(path.read_text("utf-8"))
+        payload["train_config"] = TrainConfig(**payload["train_config"])
+        if not isinstance(payload["task"], str) or not isinstance(payload["task_config"], dict):
+            raise ValueError("no task or task_config")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise UserInputError(f"{path} is not a kerasrnn run config: {error}") from error
+    return payload
+
+
+def load_task_configs(run_dir: Path, task: str, config_class) -> tuple[Any, TrainConfig]:
+    """The task config (a `config_class`) and `TrainConfig` saved in a run directory of `task`.
+
+    Raises:
+      UserInputError: not a run directory, a run of another task, or settings `config_class` rejects.
+    """
+    saved = load_config(check_run_dir(run_dir, need_model=False))
+    if saved["task"] != task:
+        raise UserInputError(f"{run_dir} holds a {saved['task']!r} run, not a {task} one")
+    try:
+        config = config_class(**saved["task_config"])
+    except TypeError as error:
+        raise UserInputError(f"{run_dir}/{CONFIG_FILE} has bad task settings: {error}") from error
+    return config, saved["train_config"]
+
+
+def check_resumable(run_dir: Path, saved: tuple, config: Any, train_config: TrainConfig) -> None:
+    """Raises UserInputError unless `(config, train_config)` equal the `saved` pair of `run_dir`,
+    `epochs` excepted (a resumed run may train longer)."""
+    if saved[0] != config:
+        raise UserInputError(f"the task settings differ from those saved in {run_dir}: resume with them")
+    if dataclasses.replace(saved[1], epochs=train_config.epochs) != train_config:
+        raise UserInputError(
+            f"the training settings differ from those saved in {run_dir}: only --epochs may change "
+            f"when resuming"
+        )
+
+
+# --- what training leaves ----------------------------------------------------------------------
+
+
+def read_history(run_dir: Path) -> dict[str, list[float]]:
+    """`history.csv` as columns (`epoch`, `loss`, `val_loss`, …), one value per epoch, in order.
+
+    An epoch logged twice (a run stopped between the CSV row and its backup) keeps its last row.
+    """
+    path = Path(run_dir) / HISTORY_CSV
+    if not path.is_file():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = {int(row["epoch"]): row for row in csv.DictReader(handle)}
+    columns: dict[str, list[float]] = {}
+    for epoch in sorted(rows):
+        for key, value in rows[epoch].items():
+            columns.setdefault(key, []).append(int(value) + 1 if key == "epoch" else float(value))
+    return columns
+
+
+def best_epoch(history: dict[str, list[float]]) -> int:
+    """The epoch (from 1) of the lowest finite validation loss; the last epoch if none is finite."""
+    finite = [(loss, epoch) for loss, epoch in zip(history["val_loss"], history["epoch"]) if math.isfinite(loss)]
+    return min(finite)[1] if finite else history["epoch"][-1]
+
+
+def load_best_model(run_dir: Path, cell: str):
+    """The best model (`model.keras`) of a run directory whose network uses cell `cell`."""
+    import keras
+
+    from kerasrnn.recurrent import KERASRNN_CELLS
+
+    path = check_run_dir(run_dir) / MODEL_FILE
+    if cell in KERASRNN_CELLS:
+        import kerasrnn.layers  # noqa: F401 - registers the cells for deserialisation
+    return keras.models.load_model(path, compile=False)
+
+
+def saved_metric(run_dir: Path, key: str) -> float:
+    """The number `key` of the run's `metrics.json` (what the task wrote after training).
+
+    Raises:
+      UserInputError: no metrics yet, or no such number in them.
+    """
+    path = Path(run_dir) / METRICS_FILE
+    try:
+        return float(json.loads(path.read_text("utf-8"))[key])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise UserInputError(f"cannot read {key} from {path}: {error}") from error
+
+
+# --- writing and reading files -----------------------------------------------------------------
+
+
+def replace_atomically(path: Path, write) -> None:
+    """Calls `write(temporary_path)` on a new file beside `path`, then renames it to `path`, so that
+    an old file is never half-replaced; the temporary file is removed if anything fails."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        write(Path(temporary))
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    """Writes UTF-8 `text` to `path` atomically."""
+    replace_atomically(path, lambda temporary: temporary.write_text(text, "utf-8"))
+
+
+def write_json(path: Path, payload) -> None:
+    """Writes `payload` as indented UTF-8 JSON, atomically."""
+    write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_json(path: Path, what: str = "") -> Any:
+    """The JSON in `path`; UserInputError naming the file (and `what` it should hold) if unreadable."""
+    try:
+        return json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError) as error:
+        raise UserInputError(f"cannot read {what or path}{f' {path}' if what else ''}: {error}") from error
+
+
+def write_tokens(tokens: Sequence[str], path: Path) -> None:
+    """Writes a list of tokens (a vocabulary in id order, class names, …) as a JSON list."""
+    write_text(path, json.dumps([str(t) for t in tokens], ensure_ascii=False, indent=0) + "\n")
+
+
+def read_tokens(path: Path) -> list[str]:
+    """Reads a list written by `write_tokens`."""
+    tokens = read_json(path)
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise UserInputError(f"{path} is not a list of tokens")
+    return tokens

@@ -1,0 +1,73 @@
+"""From what the user gave to the frozen configs of a run: one resolution for `train` and `compare`.
+
+`resolve_configs(task, given)` takes the settings the user named (field name → value, e.g. from the
+CLI's options) and lays them over the task's own defaults: the task's config class for the task
+fields, `task.default_train_config(config)` for the `TrainConfig` fields. `resumed_configs` reads a
+run's saved settings back for `--resume`.
+
+Example:
+
+```python
+config, train_config = resolve_configs(get_task("copy"), {"cell": "urnn", "length": 200})
+```
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Mapping
+
+from kerasrnn.engine import run_dir as run_files
+from kerasrnn.engine.train_config import TrainConfig
+from kerasrnn.errors import OptionError
+
+
+def field_names(config_class) -> set[str]:
+    return {field.name for field in dataclasses.fields(config_class)}
+
+
+def option_flag(name: str, flags: Mapping[str, str] | None = None) -> str:
+    """How the user wrote setting `name`: `flags[name]`, or `--name-with-dashes`."""
+    return (flags or {}).get(name) or "--" + name.replace("_", "-")
+
+
+def resolve_configs(task, given: Mapping, *, flags: Mapping[str, str] | None = None):
+    """The task config and `TrainConfig` of `given` settings over the task's defaults.
+
+    A given clipvalue replaces the default norm clipping (and clipnorm the default value
+    clipping) unless both are given; a clipvalue of 0 means none.
+
+    Args:
+      task: a `kerasrnn.tasks.base.Task`.
+      given: setting name → value, only what the user chose.
+      flags: how each setting is written on the command line, for messages.
+
+    Raises:
+      OptionError: a setting the task has none of.
+      UserInputError: a value the configs refuse.
+    """
+    task_fields, train_fields = field_names(task.config_class), field_names(TrainConfig)
+    unused = sorted(set(given) - task_fields - train_fields)
+    if unused:
+        raise OptionError(f"{option_flag(unused[0], flags)} does not apply to the {task.name} task")
+    config = task.config_class(**{name: value for name, value in given.items() if name in task_fields})
+    changes = {name: value for name, value in given.items() if name in train_fields}
+    for chosen, other in (("clipvalue", "clipnorm"), ("clipnorm", "clipvalue")):
+        if chosen in changes and other not in changes:
+            changes[other] = None
+    if changes.get("clipvalue") == 0:
+        changes["clipvalue"] = None
+    return config, dataclasses.replace(task.default_train_config(config), **changes)
+
+
+def resumed_configs(run_dir: Path, *, epochs: int | None = None):
+    """`(task, config, train_config)` saved in `run_dir`, with `epochs` changed if given."""
+    from kerasrnn.tasks import get_task
+
+    saved = run_files.load_config(run_files.check_run_dir(run_dir, need_model=False))
+    task = get_task(saved["task"])
+    config, train_config = task.load_configs(run_dir)
+    if epochs is not None:
+        train_config = dataclasses.replace(train_config, epochs=epochs)
+    return task, config, train_config

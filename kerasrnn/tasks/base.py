@@ -1,0 +1,225 @@
+"""`Task`: the contract between a task (what to learn) and the engine (how to train it).
+
+A task says *what*: its settings, its data, its network, its loss and metrics, how it is scored.
+The engine (`kerasrnn.engine.run.train`) says *how*: the run directory, resuming, devices,
+checkpoints, the callbacks, the history, the final summary. Every task is a subclass of `Task`
+registered by one line in `kerasrnn.tasks.TASKS`; the CLI, `compare` and `export` use only the
+methods below, never a task's name.
+
+The run skeleton calls the hooks in this order:
+
+    config = task.resolve(config)                      # data-dependent defaults, absolute paths
+    data = task.load_data(config)                      # once the run directory exists
+    prepared = task.prepare(config, train_config, data, run_dir, resume=…)   # vocabularies, written
+    model = task.build_model(config, prepared, seed=…)
+    model.compile(optimizer, **task.compile_arguments(config, prepared))
+    train, validation = task.datasets(config, train_config, prepared, first_step=…)
+    … fit …
+    evaluation = task.evaluate_model(best_model, config, prepared, "validation", run_dir)
+    details = task.finish(best_model, config, train_config, prepared, run_dir)
+
+A new task subclasses `Task` (in its own package under `kerasrnn/tasks/`), sets `name` and
+`config_class` (a frozen dataclass with at least a `cell` field), implements `build_model`,
+`compile_arguments`, `datasets` and `evaluate_model`, and adds one line to `TASKS`.
+
+Example:
+
+```python
+@dataclasses.dataclass(frozen=True)
+class MeanConfig:
+    cell: str = "gru"
+    units: int = 8
+
+
+class MeanTask(Task):                       # predict the mean of a random sequence
+    name, config_class, loss_unit = "mean", MeanConfig, "MSE"
+
+    def build_model(self, config, prepared, *, seed):
+        inputs = keras.Input((10, 1))
+        hidden = make_recurrent_layer(config.cell, config.units, return_sequences=False)(inputs)
+        return keras.Model(inputs, keras.layers.Dense(1)(hidden))
+
+    def compile_arguments(self, config, prepared):
+        return {"loss": "mse"}
+
+    def datasets(self, config, train_config, prepared, *, first_step=0):
+        ...                                   # (train, validation) tf.data datasets
+
+    def evaluate_model(self, model, config, prepared, split, run_dir):
+        return LossEvaluation(split, loss=…, unit=self.loss_unit)
+```
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, ClassVar
+
+from kerasrnn import checks
+from kerasrnn.engine import run_dir as run_files
+from kerasrnn.engine.train_config import TrainConfig
+from kerasrnn.errors import OptionError, UserInputError
+
+
+@dataclasses.dataclass(frozen=True)
+class LossEvaluation:
+    """The simplest evaluation: a loss on one split, next to a baseline when the task has one."""
+
+    split: str
+    loss: float
+    unit: str = "nats"
+    baseline: float | None = None
+
+    def summary(self) -> str:
+        text = f"{self.split.capitalize()} loss {self.loss:.4f} {self.unit}"
+        if self.baseline is not None:
+            text += f"; baseline {self.baseline:.4f} {self.unit}"
+        return text
+
+    def as_metrics(self) -> dict:
+        return {f"{self.split}_loss": self.loss, "baseline": self.baseline, "loss_unit": self.unit}
+
+
+class Task:
+    """One kind of thing to learn, as the engine and the CLI see it (see the module docstring).
+
+    Class attributes:
+      name: the task's name in the registry, the CLI's `--task` and `config.json`.
+      config_class: its frozen settings dataclass; the fields are the CLI's task options.
+      loss_unit: short name of the loss's unit, for tables and plots.
+      splits: the splits `evaluate` accepts; the first is the one training reports.
+      evaluate_options: keyword options `evaluate` takes besides the common ones (e.g. beam size).
+      exporter: module with `add_endpoints(task, run_dir, archive)`, or None: cannot be exported.
+      baseline_metric: the key of `metrics.json` holding the no-learning baseline, or None.
+    """
+
+    name: ClassVar[str]
+    config_class: ClassVar[type]
+    loss_unit: ClassVar[str] = "nats"
+    splits: ClassVar[tuple[str, ...]] = ("validation", "test", "train")
+    evaluate_options: ClassVar[tuple[str, ...]] = ()
+    exporter: ClassVar[str | None] = None
+    baseline_metric: ClassVar[str | None] = None
+
+    # --- settings ----------------------------------------------------------------------------
+
+    def default_train_config(self, config) -> TrainConfig:
+        """The task's training defaults for `config` (what the user does not set)."""
+        return TrainConfig()
+
+    def resolve(self, config):
+        """`config` with what depends on the data filled in (token modes, absolute paths)."""
+        return config
+
+    def with_data(self, config, data: str | None, data_dir: str | None):
+        """`config` reading `data` (and `data_dir`) instead of its own data; for `evaluate --data`."""
+        return self.resolve(dataclasses.replace(config, data=data or config.data,
+                                                data_dir=data_dir or config.data_dir))
+
+    # --- the run skeleton's hooks --------------------------------------------------------------
+
+    def load_data(self, config) -> Any:
+        """The task's data (None for a task that generates its own)."""
+        return None
+
+    def prepare(self, config, train_config: TrainConfig, data, run_dir: Path, *, resume: bool) -> Any:
+        """What the network and the datasets need besides the configs (vocabularies, ids…),
+        written into `run_dir`; when resuming, read back from it. Default: nothing."""
+        return None
+
+    def restore(self, config, data, run_dir: Path) -> Any:
+        """What `prepare` gave, rebuilt from a finished run directory (for `evaluate`)."""
+        return None
+
+    def steps_per_epoch(self, config, train_config: TrainConfig, prepared) -> int:
+        """Steps of one epoch when `train_config.steps_per_epoch` is None."""
+        raise UserInputError(f"the {self.name} task needs a number of steps per epoch")
+
+    def build_model(self, config, prepared, *, seed: int):
+        """The untrained `keras.Model`."""
+        raise NotImplementedError
+
+    def compile_arguments(self, config, prepared) -> dict:
+        """`model.compile` arguments besides the optimizer: `loss`, `metrics`, …"""
+        raise NotImplementedError
+
+    def describe(self, model, config, prepared) -> str:
+        """The line logged once the model is built."""
+        return f"{model.name}: {model.count_params():,} parameters"
+
+    def datasets(self, config, train_config: TrainConfig, prepared, *, first_step: int = 0):
+        """`(train, validation)` datasets for `fit`; `first_step` is the number of training steps
+        a resumed run has done already."""
+        raise NotImplementedError
+
+    def evaluate_model(self, model, config, prepared, split: str, run_dir: Path, **options):
+        """An evaluation (with `summary()` and `as_metrics()`) of `model` on `split`."""
+        raise NotImplementedError
+
+    def finish(self, model, config, train_config: TrainConfig, prepared, run_dir: Path) -> list[str]:
+        """Anything done after training with the best model; returns lines for the summary."""
+        return []
+
+    # --- a finished run ------------------------------------------------------------------------
+
+    def load_configs(self, run_dir: Path) -> tuple[Any, TrainConfig]:
+        """The task config and `TrainConfig` saved in a run directory of this task."""
+        return run_files.load_task_configs(run_dir, self.name, self.config_class)
+
+    def load_model(self, run_dir: Path):
+        """The best model saved in a run directory of this task."""
+        config, _ = self.load_configs(run_dir)
+        return run_files.load_best_model(run_dir, config.cell)
+
+    def baseline(self, run_dir: Path) -> float | None:
+        """The no-learning baseline of a run, in the loss's unit; None if the task has none."""
+        if self.baseline_metric is None:
+            return None
+        return run_files.saved_metric(run_dir, self.baseline_metric)
+
+    def evaluate(self, run_dir: Path, *, split: str = "validation", data: str | None = None,
+                 data_dir: str | None = None, device: str = "auto", **options):
+        """The evaluation of a run's best model on `split` (of `data` instead of the run's own).
+
+        Raises:
+          UserInputError: not a run of this task; unknown split; an option it does not take; bad data.
+        """
+        from kerasrnn.engine.devices import select_device
+
+        checks.one_of("split", split, self.splits)
+        unknown = sorted(set(options) - set(self.evaluate_options))
+        if unknown:
+            raise OptionError(f"--{unknown[0].replace('_', '-')} does not apply to a {self.name} run")
+        config, _ = self.load_configs(run_dir)
+        run_files.check_run_dir(run_dir)
+        if data is not None or data_dir is not None:
+            config = self.with_data(config, data, data_dir)
+        select_device(device)
+        prepared = self.restore(config, self.load_data(config), Path(run_dir))
+        return self.evaluate_model(self.load_model(run_dir), config, prepared, split, Path(run_dir), **options)
+
+    # --- what a trained model can do besides being evaluated -----------------------------------
+
+    def generate(self, run_dir: Path, prompt: str, length: int, **options) -> str:
+        """Text sampled after `prompt`; only language models can."""
+        raise UserInputError(f"{run_dir} holds a {self.name} run, which cannot generate text")
+
+    def classify(self, run_dir: Path, texts, **options) -> list:
+        """The label of each text; only classifiers can."""
+        raise UserInputError(f"{run_dir} holds a {self.name} run, which cannot classify texts")
+
+    def translate(self, run_dir: Path, texts, **options) -> list[str]:
+        """The translation of each text; only translators can."""
+        raise UserInputError(f"{run_dir} holds a {self.name} run, which cannot translate texts")
+
+
+def check_texts(texts, verb: str) -> list[str]:
+    """`texts` as a list; UserInputError if there are none or one is blank (`verb`: what is done)."""
+    texts = list(texts)
+    if not texts:
+        raise UserInputError(f"no text given: give one or more texts to {verb}")
+    for index, text in enumerate(texts, start=1):
+        if not text.strip():
+            raise UserInputError(f"text {index} is empty: give something to {verb}")
+    return texts

@@ -1,0 +1,14 @@
+"""The character language model (`--task charlm`): p(x_1..T) = Π p(x_t | x_<t), sampled generatively.
+
+| module        | what it holds                                                          |
+| ------------- | ---------------------------------------------------------------------- |
+| `task.py`     | `CharLMConfig`, `CharLMTask`: settings, hooks of the run, `generate`   |
+| `data.py`     | characters → ids (`StringLookup`), training windows, unigram baseline  |
+| `model.py`    | the network (embedding → recurrent layers → logits) and its loss       |
+| `sampling.py` | one character at a time with carried state, in one `tf.function` loop |
+| `export.py`   | the SavedModel signatures `generate`, `step`, `initial_state`, `score` |
+"""
+
+from kerasrnn.tasks.charlm.task import CharLMConfig, CharLMTask
+
+__all__ = ["CharLMConfig", "CharLMTask"]

@@ -1,0 +1,179 @@
+"""The character language model's data: characters → ids → tf.data windows, and the baseline.
+
+The vocabulary is a `keras.layers.StringLookup` over single characters (`tf.strings.unicode_split`),
+not a hand-written dict, so an exported model can take raw strings. Its ids are fixed:
+
+| id  | token   | meaning                                                                |
+| --- | ------- | ---------------------------------------------------------------------- |
+| 0   | `[UNK]` | any character the training text never had (the OOV id)                 |
+| 1   | `[BOS]` | beginning of a sequence: the first input of every window, never a target |
+| 2…  | chars   | the training split's characters, sorted by code point                  |
+
+A window of L characters c₀…c_{L−1} is the input `[BOS] c₀ … c_{L−2}` and the target `c₀ … c_{L−1}`:
+the network learns the first character from its initial state alone, which is what sampling with an
+empty prompt asks of it, and every character of an evaluated split is predicted exactly once.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasrnn.engine.run_dir import read_json, write_tokens
+from kerasrnn.errors import UserInputError
+
+OOV_TOKEN = "[UNK]"
+BOS_TOKEN = "[BOS]"
+OOV_ID = 0
+BOS_ID = 1
+SPECIAL_TOKENS = (OOV_TOKEN, BOS_TOKEN)
+
+
+def corpus_characters(text: str) -> list[str]:
+    """The distinct characters (Unicode code points) of `text`, sorted."""
+    return sorted(set(text))
+
+
+def make_char_lookup(characters: Iterable[str], *, invert: bool = False) -> keras.layers.StringLookup:
+    """A StringLookup with ids `[UNK]` = 0, `[BOS]` = 1, then `characters` in the order given.
+
+    Args:
+      characters: single characters, no duplicates (e.g. `corpus_characters(train_text)`).
+      invert: map ids back to tokens instead. Default False.
+    """
+    characters = list(characters)
+    if any(len(c) != 1 for c in characters) or len(set(characters)) != len(characters):
+        raise ValueError("characters must be distinct single characters")
+    return keras.layers.StringLookup(
+        vocabulary=[BOS_TOKEN, *characters],
+        num_oov_indices=1,
+        oov_token=OOV_TOKEN,
+        mask_token=None,
+        invert=invert,
+    )
+
+
+def vocabulary_characters(lookup: keras.layers.StringLookup) -> list[str]:
+    """The characters of a lookup made by `make_char_lookup`, in id order, without special tokens."""
+    tokens = lookup.get_vocabulary()
+    if tuple(tokens[:2]) != SPECIAL_TOKENS:
+        raise ValueError(f"not a character vocabulary: it starts with {tokens[:2]}")
+    return tokens[2:]
+
+
+def save_vocabulary(lookup: keras.layers.StringLookup, path: Path) -> None:
+    """Writes the lookup's tokens, in id order (`[UNK]`, `[BOS]`, characters…), as a JSON list."""
+    write_tokens(lookup.get_vocabulary(), path)
+
+
+def load_vocabulary(path: Path) -> list[str]:
+    """Reads the characters saved by `save_vocabulary` (without the special tokens)."""
+    tokens = read_json(path, "the vocabulary")
+    if not isinstance(tokens, list) or tuple(tokens[:2]) != SPECIAL_TOKENS:
+        raise UserInputError(f"{path} is not a kerasrnn character vocabulary")
+    return tokens[2:]
+
+
+def encode(lookup: keras.layers.StringLookup, text: str) -> tf.Tensor:
+    """The int32 ids of the characters of `text`, shape `(len(text),)`; unknown characters → 0."""
+    characters = tf.strings.unicode_split(tf.constant(text), "UTF-8")
+    return tf.cast(lookup(characters), tf.int32)
+
+
+def decode(inverse_lookup: keras.layers.StringLookup, ids) -> str:
+    """The text of `ids` through a lookup made with `invert=True`."""
+    tokens = inverse_lookup(tf.cast(tf.reshape(ids, [-1]), tf.int64))
+    return tf.strings.reduce_join(tokens).numpy().decode("utf-8")
+
+
+def _to_input_and_target(windows: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """`(batch, L)` characters → (`[BOS]` + first L−1, all L)."""
+    bos = tf.fill([tf.shape(windows)[0], 1], tf.constant(BOS_ID, windows.dtype))
+    return tf.concat([bos, windows[:, :-1]], axis=1), windows
+
+
+def random_windows(ids: tf.Tensor, sequence_length: int, batch_size: int, seed: int) -> tf.data.Dataset:
+    """An endless, seeded stream of batches of windows starting anywhere in `ids`.
+
+    Yields `(inputs, targets)`, both int32 `(batch_size, sequence_length)`; see the module docstring.
+    """
+    ids = tf.convert_to_tensor(ids, tf.int32)
+    starts = int(ids.shape[0]) - sequence_length + 1
+    if starts < 1:
+        raise UserInputError(
+            f"text of {int(ids.shape[0]):,} characters is shorter than the sequence length "
+            f"{sequence_length:,}"
+        )
+    offsets = tf.range(sequence_length, dtype=tf.int64)
+
+    def gather(random):
+        first = tf.math.floormod(random, starts)
+        return tf.gather(ids, first[:, None] + offsets[None, :])
+
+    dataset = tf.data.Dataset.random(seed=seed).batch(batch_size, drop_remainder=True)
+    return dataset.map(gather).map(_to_input_and_target).prefetch(tf.data.AUTOTUNE)
+
+
+def consecutive_windows(ids: tf.Tensor, sequence_length: int, batch_size: int) -> tf.data.Dataset:
+    """The non-overlapping windows that cover `ids` in order, once; a last partial window is dropped.
+
+    Yields `(inputs, targets)` int32 batches (the last batch may be smaller).
+    """
+    count = int(ids.shape[0]) // sequence_length
+    if count < 1:
+        raise UserInputError(
+            f"text of {int(ids.shape[0]):,} characters is shorter than the sequence length "
+            f"{sequence_length:,}"
+        )
+    windows = tf.reshape(ids[: count * sequence_length], [count, sequence_length])
+    dataset = tf.data.Dataset.from_tensor_slices(windows).batch(batch_size)
+    return dataset.map(_to_input_and_target).prefetch(tf.data.AUTOTUNE)
+
+
+def covered_ids(ids: tf.Tensor, sequence_length: int) -> np.ndarray:
+    """The targets `consecutive_windows` yields, flat: every id but the last partial window."""
+    count = int(ids.shape[0]) // sequence_length
+    return np.asarray(ids[: count * sequence_length])
+
+
+def unigram_cross_entropy(train_ids, evaluated_ids, vocabulary_size: int) -> float:
+    """Cross-entropy in nats of the training split's character distribution on `evaluated_ids`.
+
+    The baseline a language model must beat: predict every character with its training frequency.
+    Counts are add-one smoothed over every id that can be a target (all but `[BOS]`), so a character
+    unseen in training costs a finite amount.
+    """
+    counts = np.bincount(np.asarray(train_ids), minlength=vocabulary_size).astype(np.float64) + 1.0
+    counts[BOS_ID] = 0.0
+    log_probabilities = np.log(counts / counts.sum(), where=counts > 0, out=np.full_like(counts, -np.inf))
+    evaluated = np.asarray(evaluated_ids)
+    if evaluated.size == 0:
+        raise UserInputError("nothing to evaluate: the text is shorter than one window")
+    return float(-log_probabilities[evaluated].mean())
+
+
+def nats_to_bits(nats: float) -> float:
+    """Converts a loss in nats to bits: divides by ln 2."""
+    return nats / math.log(2.0)
+
+
+def check_prompt_known(prompt: str, known: Sequence[str] | set[str]) -> list[str]:
+    """Returns the characters of `prompt` outside `known`; raises if every one of them is.
+
+    An empty prompt is fine. A prompt with some unknown characters is fine too (they become `[UNK]`,
+    the caller may warn); a prompt made only of unknown characters gives the model nothing to go on.
+    """
+    known = set(known)
+    unknown = [c for c in prompt if c not in known]
+    if prompt and len(unknown) == len(prompt):
+        shown = "".join(sorted(set(unknown)))[:20]
+        raise UserInputError(
+            f"the prompt has only characters the model never saw in training ({shown!r}): use "
+            f"characters of the training text, or an empty prompt"
+        )
+    return unknown

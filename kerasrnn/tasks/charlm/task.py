@@ -1,0 +1,235 @@
+"""Character language modelling (task `charlm`): predict each next character of a text (char-RNN).
+
+The network is an embedding, one or more recurrent layers chosen by name (`kerasrnn.recurrent`),
+optionally with residual connections between stacked layers (x_{l} = x_{l−1} + RNN_l(x_{l−1}), the
+lecture's ResNet shortcut), dropout, and a dense layer giving logits over the vocabulary (the softmax
+is in the loss); see `model`. Its input is ids from `data.make_char_lookup`: `[BOS]` then characters.
+
+Losses are in nats per character and bits per character (nats / ln 2), always shown next to the
+unigram baseline: the cross-entropy on the evaluated split of the training split's character
+frequencies. A model that has learned nothing about context scores the baseline. After training
+the run directory also holds `sample.txt`, 300 characters drawn from the best model.
+
+Example:
+
+```python
+from kerasrnn.engine.run import train
+
+task = CharLMTask()
+result = train(task, CharLMConfig(cell="gru"), TrainConfig(epochs=2, steps_per_epoch=50), Path("runs/a"))
+print(result.summary())
+print(task.generate(Path("runs/a"), prompt="The ", length=200))
+```
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+from kerasrnn import checks
+from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir, write_text
+from kerasrnn.engine.train_config import TrainConfig
+from kerasrnn.recurrent import check_cell_name
+from kerasrnn.tasks.base import Task
+
+# This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
+# `CharLMConfig` for `--help`; the network, data and sampling modules are imported where needed.
+
+SAMPLE_FILE = "sample.txt"
+SAMPLE_LENGTH = 300
+SAMPLE_TEMPERATURE = 0.8
+EVALUATION_BATCH = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class CharLMConfig:
+    """Settings of the character language model and its data.
+
+    Attributes:
+      cell: recurrent layer, one of `kerasrnn.recurrent.CELL_NAMES`.
+      units: units per recurrent layer (complex units for `urnn`).
+      layers: number of stacked recurrent layers.
+      residual: add each stacked layer's input to its output (from the second layer on).
+      dropout: dropout rate after each recurrent layer while training.
+      embedding_dim: size of the character embedding.
+      sequence_length: characters per training window (the length of backpropagation through time).
+      data: corpus: `"python_docs"`, `"tiny_shakespeare"`, or a path to a UTF-8 file or folder.
+      data_dir: tensorflow-datasets folder for the named corpora; None: tfds's default.
+    """
+
+    cell: str = "lstm"
+    units: int = 128
+    layers: int = 1
+    residual: bool = False
+    dropout: float = 0.0
+    embedding_dim: int = 64
+    sequence_length: int = 100
+    data: str = "python_docs"
+    data_dir: str | None = None
+
+    def __post_init__(self):
+        check_cell_name(self.cell)
+        for label, value in (("units", self.units), ("layers", self.layers),
+                             ("embedding dim", self.embedding_dim),
+                             ("sequence length", self.sequence_length)):
+            checks.positive_int(label, value)
+        checks.rate("dropout", self.dropout)
+        checks.non_empty_text("no corpus given: name one or give the path of a UTF-8 text file", self.data)
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """Loss of a model on one split, with the unigram baseline, both in nats per character."""
+
+    split: str
+    loss: float
+    baseline: float
+    characters: int
+
+    @property
+    def bits(self) -> float:
+        return self.loss / math.log(2.0)
+
+    @property
+    def baseline_bits(self) -> float:
+        return self.baseline / math.log(2.0)
+
+    def summary(self) -> str:
+        return (
+            f"{self.split.capitalize()} loss {self.loss:.4f} nats/char = {self.bits:.4f} bits/char over "
+            f"{self.characters:,} characters; unigram baseline {self.baseline:.4f} nats/char = "
+            f"{self.baseline_bits:.4f} bits/char (the model's loss is {self.loss / self.baseline:.0%} "
+            f"of it)"
+        )
+
+    def as_metrics(self) -> dict:
+        return {
+            f"{self.split}_nats_per_char": self.loss,
+            f"{self.split}_bits_per_char": self.bits,
+            "unigram_baseline_nats_per_char": self.baseline,
+            "unigram_baseline_bits_per_char": self.baseline_bits,
+            f"{self.split}_characters": self.characters,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """The vocabulary and the corpus, as the network and the datasets take them."""
+
+    characters: list[str]
+    lookup: Any  # a StringLookup from `data.make_char_lookup`
+    corpus: Any  # a `kerasrnn.data.corpus.CharCorpus`
+    evaluation_batch: int
+
+
+class CharLMTask(Task):
+    """The character language model of the lecture's sequence generation (see the module docstring)."""
+
+    name = "charlm"
+    config_class = CharLMConfig
+    loss_unit = "nats/char"
+    exporter = "kerasrnn.tasks.charlm.export"
+    baseline_metric = "unigram_baseline_nats_per_char"
+
+    def resolve(self, config: CharLMConfig) -> CharLMConfig:
+        """The config with `data` made absolute if it names an existing file or folder (not a
+        corpus), so that `evaluate` and `--resume` find it from any working directory."""
+        from kerasrnn.data.corpus import CORPUS_NAMES
+
+        path = Path(config.data).expanduser()
+        if config.data in CORPUS_NAMES or not path.exists():
+            return config
+        return dataclasses.replace(config, data=str(path.resolve()))
+
+    def load_data(self, config: CharLMConfig):
+        from kerasrnn.data.corpus import check_long_enough, load_char_corpus
+
+        corpus = load_char_corpus(config.data, config.data_dir)
+        check_long_enough(corpus, config.sequence_length)
+        return corpus
+
+    def prepare(self, config, train_config, corpus, run_dir: Path, *, resume: bool) -> Prepared:
+        from kerasrnn.tasks.charlm import data
+
+        if resume:
+            characters = data.load_vocabulary(run_dir / VOCABULARY_FILE)
+        else:
+            characters = data.corpus_characters(corpus.train)
+        lookup = data.make_char_lookup(characters)
+        data.save_vocabulary(lookup, run_dir / VOCABULARY_FILE)
+        return Prepared(characters, lookup, corpus, train_config.batch_size)
+
+    def restore(self, config, corpus, run_dir: Path) -> Prepared:
+        from kerasrnn.tasks.charlm import data
+
+        characters = data.load_vocabulary(run_dir / VOCABULARY_FILE)
+        return Prepared(characters, data.make_char_lookup(characters), corpus, EVALUATION_BATCH)
+
+    def steps_per_epoch(self, config, train_config, prepared: Prepared) -> int:
+        return max(1, len(prepared.corpus.train) // (config.sequence_length * train_config.batch_size))
+
+    def build_model(self, config, prepared: Prepared, *, seed: int):
+        from kerasrnn.tasks.charlm.model import build_char_lm
+
+        return build_char_lm(config, prepared.lookup.vocabulary_size(), seed=seed)
+
+    def compile_arguments(self, config, prepared: Prepared) -> dict:
+        import keras
+
+        from kerasrnn.tasks.charlm.model import loss_function
+
+        return {"loss": loss_function(),
+                "metrics": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]}
+
+    def datasets(self, config, train_config, prepared: Prepared, *, first_step: int = 0):
+        from kerasrnn.tasks.charlm import data
+
+        return (
+            data.random_windows(data.encode(prepared.lookup, prepared.corpus.train), config.sequence_length,
+                                train_config.batch_size, train_config.seed),
+            data.consecutive_windows(data.encode(prepared.lookup, prepared.corpus.validation),
+                                     config.sequence_length, train_config.batch_size),
+        )
+
+    def evaluate_model(self, model, config, prepared: Prepared, split: str, run_dir: Path) -> Evaluation:
+        from kerasrnn.tasks.charlm import data
+        from kerasrnn.tasks.charlm.model import evaluate_loss
+
+        ids = data.encode(prepared.lookup, prepared.corpus.split(split))
+        covered = data.covered_ids(ids, config.sequence_length)
+        baseline = data.unigram_cross_entropy(
+            data.encode(prepared.lookup, prepared.corpus.train), covered, prepared.lookup.vocabulary_size()
+        )
+        loss = evaluate_loss(model, ids, config.sequence_length, prepared.evaluation_batch)
+        return Evaluation(split, loss, baseline, int(covered.size))
+
+    def finish(self, model, config, train_config, prepared: Prepared, run_dir: Path) -> list[str]:
+        from kerasrnn.tasks.charlm.sampling import CharSampler
+
+        sampler = CharSampler(model, config, prepared.characters)
+        sample = sampler.sample("", SAMPLE_LENGTH, temperature=SAMPLE_TEMPERATURE, seed=train_config.seed)
+        write_text(run_dir / SAMPLE_FILE, sample)
+        return [f"Sample ({len(sample)} characters, empty prompt, temperature {SAMPLE_TEMPERATURE}):", sample]
+
+    def generate(self, run_dir: Path, prompt: str = "", length: int = 300, *, temperature: float = 0.8,
+                 top_k: int | None = None, seed: int = 0, device: str = "auto") -> str:
+        """`length` characters sampled from a run's best model after `prompt` (the prompt not included).
+
+        Raises:
+          UserInputError: not a run directory; length, temperature or top-k not positive; a prompt
+            made only of characters the model never saw (an empty prompt is fine).
+        """
+        from kerasrnn.engine.devices import select_device
+        from kerasrnn.tasks.charlm import data
+        from kerasrnn.tasks.charlm.sampling import CharSampler
+
+        config, _ = self.load_configs(run_dir)
+        check_run_dir(run_dir)
+        characters = data.load_vocabulary(Path(run_dir) / VOCABULARY_FILE)
+        CharSampler.check_arguments(prompt, length, temperature, top_k, characters)
+        select_device(device)
+        sampler = CharSampler(self.load_model(run_dir), config, characters)
+        return sampler.sample(prompt, length, temperature=temperature, top_k=top_k, seed=seed)

@@ -1,0 +1,331 @@
+"""Text classification (task `classify`): text → tokens → embedding → recurrent layers → class.
+
+The text is turned into ids by a `keras.layers.TextVectorization` (words by default, characters as
+an option) adapted on the training split; the ids go through an embedding with `mask_zero=True`, so
+padding never enters the recurrence, then one or more recurrent layers of any cell name
+(`kerasrnn.recurrent`), optionally bidirectional, and a dense layer giving one logit per class.
+The data come from `kerasrnn.data.labelled_texts.load_labelled_texts`: the embedded
+`spelled_numbers` (numbers in words, labelled by language; the default, works offline),
+`imdb_reviews`, a folder of class folders, or a CSV/TSV file.
+
+A run directory holds, besides what the run skeleton (`kerasrnn.engine.run`) writes,
+`vocabulary.json` (the vectorizer's tokens, `''` and `[UNK]` first), `labels.json` (the class
+names, in id order) and, for each evaluated split, `evaluation_<split>.json` and
+`confusion_<split>.png`. Losses are in nats per example, next to the prior baseline: the
+cross-entropy of predicting the training split's class frequencies.
+
+Example:
+
+```python
+from kerasrnn.engine.run import train
+
+task = ClassifyTask()
+config = ClassifyConfig(data="reviews.tsv")
+result = train(task, config, task.default_train_config(config), Path("runs/a"))
+print(result.summary())
+for prediction in task.classify(Path("runs/a"), ["great phone", "awful food"]):
+    print(prediction.label, prediction.probability)
+```
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+from kerasrnn import checks
+from kerasrnn.engine.run_dir import (
+    VOCABULARY_FILE,
+    check_run_dir,
+    read_tokens,
+    replace_atomically,
+    write_json,
+    write_tokens,
+)
+from kerasrnn.engine.train_config import TrainConfig
+from kerasrnn.errors import UserInputError
+from kerasrnn.recurrent import check_cell_name
+from kerasrnn.tasks.base import Task, check_texts
+
+# This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
+# `ClassifyConfig` for `--help`; the network and token modules are imported where needed.
+
+LABELS_FILE = "labels.json"
+TOKEN_MODES = ("words", "characters")
+EVALUATION_BATCH = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifyConfig:
+    """Settings of the text classifier and its data.
+
+    Attributes:
+      cell: recurrent layer, one of `kerasrnn.recurrent.CELL_NAMES`.
+      units: units per recurrent layer (per direction; complex units for `urnn`).
+      layers: number of stacked recurrent layers.
+      bidirectional: read each text both ways (`keras.layers.Bidirectional`).
+      dropout: dropout rate before the output layer while training.
+      embedding_dim: size of the token embedding.
+      tokens: `"words"` or `"characters"`; None: the data's default, which is words except for
+        `spelled_numbers` (its German and Italian numbers are single words, nearly all unseen in
+        training), where it is characters. A trained run saves the mode it used.
+      max_tokens: vocabulary size cap, padding and `[UNK]` included.
+      max_length: tokens kept from the start of each text.
+      data: `"spelled_numbers"`, `"imdb_reviews"`, or the path of a folder or a CSV/TSV file.
+      data_dir: tensorflow-datasets folder for the named sources; None: tfds's default.
+      text_column, label_column: the columns of a CSV/TSV file (header names, or numbers from 0).
+    """
+
+    cell: str = "lstm"
+    units: int = 64
+    layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.0
+    embedding_dim: int = 64
+    tokens: str | None = None
+    max_tokens: int = 20_000
+    max_length: int = 300
+    data: str = "spelled_numbers"
+    data_dir: str | None = None
+    text_column: str = "text"
+    label_column: str = "label"
+
+    def __post_init__(self):
+        check_cell_name(self.cell)
+        for label, value in (("units", self.units), ("layers", self.layers),
+                             ("embedding dim", self.embedding_dim), ("max length", self.max_length)):
+            checks.positive_int(label, value)
+        checks.int_at_least("max tokens", self.max_tokens, 3)
+        checks.rate("dropout", self.dropout)
+        if self.tokens is not None:
+            checks.one_of("token mode", self.tokens, TOKEN_MODES)
+        checks.non_empty_text("no data given: name a source or give the path of a file or folder", self.data)
+        for label, value in (("text column", self.text_column), ("label column", self.label_column)):
+            checks.non_empty_text(f"the {label} must be a non-empty name or number", value)
+        if self.text_column == self.label_column:
+            raise UserInputError(f"the text and label columns are both {self.text_column!r}: give two columns")
+
+    def resolved(self) -> "ClassifyConfig":
+        """The config with `tokens` chosen (see the attribute) and a data path made absolute."""
+        from kerasrnn.data.labelled_texts import SOURCE_NAMES, SPELLED_NUMBERS
+
+        tokens = self.tokens or ("characters" if self.data == SPELLED_NUMBERS else "words")
+        data = self.data
+        path = Path(data).expanduser()
+        if data not in SOURCE_NAMES and path.exists():
+            data = str(path.resolve())
+        return dataclasses.replace(self, tokens=tokens, data=data)
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """Accuracy, loss and per-class precision / recall of a model on one split."""
+
+    split: str
+    loss: float
+    accuracy: float
+    baseline_loss: float
+    majority_accuracy: float
+    class_names: tuple[str, ...]
+    precision: tuple[float, ...]
+    recall: tuple[float, ...]
+    confusion: tuple[tuple[int, ...], ...]
+    examples: int
+    confusion_png: Path | None = None
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.split.capitalize()} accuracy {self.accuracy:.1%} over {self.examples:,} texts "
+            f"(majority class {self.majority_accuracy:.1%}); loss {self.loss:.4f} nats, prior "
+            f"baseline {self.baseline_loss:.4f} nats",
+            "| class | precision | recall | texts |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for name, precision, recall, row in zip(self.class_names, self.precision, self.recall, self.confusion):
+            lines.append(f"| {name} | {precision:.1%} | {recall:.1%} | {sum(row):,} |")
+        if self.confusion_png is not None:
+            lines.append(f"Confusion matrix: {self.confusion_png}")
+        return "\n".join(lines)
+
+    def as_json(self) -> dict:
+        payload = dataclasses.asdict(self)
+        payload["confusion_png"] = None if self.confusion_png is None else str(self.confusion_png)
+        return payload
+
+    def as_metrics(self) -> dict:
+        """What `metrics.json` holds after training: the whole evaluation (`as_json`)."""
+        return {**self.as_json()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+    """The most likely class of one text and its probability."""
+
+    text: str
+    label: str
+    probability: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """The vectorizer, the class names and the data, as the network and the datasets take them."""
+
+    vectorizer: Any  # a TextVectorization from `data.make_text_vectorizer`
+    class_names: tuple[str, ...]
+    data: Any  # a `kerasrnn.data.labelled_texts.LabelledTexts`
+
+
+class ClassifyTask(Task):
+    """The text classifier (see the module docstring)."""
+
+    name = "classify"
+    config_class = ClassifyConfig
+    loss_unit = "nats"
+    splits = ("validation", "test", "train", "heldout")  # heldout: validation and test together
+    exporter = "kerasrnn.tasks.classify.export"
+    baseline_metric = "baseline_loss"  # the prior baseline, on validation
+
+    def default_train_config(self, config: ClassifyConfig) -> TrainConfig:
+        """Adam 3e-3 with cosine decay, clipnorm 1, batches of 32, early stop after 3 epochs without
+        progress. For spelled_numbers (80,000 training texts): 4 epochs of 300 steps; for other
+        data: 12 passes over the training split."""
+        if config.data == "spelled_numbers":
+            return TrainConfig(epochs=4, steps_per_epoch=300, batch_size=32, learning_rate=3e-3, patience=3)
+        return TrainConfig(epochs=12, steps_per_epoch=None, batch_size=32, learning_rate=3e-3, patience=3)
+
+    def resolve(self, config: ClassifyConfig) -> ClassifyConfig:
+        return config.resolved()
+
+    def load_data(self, config: ClassifyConfig):
+        from kerasrnn.data.labelled_texts import load_labelled_texts
+
+        return load_labelled_texts(config.data, config.data_dir, text_column=config.text_column,
+                                   label_column=config.label_column)
+
+    def prepare(self, config, train_config, data, run_dir: Path, *, resume: bool) -> Prepared:
+        """Adapts the vectorizer on the training texts (resuming: reads it back and checks that the
+        data has the run's classes); writes `vocabulary.json` and `labels.json`."""
+        if resume:
+            vectorizer, saved = self.load_vectorizer(run_dir, config)
+            check_labels(run_dir, saved, data.class_names)
+        else:
+            import tensorflow as tf
+
+            from kerasrnn.tasks.classify import data as tokens
+
+            vectorizer = tokens.make_text_vectorizer(config.tokens, max_tokens=config.max_tokens)
+            vectorizer.adapt(tf.data.Dataset.from_tensor_slices(data.split("train")[0]).batch(1024))
+        write_tokens(vectorizer.get_vocabulary(), run_dir / VOCABULARY_FILE)
+        write_tokens(data.class_names, run_dir / LABELS_FILE)
+        return Prepared(vectorizer, tuple(data.class_names), data)
+
+    def restore(self, config, data, run_dir: Path) -> Prepared:
+        vectorizer, class_names = self.load_vectorizer(run_dir, config)
+        check_labels(run_dir, class_names, data.class_names)
+        return Prepared(vectorizer, class_names, data)
+
+    def steps_per_epoch(self, config, train_config, prepared: Prepared) -> int:
+        return max(1, math.ceil(len(prepared.data.split("train")[0]) / train_config.batch_size))
+
+    def build_model(self, config, prepared: Prepared, *, seed: int):
+        from kerasrnn.tasks.classify.model import build_text_classifier
+
+        return build_text_classifier(config, prepared.vectorizer.vocabulary_size(), len(prepared.class_names),
+                                     seed=seed)
+
+    def compile_arguments(self, config, prepared: Prepared) -> dict:
+        import keras
+
+        from kerasrnn.tasks.classify.model import loss_function
+
+        return {"loss": loss_function(),
+                "metrics": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]}
+
+    def describe(self, model, config, prepared: Prepared) -> str:
+        return (f"{model.name}: {model.count_params():,} parameters, {prepared.vectorizer.vocabulary_size()} "
+                f"{config.tokens}, {len(prepared.class_names)} classes")
+
+    def datasets(self, config, train_config, prepared: Prepared, *, first_step: int = 0):
+        # The training texts are shuffled by the seed alone: a resumed run draws them afresh.
+        from kerasrnn.tasks.classify.model import make_dataset
+
+        train_texts, train_labels = prepared.data.split("train")
+        validation_texts, validation_labels = prepared.data.split("validation")
+        return (
+            make_dataset(prepared.vectorizer, train_texts, train_labels, train_config.batch_size,
+                         config.max_length, seed=train_config.seed),
+            make_dataset(prepared.vectorizer, validation_texts, validation_labels, EVALUATION_BATCH,
+                         config.max_length),
+        )
+
+    def evaluate_model(self, model, config, prepared: Prepared, split: str, run_dir: Path) -> Evaluation:
+        """Accuracy, loss, per-class precision / recall of `model` on `split`; writes
+        `evaluation_<split>.json` and `confusion_<split>.png` in `run_dir`."""
+        import numpy as np
+
+        from kerasrnn.tasks.classify import model as classify_model
+
+        data = prepared.data
+        if split == "heldout":
+            texts = data.split("validation")[0] + data.split("test")[0]
+            labels = data.split("validation")[1] + data.split("test")[1]
+        else:
+            texts, labels = data.split(split)
+        classes = len(data.class_names)
+        probabilities = classify_model.predict_probabilities(model, prepared.vectorizer, texts, config.max_length)
+        labels = np.asarray(labels, np.int64)
+        loss = float(-np.mean(np.log(np.maximum(probabilities[np.arange(len(labels)), labels], 1e-12))))
+        prior = np.bincount(data.split("train")[1], minlength=classes) / len(data.split("train")[1])
+        baseline_loss = float(-np.mean(np.log(np.maximum(prior[labels], 1e-12))))
+        matrix = classify_model.confusion_matrix(labels, probabilities.argmax(axis=1), classes)
+        precision, recall = classify_model.precision_recall(matrix)
+        png = run_dir / f"confusion_{split}.png"
+        accuracy = float(np.trace(matrix) / max(1, matrix.sum()))
+        title = f"{config.cell} on {split}: accuracy {accuracy:.1%}"
+        replace_atomically(png, lambda path: classify_model.plot_confusion_matrix(
+            matrix, data.class_names, path, title))
+        evaluation = Evaluation(
+            split=split, loss=loss, accuracy=accuracy, baseline_loss=baseline_loss,
+            majority_accuracy=float(np.bincount(labels, minlength=classes)[int(prior.argmax())] / len(labels)),
+            class_names=tuple(data.class_names), precision=tuple(map(float, precision)),
+            recall=tuple(map(float, recall)), confusion=tuple(tuple(map(int, row)) for row in matrix),
+            examples=len(labels), confusion_png=png,
+        )
+        write_json(run_dir / f"evaluation_{split}.json", evaluation.as_json())
+        return evaluation
+
+    def load_vectorizer(self, run_dir: Path, config: ClassifyConfig):
+        """The run's TextVectorization, rebuilt from its saved vocabulary; and the class names."""
+        from kerasrnn.tasks.classify import data as tokens
+
+        vectorizer = tokens.make_text_vectorizer(config.tokens,
+                                                 vocabulary=read_tokens(Path(run_dir) / VOCABULARY_FILE))
+        return vectorizer, tuple(read_tokens(Path(run_dir) / LABELS_FILE))
+
+    def classify(self, run_dir: Path, texts, *, device: str = "auto") -> list[Prediction]:
+        """The most likely class of each text, with its probability, from a run's best model.
+
+        Raises:
+          UserInputError: not a classify run; no texts; an empty (or blank) text.
+        """
+        from kerasrnn.engine.devices import select_device
+        from kerasrnn.tasks.classify.model import predict_probabilities
+
+        texts = check_texts(texts, "classify")
+        config, _ = self.load_configs(run_dir)
+        check_run_dir(run_dir)
+        select_device(device)
+        vectorizer, class_names = self.load_vectorizer(run_dir, config)
+        probabilities = predict_probabilities(self.load_model(run_dir), vectorizer, texts, config.max_length)
+        return [Prediction(text, class_names[int(row.argmax())], float(row.max()))
+                for text, row in zip(texts, probabilities)]
+
+
+def check_labels(run_dir: Path, saved, class_names) -> None:
+    """UserInputError unless the data's `class_names` are the run's `saved` ones, in the same order."""
+    if tuple(saved) != tuple(class_names):
+        raise UserInputError(
+            f"the data's classes {list(class_names)} differ from the run's {list(saved)} in {run_dir}"
+        )

@@ -1,0 +1,121 @@
+"""Text to ids for the `translate` task: tokens, the two vocabularies, teacher-forcing batches.
+
+The sentence pairs themselves come from `kerasrnn.data.sentence_pairs`.
+
+Tokens are characters (the default; text kept as it is) or words (lower-cased, punctuation split
+off as tokens of its own, joined back with spaces). Both are TensorFlow string ops, so an exported
+model tokenises in its graph. The vocabularies are `keras.layers.StringLookup`s with fixed ids:
+
+| id | source      | target                                                            |
+| -- | ----------- | ----------------------------------------------------------------- |
+| 0  | padding     | padding (masked in the encoder, decoder and loss)                 |
+| 1  | `[UNK]`     | `[UNK]`: a token the training split never had                     |
+| 2  | tokens…     | `[START]`: the decoder's first input; never an output             |
+| 3  |             | `[END]`: the end-of-sequence symbol, the decoder's last output    |
+| 4… |             | tokens…                                                           |
+
+Teacher forcing: the decoder reads `[START] y₁ … y_n` and is trained to output `y₁ … y_n [END]`.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import keras
+import tensorflow as tf
+
+OOV_TOKEN = "[UNK]"
+START_TOKEN = "[START]"
+END_TOKEN = "[END]"
+PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3
+# Punctuation becomes a word of its own; apostrophes and hyphens stay inside words (l'eau, vingt-deux).
+_PUNCTUATION = r"([^\w\s'’-])"
+
+
+def tokenize(texts: tf.Tensor, tokens: str) -> tf.RaggedTensor:
+    """Strings `(batch,)` → ragged tokens `(batch, None)`: characters, or lower-cased words and
+    punctuation marks."""
+    if tokens == "characters":
+        return tf.strings.unicode_split(texts, "UTF-8")
+    texts = tf.strings.lower(texts, encoding="utf-8")
+    texts = tf.strings.regex_replace(texts, _PUNCTUATION, r" \1 ")
+    return tf.strings.split(texts)
+
+
+def detokenize(tokens: tf.RaggedTensor, mode: str) -> tf.Tensor:
+    """Ragged tokens → strings: characters joined as they are, words with single spaces."""
+    return tf.strings.reduce_join(tokens, axis=-1, separator="" if mode == "characters" else " ")
+
+
+def count_tokens(texts: list[str], tokens: str) -> collections.Counter:
+    """How often each token occurs in `texts`."""
+    counts = collections.Counter()
+    for start in range(0, len(texts), 4096):
+        ragged = tokenize(tf.constant(texts[start:start + 4096]), tokens)
+        counts.update(token.decode("utf-8") for token in ragged.flat_values.numpy())
+    return counts
+
+
+def longest(texts: list[str], tokens: str) -> int:
+    """The number of tokens of the longest of `texts`."""
+    return int(tf.reduce_max(tokenize(tf.constant(texts), tokens).row_lengths()))
+
+
+def vocabulary_tokens(texts: list[str], tokens: str, max_tokens: int | None) -> list[str]:
+    """The tokens of `texts`, most frequent first (ties in code-point order), at most `max_tokens`."""
+    counts = count_tokens(texts, tokens)
+    ordered = sorted(counts, key=lambda token: (-counts[token], token))
+    return ordered if max_tokens is None else ordered[:max_tokens]
+
+
+def make_source_lookup(tokens: list[str], *, invert: bool = False) -> keras.layers.StringLookup:
+    """Padding 0, `[UNK]` 1, then `tokens`."""
+    return keras.layers.StringLookup(vocabulary=list(tokens), mask_token="", oov_token=OOV_TOKEN,
+                                     invert=invert)
+
+
+def make_target_lookup(tokens: list[str], *, invert: bool = False) -> keras.layers.StringLookup:
+    """Padding 0, `[UNK]` 1, `[START]` 2, `[END]` 3, then `tokens`."""
+    return keras.layers.StringLookup(vocabulary=[START_TOKEN, END_TOKEN, *tokens], mask_token="",
+                                     oov_token=OOV_TOKEN, invert=invert)
+
+
+def lookup_tokens(vocabulary: list[str]) -> list[str]:
+    """The tokens of a saved lookup vocabulary (`get_vocabulary()`), special ones left out."""
+    return [token for token in vocabulary if token not in ("", OOV_TOKEN, START_TOKEN, END_TOKEN)]
+
+
+def encode_sources(lookup, texts: tf.Tensor, tokens: str, max_length: int) -> tf.Tensor:
+    """Source ids `(batch, time)` int32, 0-padded, each text cut to `max_length` tokens; at least one
+    (masked) step so that a batch of empty texts still has a time axis."""
+    ids = tf.cast(lookup(tokenize(texts, tokens)), tf.int32)[:, :max_length].to_tensor(PAD_ID)
+    return tf.pad(ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(ids)[1])]])
+
+
+def teacher_forcing_batch(source_lookup, target_lookup, sources, targets, tokens: str, max_length: int):
+    """`((source ids, decoder inputs), decoder targets, weights)` of a batch of string pairs.
+
+    Decoder inputs are `[START] y₁ … y_n`, targets `y₁ … y_n [END]`, weights 1 on real steps and 0
+    on padding; target texts are cut to `max_length` tokens before `[END]`.
+    """
+    ids = tf.cast(target_lookup(tokenize(targets, tokens)), tf.int32)[:, :max_length]
+    rows = ids.nrows()
+    start = tf.RaggedTensor.from_tensor(tf.fill([rows, 1], START_ID))
+    end = tf.RaggedTensor.from_tensor(tf.fill([rows, 1], END_ID))
+    decoder_inputs = tf.concat([start, ids], axis=1).to_tensor(PAD_ID)
+    decoder_targets = tf.concat([ids, end], axis=1).to_tensor(PAD_ID)
+    weights = tf.cast(decoder_targets != PAD_ID, tf.float32)
+    source_ids = encode_sources(source_lookup, sources, tokens, max_length)
+    return (source_ids, decoder_inputs), decoder_targets, weights
+
+
+def make_dataset(source_lookup, target_lookup, sources, targets, tokens: str, batch_size: int,
+                 max_length: int, *, seed: int | None = None) -> tf.data.Dataset:
+    """Teacher-forcing batches; with `seed`: shuffled afresh each pass and repeated forever."""
+    dataset = tf.data.Dataset.from_tensor_slices((tf.constant(sources), tf.constant(targets)))
+    if seed is not None:
+        dataset = dataset.shuffle(len(sources), seed=seed, reshuffle_each_iteration=True).repeat()
+    return dataset.batch(batch_size).map(
+        lambda s, t: teacher_forcing_batch(source_lookup, target_lookup, s, t, tokens, max_length),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    ).prefetch(tf.data.AUTOTUNE)

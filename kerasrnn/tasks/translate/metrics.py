@@ -1,0 +1,75 @@
+"""Scores of translations against references: exact match, character error rate, chrF, BLEU; and the
+teacher-forced loss next to its unigram baseline.
+
+- exact match: the fraction of translations equal to their reference, character for character;
+- character error rate: the Levenshtein distance between translation and reference, in Unicode
+  characters, summed over the split and divided by the references' total length
+  (`tf.edit_distance`), so 0 is perfect and a missing translation costs its reference's length;
+- chrF and BLEU: sacrebleu's corpus scores (chrF: character n-gram F-score, β = 2; BLEU with its
+  `13a` tokenizer), on the 0–100 scale sacrebleu prints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sacrebleu
+import tensorflow as tf
+
+from kerasrnn.tasks.translate import data as translate_data
+
+
+def character_error_rate(translations: list[str], references: list[str]) -> float:
+    """Total edit distance in characters / total reference characters (see the module docstring)."""
+    if not references:
+        raise ValueError("no references to score against")
+    hypothesis = tf.strings.unicode_split(tf.constant(translations, tf.string), "UTF-8").to_sparse()
+    truth = tf.strings.unicode_split(tf.constant(references, tf.string), "UTF-8").to_sparse()
+    distances = tf.edit_distance(hypothesis, truth, normalize=False).numpy()
+    characters = sum(len(reference) for reference in references)
+    return float(distances.sum() / max(characters, 1))
+
+
+def score_translations(translations: list[str], references: list[str]) -> dict[str, float]:
+    """`exact_match` (fraction), `character_error_rate` (fraction), `chrf` and `bleu` (0–100)."""
+    if len(translations) != len(references):
+        raise ValueError(f"{len(translations)} translations for {len(references)} references")
+    exact = float(np.mean([t == r for t, r in zip(translations, references)]))
+    return {
+        "exact_match": exact,
+        "character_error_rate": character_error_rate(translations, references),
+        "chrf": float(sacrebleu.corpus_chrf(translations, [references]).score),
+        "bleu": float(sacrebleu.corpus_bleu(translations, [references]).score),
+    }
+
+
+def teacher_forced_loss(model, translator, config, train_targets, sources, references,
+                        batch_size: int = 256) -> tuple[float, float]:
+    """`(loss, baseline)` in nats per target token (`[END]` included) on `(sources, references)`.
+
+    The loss is the model's, fed the reference prefix; the baseline predicts every token from its
+    frequency among the training targets' tokens and `[END]`s, add-one smoothed over the vocabulary
+    (so an unseen token costs a finite amount).
+    """
+    total = 0.0
+    vocabulary = translator.target_vocabulary_size
+    baseline_counts = np.zeros(vocabulary)
+    for start in range(0, len(train_targets), 4096):
+        ids = translator.target_lookup(translate_data.tokenize(
+            tf.constant(train_targets[start:start + 4096]), config.tokens))[:, :config.max_length]
+        baseline_counts += np.bincount(ids.flat_values.numpy(), minlength=vocabulary)
+        baseline_counts[translate_data.END_ID] += ids.nrows().numpy()  # one [END] per target
+    baseline_counts += 1.0
+    baseline_counts[[translate_data.PAD_ID, translate_data.START_ID]] = 0.0
+    log_frequency = np.log(np.maximum(baseline_counts, 1e-300) / baseline_counts.sum())
+    baseline_total, tokens = 0.0, 0
+    for start in range(0, len(sources), batch_size):
+        inputs, targets, weights = translate_data.teacher_forcing_batch(
+            translator.source_lookup, translator.target_lookup, tf.constant(sources[start:start + batch_size]),
+            tf.constant(references[start:start + batch_size]), config.tokens, config.max_length)
+        logits = model.predict_on_batch(inputs)
+        losses = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, tf.cast(logits, tf.float32))
+        real = weights.numpy() > 0
+        total += float(losses.numpy()[real].astype(np.float64).sum())
+        baseline_total -= float(log_frequency[targets.numpy()[real]].sum())
+        tokens += int(real.sum())
+    return total / tokens, baseline_total / tokens

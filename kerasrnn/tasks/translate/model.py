@@ -1,0 +1,229 @@
+"""The encoder-decoder of the `translate` task, and its one-step decoding (greedy and beam search).
+
+Training network (teacher forcing), for `layers` = L recurrent layers of any cell name:
+
+    source ids → embedding ─→ encoder_1 … encoder_L ─→ encoder outputs (batch, S, d)
+                                  │ final state of each layer
+                                  ▼ initial_state
+    [START] y₁…y_n → embedding → decoder_1 … decoder_L → outputs (batch, T, d)
+                                  ─→ [attention over the encoder outputs] → logits (batch, T, V)
+
+Every recurrent call gets its mask explicitly: Keras propagates the embedding's mask to a layer
+called on one tensor, but not when `initial_state` is also given, and a decoder that runs through
+padding would still be right at training time only by luck. With attention (`dot`: Luong's
+multiplicative score, `keras.layers.Attention`; `additive`: Bahdanau's, `AdditiveAttention`) each
+decoder output queries the unmasked encoder outputs, and `tanh(W [output; context])` feeds the
+logits (Luong et al. 2015, "attentional hidden state").
+
+Decoding runs the decoder one step at a time with carried states: `Translator` splits the trained
+network into an encoder model (source ids → outputs, states) and a step model sharing the decoder's
+weights (previous ids, states, encoder outputs → logits, new states), and `Translator.search` runs a
+beam search of width K inside one `tf.function` (greedy decoding is K = 1).
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from kerasrnn.recurrent import make_recurrent_layer, recurrent_output_size, state_sizes
+from kerasrnn.tasks.translate import data as translate_data
+
+
+def build_translator(config, source_vocabulary_size: int, target_vocabulary_size: int, *,
+                     seed: int | None = None) -> keras.Model:
+    """`(source ids (batch, S), decoder inputs (batch, T))` → logits `(batch, T, target vocabulary)`.
+
+    Layers are named `source_embedding`, `encoder_1`…, `target_embedding`, `decoder_1`…,
+    `attention`, `attention_combine`, `logits`; `Translator` finds them by name.
+
+    Args:
+      config: a `TranslateConfig` (cell, units, layers, embedding_dim, attention, dropout).
+      source_vocabulary_size, target_vocabulary_size: ids of each side, special ones included.
+      seed: seed of the dropout masks. Default None.
+    """
+    source = keras.Input((None,), dtype="int32", name="source")
+    decoder_inputs = keras.Input((None,), dtype="int32", name="decoder_inputs")
+    source_mask = keras.ops.not_equal(source, translate_data.PAD_ID)
+    target_mask = keras.ops.not_equal(decoder_inputs, translate_data.PAD_ID)
+
+    x = keras.layers.Embedding(source_vocabulary_size, config.embedding_dim, name="source_embedding")(source)
+    final_states = []
+    for index in range(1, config.layers + 1):
+        layer = make_recurrent_layer(config.cell, config.units, return_sequences=True, return_state=True,
+                                     dropout=config.dropout, seed=_seed(seed, index), name=f"encoder_{index}")
+        x, *states = layer(x, mask=source_mask)
+        final_states.append(states)
+    encoder_outputs = x
+
+    y = keras.layers.Embedding(target_vocabulary_size, config.embedding_dim, name="target_embedding")(
+        decoder_inputs)
+    for index in range(1, config.layers + 1):
+        layer = make_recurrent_layer(config.cell, config.units, return_sequences=True, return_state=True,
+                                     dropout=config.dropout, seed=_seed(seed, 100 + index),
+                                     name=f"decoder_{index}")
+        y, *_ = layer(y, initial_state=final_states[index - 1], mask=target_mask)
+    if config.attention != "none":
+        y = _attend(config, y, encoder_outputs, target_mask, source_mask)
+    logits = keras.layers.Dense(target_vocabulary_size, dtype="float32", name="logits")(y)
+    return keras.Model([source, decoder_inputs], logits, name=f"translator_{config.cell.replace('-', '_')}")
+
+
+def _seed(seed, offset):
+    return None if seed is None else seed + offset
+
+
+def _attend(config, queries, encoder_outputs, query_mask, source_mask, layers=None):
+    """`tanh(W [query; context])` with the context from the attention layer over the encoder outputs.
+
+    `layers`: the trained `(attention, attention_combine)` to reuse; None: new ones from `config`.
+    """
+    if layers is None:
+        kind = keras.layers.Attention if config.attention == "dot" else keras.layers.AdditiveAttention
+        layers = (kind(name="attention"),
+                  keras.layers.Dense(queries.shape[-1], activation="tanh", name="attention_combine"))
+    attention, combine = layers
+    context = attention([queries, encoder_outputs], mask=[query_mask, source_mask])
+    return combine(keras.ops.concatenate([queries, context], axis=-1))
+
+
+class Translator:
+    """Greedy and beam-search decoding of a trained `build_translator` network, in TensorFlow graphs.
+
+    Args:
+      model: the trained network.
+      config: its `TranslateConfig` (layers, attention, tokens).
+      source_vocabulary, target_vocabulary: the lookups' full vocabularies (`get_vocabulary()`).
+      max_output_length: the most tokens a translation may have before `[END]`.
+
+    Example:
+
+    ```python
+    translator = Translator(model, config, source_vocabulary, target_vocabulary, 60)
+    translator.translate(["three hundred and forty-two"], beam_size=4)   # ["trois cent quarante-deux"]
+    ```
+    """
+
+    def __init__(self, model: keras.Model, config, source_vocabulary, target_vocabulary,
+                 max_output_length: int):
+        self.config = config
+        self.max_output_length = int(max_output_length)
+        self.source_lookup = translate_data.make_source_lookup(translate_data.lookup_tokens(source_vocabulary))
+        target_tokens = translate_data.lookup_tokens(target_vocabulary)
+        self.target_lookup = translate_data.make_target_lookup(target_tokens)
+        self.inverse_target_lookup = translate_data.make_target_lookup(target_tokens, invert=True)
+        if self.source_lookup.get_vocabulary() != list(source_vocabulary) or \
+                self.target_lookup.get_vocabulary() != list(target_vocabulary):
+            raise ValueError("the vocabularies are not in the order of translate_data's lookups")
+        self.target_vocabulary_size = len(target_vocabulary)
+        self.encoder = self._build_encoder(model)
+        self.step = self._build_step(model)
+        # Unknown batch and time in the signature: one graph for every batch, and loop variables
+        # whose shapes do not change from the first step to the next.
+        self.search = tf.function(self.search_ids, input_signature=[
+            tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)])
+
+    def _build_encoder(self, model):
+        source = keras.Input((None,), dtype="int32", name="source")
+        mask = keras.ops.not_equal(source, translate_data.PAD_ID)
+        x = model.get_layer("source_embedding")(source)
+        states = []
+        for index in range(1, self.config.layers + 1):
+            x, *layer_states = model.get_layer(f"encoder_{index}")(x, mask=mask)
+            states += layer_states
+        return keras.Model(source, [x, *states], name="encoder")
+
+    def _build_step(self, model):
+        """`(ids (batch, 1), source ids, encoder outputs, states…)` → `(logits (batch, V), states…)`."""
+        ids = keras.Input((1,), dtype="int32", name="ids")
+        source = keras.Input((None,), dtype="int32", name="source")
+        encoder_outputs = keras.Input((None, recurrent_output_size(self.config.cell, self.config.units)),
+                                      name="encoder_outputs")
+        y = model.get_layer("target_embedding")(ids)
+        state_inputs, state_outputs = [], []
+        for index in range(1, self.config.layers + 1):
+            cell = model.get_layer(f"decoder_{index}").cell
+            states = [keras.Input((size,), dtype=cell.compute_dtype, name=f"state_{index}_{k}")
+                      for k, size in enumerate(state_sizes(cell))]
+            # A fixed time of 1, unrolled: no symbolic time loop per decoding step.
+            y, *new_states = keras.layers.RNN(cell, return_sequences=True, return_state=True, unroll=True,
+                                              name=f"decoder_step_{index}")(y, initial_state=states)
+            state_inputs += states
+            state_outputs += new_states
+        if self.config.attention != "none":
+            y = _attend(self.config, y, encoder_outputs, None,
+                        keras.ops.not_equal(source, translate_data.PAD_ID),
+                        layers=(model.get_layer("attention"), model.get_layer("attention_combine")))
+        logits = model.get_layer("logits")(y)[:, 0, :]
+        return keras.Model([ids, source, encoder_outputs, *state_inputs], [logits, *state_outputs],
+                           name="decoder_step")
+
+    def encode(self, texts) -> tf.Tensor:
+        """Source ids `(batch, time)` of strings, as in training."""
+        return translate_data.encode_sources(self.source_lookup, tf.convert_to_tensor(texts, tf.string),
+                                             self.config.tokens, self.config.max_length)
+
+    def search_ids(self, source_ids, beam_size, max_length):
+        """Beam search: the best `(batch, max_length)` target ids of each source, and its score.
+
+        Keeps `beam_size` hypotheses per source, ranked by the sum of their tokens' log-probabilities;
+        a hypothesis ends at `[END]` (kept, padded with 0 at no cost) or after `max_length` tokens.
+        `beam_size` 1 is greedy decoding. `[START]` and padding are never produced.
+
+        Returns:
+          `(ids, scores)`: int32 `(batch, max_length)` ids, `[END]` included where reached, then 0;
+          float32 `(batch,)` log-probabilities.
+        """
+        batch = tf.shape(source_ids)[0]
+        k = beam_size
+        vocabulary = self.target_vocabulary_size
+        encoder_outputs, *states = self.encoder(source_ids, training=False)
+        # Every source repeated k times, beams of one source next to each other: row b·k + j.
+        repeat = lambda tensor: tf.repeat(tensor, k, axis=0)  # noqa: E731
+        source_ids, encoder_outputs, states = repeat(source_ids), repeat(encoder_outputs), [repeat(s) for s in states]
+        # Only the first beam is alive at first, so that the k beams do not start as k copies.
+        scores = tf.tile(tf.concat([[0.0], tf.fill([k - 1], -float("inf"))], axis=0)[None, :], [batch, 1])
+        finished = tf.zeros([batch, k], tf.bool)
+        sequences = tf.zeros([batch, k, max_length], tf.int32)
+        previous = tf.fill([batch * k, 1], translate_data.START_ID)
+        never = tf.constant([translate_data.PAD_ID, translate_data.START_ID])
+        forbidden = tf.reduce_any(tf.range(vocabulary)[:, None] == never[None, :], axis=1)
+        pad_only = tf.where(tf.range(vocabulary) == translate_data.PAD_ID, 0.0, -float("inf"))
+        for position in tf.range(max_length):
+            if tf.reduce_all(finished):
+                break
+            logits, *states = self.step([previous, source_ids, encoder_outputs, *states], training=False)
+            log_probabilities = tf.nn.log_softmax(tf.cast(logits, tf.float32))
+            log_probabilities = tf.where(forbidden[None, :], -float("inf"), log_probabilities)
+            log_probabilities = tf.reshape(log_probabilities, [batch, k, vocabulary])
+            log_probabilities = tf.where(finished[:, :, None], pad_only[None, None, :], log_probabilities)
+            candidates = tf.reshape(scores[:, :, None] + log_probabilities, [batch, k * vocabulary])
+            scores, chosen = tf.math.top_k(candidates, k=k)
+            beam, token = chosen // vocabulary, chosen % vocabulary
+            rows = tf.reshape(beam + tf.range(batch)[:, None] * k, [-1])
+            states = [tf.gather(state, rows) for state in states]
+            sequences = tf.gather(sequences, beam, batch_dims=1)
+            sequences += token[:, :, None] * tf.one_hot(position, max_length, dtype=tf.int32)[None, None, :]
+            finished = tf.gather(finished, beam, batch_dims=1) | (token == translate_data.END_ID)
+            previous = tf.reshape(token, [-1, 1])
+        # top_k sorts, so beam 0 is the best.
+        return sequences[:, 0, :], scores[:, 0]
+
+    def ids_to_texts(self, ids) -> tf.Tensor:
+        """Target ids `(batch, time)` → strings: the tokens before the first `[END]` (or padding)."""
+        ids = tf.convert_to_tensor(ids, tf.int32)
+        ended = tf.cumsum(tf.cast((ids == translate_data.END_ID) | (ids == translate_data.PAD_ID), tf.int32),
+                          axis=1)
+        kept = tf.ragged.boolean_mask(ids, ended == 0)
+        tokens = self.inverse_target_lookup(tf.cast(kept, tf.int64))
+        return translate_data.detokenize(tokens, self.config.tokens)
+
+    def translate(self, texts, *, beam_size: int = 1, batch_size: int = 256) -> list[str]:
+        """The best translation of each text (greedy for `beam_size` 1)."""
+        texts = list(texts)
+        results = []
+        for start in range(0, len(texts), batch_size):
+            ids, _ = self.search(self.encode(texts[start:start + batch_size]), tf.constant(beam_size),
+                                  tf.constant(self.max_output_length))
+            results += [text.decode("utf-8") for text in self.ids_to_texts(ids).numpy()]
+        return results

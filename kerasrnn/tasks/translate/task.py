@@ -1,0 +1,323 @@
+"""Toy translation (task `translate`): an encoder-decoder of any cell, teacher-forced, beam-searched.
+
+The encoder reads the source tokens (characters by default, words as an option) and its final
+state initialises the decoder, which is trained by teacher forcing to output the target tokens and
+then the end-of-sequence symbol `[END]`, optionally attending over the encoder outputs; see
+`model` for the network and the decoding, `data` for the tokens and the ids. The sentence pairs
+come from `kerasrnn.data.sentence_pairs`: by default the embedded `spelled_numbers` pairs (English
+→ French numbers in words; any two of digits, en, fr, de, es, it with `pair`), split by number; a
+tab-separated pairs file in the format of Keras's lstm_seq2seq example is the other source.
+
+Losses are in nats per target token (`[END]` included) next to the unigram baseline: the
+cross-entropy of predicting every target token with its training frequency. `evaluate` decodes a
+split (greedy, or beam search with `beam_size`) and scores it by exact match, character error rate
+(edit distance / reference characters, `tf.edit_distance`), and sacrebleu's corpus chrF and BLEU
+(see `metrics`).
+
+A run directory holds, besides what `kerasrnn.engine.run.train` writes, `source_vocabulary.json`
+and `target_vocabulary.json` (the lookups' tokens in id order), `decoding.json` (the longest
+translation decoded) and `evaluation_<split>.json` for each evaluated split.
+
+Example:
+
+```python
+from kerasrnn.engine.run import train
+
+task = TranslateTask()
+config = TranslateConfig()
+result = train(task, config, task.default_train_config(config), Path("runs/fr"))
+task.translate(Path("runs/fr"), ["three hundred and forty-two"], beam_size=4)  # ["trois cent quarante-deux"]
+print(task.evaluate(Path("runs/fr"), split="test").summary())
+```
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+from kerasrnn import checks
+from kerasrnn.data.sentence_pairs import SPELLED_NUMBERS, parse_pair
+from kerasrnn.engine import run_dir as run_files
+from kerasrnn.engine.train_config import TrainConfig
+from kerasrnn.errors import UserInputError
+from kerasrnn.recurrent import check_cell_name
+from kerasrnn.tasks.base import Task, check_texts
+
+# This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
+# `TranslateConfig` for `--help`; the network, data and metrics modules are imported where needed.
+
+SOURCE_VOCABULARY_FILE = "source_vocabulary.json"
+TARGET_VOCABULARY_FILE = "target_vocabulary.json"
+DECODING_FILE = "decoding.json"
+TOKEN_MODES = ("characters", "words")
+ATTENTION_KINDS = ("none", "dot", "additive")
+EXAMPLES_SHOWN = 5
+VALIDATION_BATCH = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class TranslateConfig:
+    """Settings of the encoder-decoder and its data.
+
+    Attributes:
+      cell: recurrent layer of the encoder and the decoder, one of `kerasrnn.recurrent.CELL_NAMES`.
+      units: units per recurrent layer (complex units for `urnn`).
+      layers: stacked recurrent layers in the encoder and in the decoder; the final state of
+        encoder layer i initialises decoder layer i.
+      attention: `"dot"` (Luong), `"additive"` (Bahdanau) or `"none"`: the decoder then sees the
+        source only through the encoder's final state.
+      dropout: dropout rate of the recurrent layers' inputs while training.
+      embedding_dim: size of the source and target token embeddings.
+      tokens: `"characters"` (text kept as it is) or `"words"` (lower-cased, punctuation apart).
+      max_tokens: vocabulary cap per side for words (the most frequent); characters are never cut.
+      max_length: tokens kept from the start of each source and target text.
+      data: `"spelled_numbers"` or the path of a tab-separated pairs file.
+      pair: for spelled_numbers, `SOURCE-TARGET` from digits, en, fr, de, es, it.
+      data_dir: tensorflow-datasets folder for spelled_numbers; None: tfds's default.
+    """
+
+    cell: str = "lstm"
+    units: int = 128
+    layers: int = 1
+    attention: str = "dot"
+    dropout: float = 0.0
+    embedding_dim: int = 32
+    tokens: str = "characters"
+    max_tokens: int = 20_000
+    max_length: int = 100
+    data: str = "spelled_numbers"
+    pair: str = "en-fr"
+    data_dir: str | None = None
+
+    def __post_init__(self):
+        check_cell_name(self.cell)
+        for label, value in (("units", self.units), ("layers", self.layers),
+                             ("embedding dim", self.embedding_dim), ("max length", self.max_length),
+                             ("max tokens", self.max_tokens)):
+            checks.positive_int(label, value)
+        checks.one_of("attention", self.attention, ATTENTION_KINDS)
+        checks.rate("dropout", self.dropout)
+        checks.one_of("token mode", self.tokens, TOKEN_MODES)
+        checks.non_empty_text("no data given: spelled_numbers or the path of a tab-separated pairs file",
+                              self.data)
+        if self.data == SPELLED_NUMBERS:
+            parse_pair(self.pair)
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """How well a model translates one split: decoded, and teacher-forced."""
+
+    split: str
+    examples: int
+    beam_size: int
+    exact_match: float
+    character_error_rate: float
+    chrf: float
+    bleu: float
+    loss: float
+    baseline_loss: float
+    mistakes: tuple[tuple[str, str, str], ...]  # (source, reference, translation), the first few
+
+    def summary(self) -> str:
+        decoding = "greedy" if self.beam_size == 1 else f"beam search of width {self.beam_size}"
+        lines = [
+            f"{self.split.capitalize()} ({self.examples:,} pairs, {decoding}): exact match "
+            f"{self.exact_match:.2%}, character error rate {self.character_error_rate:.2%}, chrF "
+            f"{self.chrf:.1f}, BLEU {self.bleu:.1f}",
+            f"Teacher-forced loss {self.loss:.4f} nats/token (unigram baseline {self.baseline_loss:.4f})",
+        ]
+        for source, reference, translation in self.mistakes:
+            lines.append(f"  {source!r} → {translation!r} (reference {reference!r})")
+        return "\n".join(lines)
+
+    def as_metrics(self) -> dict:
+        """Every field (what `metrics.json` and `evaluation_<split>.json` hold)."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """The pairs and the two vocabularies, as the network, the datasets and decoding take them."""
+
+    pairs: Any  # a `kerasrnn.data.sentence_pairs.Pairs`
+    source_vocabulary: list[str]  # each lookup's full vocabulary in id order, as saved in the run
+    target_vocabulary: list[str]
+    max_output_length: int  # the most tokens a translation may have before `[END]`
+
+
+class TranslateTask(Task):
+    """The encoder-decoder of the lecture's sequence-to-sequence models (see the module docstring)."""
+
+    name = "translate"
+    config_class = TranslateConfig
+    loss_unit = "nats/token"
+    splits = ("validation", "test", "train")
+    evaluate_options = ("beam_size",)
+    exporter = "kerasrnn.tasks.translate.export"
+    baseline_metric = "baseline_loss"
+
+    def default_train_config(self, config: TranslateConfig) -> TrainConfig:
+        """Adam 5e-3 with cosine decay, clipnorm 1, batches of 64, early stop after 3 epochs without
+        progress; 6 epochs of 250 steps (spelled_numbers' 16,005 training pairs about once each) or,
+        for a pairs file, 30 passes over its training split."""
+        if config.data == SPELLED_NUMBERS:
+            return TrainConfig(epochs=6, steps_per_epoch=250, batch_size=64, learning_rate=5e-3, patience=3)
+        return TrainConfig(epochs=30, steps_per_epoch=None, batch_size=64, learning_rate=5e-3, patience=3)
+
+    def resolve(self, config: TranslateConfig) -> TranslateConfig:
+        """The config with a data path made absolute, so that evaluate finds it from anywhere."""
+        path = Path(config.data).expanduser()
+        if config.data == SPELLED_NUMBERS or not path.exists():
+            return config
+        return dataclasses.replace(config, data=str(path.resolve()))
+
+    def load_data(self, config: TranslateConfig):
+        from kerasrnn.data.sentence_pairs import load_pairs
+
+        return load_pairs(config.data, config.pair, config.data_dir)
+
+    def prepare(self, config, train_config, pairs, run_dir: Path, *, resume: bool) -> Prepared:
+        """The lookups' vocabularies (from the training split, or read back when resuming) and the
+        longest translation decoded, written into the run directory."""
+        from kerasrnn.tasks.translate import data
+
+        if resume:
+            source_tokens, target_tokens = (data.lookup_tokens(run_files.read_tokens(run_dir / name))
+                                            for name in (SOURCE_VOCABULARY_FILE, TARGET_VOCABULARY_FILE))
+            max_output_length = _read_max_output_length(run_dir)
+        else:
+            sources, targets = pairs.split("train")
+            cap = config.max_tokens if config.tokens == "words" else None  # characters are never cut
+            source_tokens = data.vocabulary_tokens(sources, config.tokens, cap)
+            target_tokens = data.vocabulary_tokens(targets, config.tokens, cap)
+            # Twice the longest training target: room for longer test sentences, a bound on a loop.
+            max_output_length = 2 * min(data.longest(targets, config.tokens), config.max_length) + 10
+        source_vocabulary = data.make_source_lookup(source_tokens).get_vocabulary()
+        target_vocabulary = data.make_target_lookup(target_tokens).get_vocabulary()
+        run_files.write_tokens(source_vocabulary, run_dir / SOURCE_VOCABULARY_FILE)
+        run_files.write_tokens(target_vocabulary, run_dir / TARGET_VOCABULARY_FILE)
+        run_files.write_json(run_dir / DECODING_FILE, {"max_output_length": max_output_length})
+        return Prepared(pairs, source_vocabulary, target_vocabulary, max_output_length)
+
+    def restore(self, config, pairs, run_dir: Path) -> Prepared:
+        return Prepared(pairs, *_read_decoding(run_dir))
+
+    def steps_per_epoch(self, config, train_config, prepared: Prepared) -> int:
+        return max(1, math.ceil(len(prepared.pairs.split("train")[0]) / train_config.batch_size))
+
+    def build_model(self, config, prepared: Prepared, *, seed: int):
+        from kerasrnn.tasks.translate.model import build_translator
+
+        return build_translator(config, len(prepared.source_vocabulary), len(prepared.target_vocabulary),
+                                seed=seed)
+
+    def compile_arguments(self, config, prepared: Prepared) -> dict:
+        import keras
+
+        # Padding has weight 0: the accuracy, like the loss, counts real target tokens only.
+        return {"loss": loss_function(),
+                "weighted_metrics": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]}
+
+    def describe(self, model, config, prepared: Prepared) -> str:
+        return (f"{model.name}: {model.count_params():,} parameters, {len(prepared.source_vocabulary)} "
+                f"source and {len(prepared.target_vocabulary)} target {config.tokens}")
+
+    def datasets(self, config, train_config, prepared: Prepared, *, first_step: int = 0):
+        from kerasrnn.tasks.translate import data
+
+        source_lookup = data.make_source_lookup(data.lookup_tokens(prepared.source_vocabulary))
+        target_lookup = data.make_target_lookup(data.lookup_tokens(prepared.target_vocabulary))
+        return (
+            data.make_dataset(source_lookup, target_lookup, *prepared.pairs.split("train"), config.tokens,
+                              train_config.batch_size, config.max_length, seed=train_config.seed),
+            data.make_dataset(source_lookup, target_lookup, *prepared.pairs.split("validation"), config.tokens,
+                              VALIDATION_BATCH, config.max_length),
+        )
+
+    def evaluate_model(self, model, config, prepared: Prepared, split: str, run_dir: Path, *,
+                       beam_size: int = 1) -> Evaluation:
+        """Decodes `split` and scores it (see the module docstring); writes `evaluation_<split>.json`.
+
+        Raises:
+          UserInputError: beam size not positive; an empty split; bad saved vocabularies.
+        """
+        from kerasrnn.tasks.translate import metrics
+
+        checks.positive_int("beam size", beam_size)
+        translator = self.translator_for(model, config, prepared, run_dir)
+        pairs = prepared.pairs
+        sources, references = pairs.split(split)
+        if not sources:
+            raise UserInputError(f"the {split} split of {pairs.name} is empty: nothing to evaluate")
+        translations = translator.translate(sources, beam_size=beam_size)
+        scores = metrics.score_translations(translations, references)
+        loss, baseline_loss = metrics.teacher_forced_loss(
+            model, translator, config, pairs.split("train")[1], sources, references)
+        mistakes = tuple((s, r, t) for s, r, t in zip(sources, references, translations) if r != t)
+        evaluation = Evaluation(split=split, examples=len(sources), beam_size=beam_size, loss=loss,
+                                baseline_loss=baseline_loss, mistakes=mistakes[:EXAMPLES_SHOWN], **scores)
+        run_files.write_json(Path(run_dir) / f"evaluation_{split}.json", evaluation.as_metrics())
+        return evaluation
+
+    # --- a finished run ------------------------------------------------------------------------
+
+    def translator_for(self, model, config, prepared: Prepared, run_dir: Path):
+        """`model` wrapped in a `model.Translator` (greedy and beam search) with the run's
+        vocabularies; UserInputError naming `run_dir` if they do not fit the task's lookups."""
+        from kerasrnn.tasks.translate.model import Translator
+
+        try:
+            return Translator(model, config, prepared.source_vocabulary, prepared.target_vocabulary,
+                              prepared.max_output_length)
+        except ValueError as error:
+            raise UserInputError(f"{run_dir} has bad vocabularies: {error}") from error
+
+    def load_translator(self, run_dir: Path):
+        """The run's best model wrapped in a `model.Translator` (greedy and beam search)."""
+        config, _ = self.load_configs(run_dir)
+        return self.translator_for(self.load_model(run_dir), config, self.restore(config, None, run_dir),
+                                   run_dir)
+
+    def translate(self, run_dir: Path, texts, *, beam_size: int = 1, device: str = "auto") -> list[str]:
+        """The translation of each text by a run's best model (greedy, or beam search of `beam_size`).
+
+        Raises:
+          UserInputError: not a translate run; no texts; an empty (or blank) text; beam size not positive.
+        """
+        from kerasrnn.engine.devices import select_device
+
+        texts = check_texts(texts, "translate")
+        checks.positive_int("beam size", beam_size)
+        self.load_configs(run_dir)
+        run_files.check_run_dir(run_dir)
+        select_device(device)
+        return self.load_translator(run_dir).translate(texts, beam_size=beam_size)
+
+
+def loss_function():
+    """Mean cross-entropy per real target token, in nats: padding has weight 0 and is not counted."""
+    import keras
+
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
+
+
+def _read_decoding(run_dir: Path) -> tuple[list[str], list[str], int]:
+    """The source and target vocabularies and the longest translation, as saved in `run_dir`."""
+    vocabularies = [run_files.read_tokens(Path(run_dir) / name)
+                    for name in (SOURCE_VOCABULARY_FILE, TARGET_VOCABULARY_FILE)]
+    return vocabularies[0], vocabularies[1], _read_max_output_length(run_dir)
+
+
+def _read_max_output_length(run_dir: Path) -> int:
+    path = Path(run_dir) / DECODING_FILE
+    try:
+        value = run_files.read_json(path)["max_output_length"]
+    except (KeyError, TypeError) as error:
+        raise UserInputError(f"cannot read {path}: {error}") from error
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UserInputError(f"{path} has a bad max_output_length {value!r}")
+    return value

@@ -1,0 +1,116 @@
+"""The encoder-decoder: masks reach every recurrent call, and one-step decoding with carried state
+(greedy and beam search) matches the teacher-forced network and a brute-force search."""
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kerasrnn.recurrent import CELL_NAMES
+from kerasrnn.tasks.translate import data as translate_data
+from kerasrnn.tasks.translate import TranslateConfig
+from kerasrnn.tasks.translate.model import Translator, build_translator
+
+SOURCE_TOKENS = list("abcde")
+TARGET_TOKENS = list("xyz")
+
+
+def make_translator(cell="lstm", attention="dot", layers=1, units=8, max_output_length=6, seed=3):
+    config = TranslateConfig(cell=cell, units=units, layers=layers, attention=attention, embedding_dim=6)
+    source = translate_data.make_source_lookup(SOURCE_TOKENS).get_vocabulary()
+    target = translate_data.make_target_lookup(TARGET_TOKENS).get_vocabulary()
+    keras.utils.set_random_seed(seed)
+    model = build_translator(config, len(source), len(target), seed=seed)
+    # Larger output weights than the initialiser's: sharper, more varied distributions to decode.
+    kernel, bias = model.get_layer("logits").get_weights()
+    model.get_layer("logits").set_weights([kernel * 4, np.linspace(-1, 1, bias.size).astype(np.float32)])
+    return Translator(model, config, source, target, max_output_length), model
+
+
+def log_probability(model, source_ids, tokens):
+    """log p(tokens | source) by teacher forcing the whole sequence through the training network."""
+    inputs = np.array([[translate_data.START_ID, *tokens[:-1]]], np.int32)
+    logits = model([source_ids, inputs], training=False)
+    log_p = tf.nn.log_softmax(logits)[0].numpy()
+    return float(sum(log_p[t, token] for t, token in enumerate(tokens)))
+
+
+def batched_log_probabilities(model, source_ids, sequences):
+    """`log_probability` of many token sequences of one length, in one call of the network."""
+    tokens = np.array(sequences, np.int32)
+    inputs = np.concatenate([np.full((len(tokens), 1), translate_data.START_ID), tokens[:, :-1]], axis=1)
+    logits = model([np.repeat(source_ids, len(tokens), axis=0), inputs.astype(np.int32)], training=False)
+    log_p = tf.nn.log_softmax(logits).numpy()
+    return np.take_along_axis(log_p, tokens[:, :, None], axis=2)[:, :, 0].sum(axis=1)
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+@pytest.mark.parametrize("attention", ["dot", "none"])
+def test_padding_changes_nothing(cell, attention):
+    """Extra padding on either side leaves the logits of the real steps unchanged: the masks reach
+    the encoder, the decoder (which also gets `initial_state`) and the attention."""
+    _, model = make_translator(cell, attention, layers=2 if cell == "lstm" else 1)
+    source = np.array([[2, 3, 4, 5]], np.int32)
+    decoder_inputs = np.array([[2, 4, 5]], np.int32)
+    reference = model([source, decoder_inputs]).numpy()
+    padded = model([np.pad(source, [[0, 0], [0, 3]]), np.pad(decoder_inputs, [[0, 0], [0, 2]])]).numpy()
+    np.testing.assert_allclose(padded[:, :3], reference, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_greedy_decoding_equals_rerunning_the_network_on_each_prefix(cell):
+    translator, model = make_translator(cell, "dot", layers=2 if cell == "gru" else 1)
+    texts = ["abc", "eda", "b"]
+    ids, scores = translator.search_ids(translator.encode(texts), tf.constant(1), tf.constant(6))
+    for row, text in enumerate(texts):
+        source = translator.encode([text]).numpy()
+        tokens = []
+        for _ in range(6):
+            inputs = np.array([[translate_data.START_ID, *tokens]], np.int32)
+            logits = model([source, inputs])[0, -1].numpy()
+            logits[[translate_data.PAD_ID, translate_data.START_ID]] = -np.inf
+            tokens.append(int(logits.argmax()))
+            if tokens[-1] == translate_data.END_ID:
+                break
+        np.testing.assert_array_equal(ids[row, :len(tokens)], tokens)
+        assert not ids[row, len(tokens):].numpy().any()
+        np.testing.assert_allclose(scores[row], log_probability(model, source, tokens), atol=1e-4)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "urnn"])
+def test_a_wide_beam_finds_the_most_likely_translation(cell):
+    """With beams as many as the allowed prefixes, beam search is exhaustive: it must return the
+    best of every sequence of at most 3 tokens, found here by brute force."""
+    translator, model = make_translator(cell, "additive", max_output_length=3, seed=5)
+    allowed = [translate_data.UNK_ID, translate_data.END_ID, 4, 5, 6]
+    for text in ["abcd", "e"]:
+        source = translator.encode([text]).numpy()
+        candidates = []
+        for length in (1, 2, 3):
+            sequences = [tokens for tokens in itertools.product(allowed, repeat=length)
+                         # nothing follows [END]; unfinished hypotheses only at the length limit
+                         if translate_data.END_ID not in tokens[:-1]
+                         and (tokens[-1] == translate_data.END_ID or length == 3)]
+            candidates += zip(batched_log_probabilities(model, source, sequences), sequences)
+        best_score, best = max(candidates)
+        ids, scores = translator.search_ids(tf.constant(source), tf.constant(25), tf.constant(3))
+        assert tuple(t for t in ids[0].numpy() if t) == best
+        np.testing.assert_allclose(scores[0], best_score, atol=1e-4)
+
+
+def test_beam_search_scores_are_the_translations_log_probabilities():
+    translator, model = make_translator("gru", "dot")
+    texts = ["abc", "dd", "eeeab"]
+    ids, scores = translator.search_ids(translator.encode(texts), tf.constant(3), tf.constant(6))
+    for row, text in enumerate(texts):
+        tokens = [int(t) for t in ids[row].numpy() if t]
+        np.testing.assert_allclose(scores[row], log_probability(model, translator.encode([text]).numpy(), tokens),
+                                   atol=1e-4)
+
+
+def test_texts_stop_at_the_end_symbol():
+    translator, _ = make_translator()
+    ids = np.array([[4, 5, 3, 6, 0], [6, 6, 6, 6, 6], [3, 4, 0, 0, 0]], np.int32)
+    assert translator.ids_to_texts(ids).numpy().tolist() == [b"xy", b"zzzzz", b""]
