@@ -58,10 +58,11 @@ def main(cell, units, layers, length, python_length, repeats):
     import keras
     import tensorflow as tf
 
-    from kerasrnn import training
+    from kerasrnn.engine import run_dir as run_files
     from kerasrnn.engine.exporting import export_run
-    from kerasrnn.tasks import text_data
-    from kerasrnn.tasks.char_lm import CharLMConfig
+    from kerasrnn.engine.train_config import TrainConfig
+    from kerasrnn.tasks.charlm import data as text_data
+    from kerasrnn.tasks.charlm.task import CharLMConfig
     from kerasrnn.tasks.charlm.model import build_char_lm
     from kerasrnn.tasks.charlm.sampling import CharSampler
 
@@ -72,9 +73,9 @@ def main(cell, units, layers, length, python_length, repeats):
     with tempfile.TemporaryDirectory() as folder:
         run_dir = Path(folder) / "run"
         run_dir.mkdir()
-        model.save(run_dir / training.MODEL_FILE)
-        training.save_config(run_dir, "charlm", config, training.TrainConfig())
-        text_data.save_vocabulary(text_data.make_char_lookup(characters), run_dir / training.VOCABULARY_FILE)
+        model.save(run_dir / run_files.MODEL_FILE)
+        run_files.save_config(run_dir, "charlm", config, TrainConfig())
+        text_data.save_vocabulary(text_data.make_char_lookup(characters), run_dir / run_files.VOCABULARY_FILE)
         started = time.perf_counter()
         export_run(run_dir, Path(folder) / "export")
         export_seconds = time.perf_counter() - started

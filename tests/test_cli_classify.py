@@ -67,7 +67,7 @@ def test_a_run_of_another_task_is_refused_and_left_intact(tmp_path, run_dir):
         "task": "copy", "task_config": {"cell": "lstm"}, "train_config": {}}))
     (other / "model.keras").write_bytes(b"not really")
     before = files_of(other)
-    assert_one_line_error(run("classify", other, "some text"), "holds a 'copy' run, not a classify one")
+    assert_one_line_error(run("classify", other, "some text"), "holds a copy run, which cannot classify texts")
     assert files_of(other) == before
 
 

@@ -8,8 +8,9 @@ import os
 
 import pytest
 
-from kerasrnn import compare
-from kerasrnn.errors import UserInputError
+from kerasrnn.analysis import compare
+from kerasrnn.errors import OptionError, UserInputError
+from kerasrnn.recurrent import parse_cells
 from tests.cli_helpers import assert_one_line_error, run
 
 COPY_BASELINE_T5 = 10 * math.log(8) / 25
@@ -23,11 +24,33 @@ def digest(path):
 
 
 def test_parse_cells():
-    assert compare.parse_cells("vanilla, gru,lstm,urnn") == ("vanilla", "gru", "lstm", "urnn")
+    assert parse_cells("vanilla, gru,lstm,urnn") == ("vanilla", "gru", "lstm", "urnn")
     for text, message in (("vanilla,rnn", "unknown cell 'rnn'"), (" , ", "no cells given"),
                           ("gru,gru", "named twice")):
         with pytest.raises(UserInputError, match=message):
-            compare.parse_cells(text)
+            parse_cells(text)
+
+
+@pytest.mark.parametrize(
+    "arguments, error, message",
+    [
+        ({"task_name": "charlm", "settings": {"length": 5}}, OptionError,
+         "--length does not apply to the charlm task"),
+        ({"settings": {"seq_len": 5}, "flags": {"seq_len": "--seq-len"}}, OptionError,
+         "--seq-len does not apply to the copy task"),
+        ({"steps": 0}, UserInputError, "steps must be a positive integer, got 0"),
+        ({"evaluations": True}, UserInputError, "evaluations must be a positive integer, got True"),
+        ({"cells": ("vanilla", "rnn")}, UserInputError, "unknown cell 'rnn'"),
+        ({"settings": {"length": 1}, "task_name": "adding"}, UserInputError, "at least 2, got 1"),
+        ({"seed": -1}, UserInputError, "seed must be an integer from 0"),
+    ],
+)
+def test_compare_cells_checks_everything_before_it_trains(tmp_path, arguments, error, message):
+    """Bad settings fail before any run starts, and leave no folder behind."""
+    given = {"task_name": "copy", "cells": ("vanilla",), "steps": 4, **arguments}
+    with pytest.raises(error, match=message):
+        compare.compare_cells(given.pop("task_name"), given.pop("cells"), out_dir=tmp_path / "out", **given)
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("steps, evaluations, expected", [(1000, 10, (10, 100)), (1050, 10, (10, 105)),
@@ -93,7 +116,7 @@ def test_compare_never_reuses_a_folder(small_comparison):
         (["--task", "poetry"], "Invalid value for '--task'", 2),
         (["--length", "0"], "Invalid value for '--length'", 2),
         (["--steps", "0"], "Invalid value for '--steps'", 2),
-        (["--task", "charlm", "--length", "5"], "--length does not apply to the charlm task", 1),
+        (["--task", "charlm", "--length", "5"], "--length does not apply to the charlm task", 2),
         (["--task", "adding", "--length", "1"], "length must be an integer of at least 2, got 1", 1),
     ],
 )

@@ -6,12 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasrnn import gradient_norms
-from kerasrnn.errors import UserInputError
+from kerasrnn.analysis import gradients
 from kerasrnn.analysis.gradients import GradientNormConfig, compute_gradient_norms
-from kerasrnn.tasks import memory_model
-from kerasrnn.tasks.adding import AddingConfig
-from kerasrnn.tasks.copy_memory import CopyConfig
+from kerasrnn.errors import UserInputError
+from kerasrnn.tasks import get_task
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +55,8 @@ def test_lstm_and_gru_decay_fastest_at_initialisation():
 
 
 def _eager_norms(model, task, inputs, targets):
-    """A second exact method: step the cell eagerly and watch every state tensor on one tape."""
+    """A second exact method: step the cell eagerly and watch every state tensor on one tape (the
+    readout and the loss are the task's, as in the measurement)."""
     layer, readout = model.get_layer("recurrent"), model.get_layer("readout")
     states = layer.get_initial_state(inputs.shape[0])
     states = [tf.convert_to_tensor(s) for s in (states if isinstance(states, list) else [states])]
@@ -71,25 +70,33 @@ def _eager_norms(model, task, inputs, targets):
             tape.watch(states)
             kept.append(states)
             outputs.append(states[0])  # the output is the first state
-        predictions = readout(tf.stack(outputs, 1) if task == "copy" else outputs[-1])
-        loss = memory_model.loss_function(task)(targets, predictions)
+        loss = task.loss()(targets, task.readout(readout, tf.stack(outputs, 0)))  # time-major
     grads = tape.gradient(loss, kept, unconnected_gradients=tf.UnconnectedGradients.ZERO)
     return np.array([np.sqrt(sum(float(tf.reduce_sum(g * g)) for g in step)) for step in grads])
 
 
-@pytest.mark.parametrize("task", ["adding", "copy"])
+@pytest.mark.parametrize("task_name", ["adding", "copy"])
 @pytest.mark.parametrize("cell", ["vanilla", "gru", "lstm", "urnn", "keras-lstm"])
-def test_one_backward_pass_equals_watching_every_state(task, cell):
-    config_class = AddingConfig if task == "adding" else CopyConfig
-    config = config_class(cell=cell, units=6, length=12)
-    with gradient_norms.float64_layers():
-        model = memory_model.build_model(task, config, seed=1)
-    inputs, targets = memory_model.make_batch(task, np.random.default_rng(2), 3, 12, dtype="float64")
-    norms, bound = gradient_norms.state_gradient_norms(model, task, inputs, targets)
+def test_one_backward_pass_equals_watching_every_state(task_name, cell):
+    task = get_task(task_name)
+    config = task.config_class(cell=cell, units=6, length=12)
+    with gradients.float64_layers():
+        model = task.build_model(config, None, seed=1)
+    assert model.get_layer("readout").kernel.dtype == "float64"
+    inputs, targets = task.make_batch(np.random.default_rng(2), 3, 12, dtype="float64")
+    assert inputs.shape == (3, task.sequence_steps(12), task.input_features)
+    norms, bound = gradients.state_gradient_norms(model, task, inputs, targets)
     np.testing.assert_allclose(norms, _eager_norms(model, task, inputs, targets), rtol=1e-10)
     assert (bound is not None) == (cell == "vanilla")
     if bound is not None:
         assert np.all(norms <= bound * (1 + 1e-9))
+
+
+def test_copy_curves_cover_every_step_of_the_sequence():
+    result = compute_gradient_norms(GradientNormConfig(task="copy", length=5, cells=("urnn",), units=4,
+                                                       batch_size=2, after_steps=0))
+    np.testing.assert_array_equal(result.steps, np.arange(1, 26))  # T + 20 steps
+    assert result.norms[("urnn", 0)].shape == (25,) and np.all(result.norms[("urnn", 0)] > 0)
 
 
 def test_training_steps_change_the_curves_and_files_are_written(tmp_path):
@@ -98,8 +105,8 @@ def test_training_steps_change_the_curves_and_files_are_written(tmp_path):
     assert result.stages == (0, 3)
     assert not np.allclose(result.norms[("urnn", 0)], result.norms[("urnn", 3)])
     out = tmp_path / "grads.png"
-    gradient_norms.write_csv(result, out.with_suffix(".csv"))
-    gradient_norms.plot_gradient_norms(result, out)
+    gradients.write_csv(result, out.with_suffix(".csv"))
+    gradients.plot_gradient_norms(result, out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with out.with_suffix(".csv").open() as handle:
         rows = list(csv.DictReader(handle))
@@ -107,13 +114,13 @@ def test_training_steps_change_the_curves_and_files_are_written(tmp_path):
     assert set(rows[0]) == {"t", "vanilla_step0", "vanilla_bound_step0", "urnn_step0", "vanilla_step3",
                             "vanilla_bound_step3", "urnn_step3"}
     assert float(rows[5]["urnn_step3"]) == pytest.approx(result.norms[("urnn", 3)][5], rel=1e-6)
-    assert "urnn" in gradient_norms.summary(result)
+    assert "urnn" in gradients.summary(result)
 
 
 def test_norms_do_not_underflow_when_squared():
     tiny = np.full((3, 4), 1e-200)
-    assert gradient_norms.scaled_norm(tiny) == pytest.approx(1e-200 * np.sqrt(12))
-    assert gradient_norms.scaled_norm(np.zeros(3)) == 0.0
+    assert gradients.scaled_norm(tiny) == pytest.approx(1e-200 * np.sqrt(12))
+    assert gradients.scaled_norm(np.zeros(3)) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -124,6 +131,8 @@ def test_norms_do_not_underflow_when_squared():
         ({"cells": ()}, "no cells given"),
         ({"cells": ("urnn", "urnn")}, "named twice"),
         ({"length": 0}, "length must be an integer of at least 2"),
+        ({"task": "copy", "length": 0}, "length must be an integer of at least 1"),
+        ({"units": True}, "units must be an integer of at least 1, got True"),
         ({"after_steps": -1}, "after steps must be an integer of at least 0"),
     ],
 )
@@ -136,8 +145,8 @@ def test_bad_output_paths(tmp_path):
     for path, message in ((tmp_path / "g.jpg", "must name a .png"),
                           (tmp_path / "no" / "g.png", "does not exist")):
         with pytest.raises(UserInputError, match=message):
-            gradient_norms.check_output_path(path)
+            gradients.check_output_path(path)
     (tmp_path / "d.png").mkdir()
     with pytest.raises(UserInputError, match="is a folder"):
-        gradient_norms.check_output_path(tmp_path / "d.png")
-    assert gradient_norms.check_output_path(tmp_path / "g.png") == tmp_path / "g.png"
+        gradients.check_output_path(tmp_path / "d.png")
+    assert gradients.check_output_path(tmp_path / "g.png") == tmp_path / "g.png"

@@ -9,14 +9,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasrnn import training
 from kerasrnn.errors import UserInputError
 from kerasrnn.recurrent import CELL_NAMES
-from kerasrnn.tasks import char_lm, get_task, text_data
-from kerasrnn.tasks.char_lm import CharLMConfig
+from kerasrnn.engine.run import train
+from kerasrnn.engine.run_dir import read_history, save_config
+from kerasrnn.tasks import get_task
+from kerasrnn.tasks.charlm import data as text_data
+from kerasrnn.tasks.charlm.task import SAMPLE_FILE, SAMPLE_LENGTH, CharLMConfig, CharLMTask
 from kerasrnn.tasks.charlm.model import build_char_lm, evaluate_loss, loss_function
 from kerasrnn.tasks.charlm.sampling import CharSampler
-from kerasrnn.training import TrainConfig
+from kerasrnn.engine.train_config import TrainConfig
 
 CHARACTERS = list(" .abcdeghilnorst")
 WORDS = ["the", "cat", "sat", "on", "a", "hot", "tin", "roof", "dog", "ran", "in", "old", "barn"]
@@ -30,8 +32,8 @@ def small_text(sentences, seed=0):
 
 
 def test_the_task_is_registered():
-    assert get_task("charlm") is char_lm
-    assert char_lm.CONFIG_CLASS is CharLMConfig
+    task = get_task("charlm")
+    assert isinstance(task, CharLMTask) and task.config_class is CharLMConfig
     with pytest.raises(UserInputError, match="unknown task 'poetry': choose one of charlm"):
         get_task("poetry")
 
@@ -182,8 +184,8 @@ def test_a_saved_and_loaded_model_samples_the_same(cell, tmp_path):
     model, sampler = _sampler(cell)
     config = CharLMConfig(cell=cell, units=8, layers=2, residual=True, dropout=0.2, embedding_dim=4)
     model.save(tmp_path / "model.keras")
-    training.save_config(tmp_path, "charlm", config, TrainConfig())
-    loaded = char_lm.load_model(tmp_path)  # imports kerasrnn.layers for the lecture's cells
+    save_config(tmp_path, "charlm", config, TrainConfig())
+    loaded = CharLMTask().load_model(tmp_path)  # imports kerasrnn.layers for the lecture's cells
     ids = np.array([[1, 4, 5, 2, 9]], "int32")
     np.testing.assert_allclose(np.asarray(loaded(ids)), np.asarray(model(ids)), rtol=1e-6, atol=1e-6)
     loaded_sampler = CharSampler(loaded, config, CHARACTERS)
@@ -226,27 +228,30 @@ def test_short_training_beats_the_unigram_baseline(tmp_path):
     corpus.write_text(small_text(3000))
     config = CharLMConfig(cell="keras-lstm", units=64, sequence_length=40, data=str(corpus))
     train_config = TrainConfig(epochs=3, steps_per_epoch=40, batch_size=32, learning_rate=1e-2)
-    result = char_lm.train(config, train_config, tmp_path / "run", verbose=0, sample_length=40)
+    task = CharLMTask()
+    result = train(task, config, train_config, tmp_path / "run", verbose=0)
 
     assert result.validation.loss < 0.5 * result.validation.baseline, result.summary()
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert math.isclose(metrics["validation_nats_per_char"], result.validation.loss)
-    assert len(result.sample) == 40 and set(result.sample) <= set(small_text(3000))
+    sample = (tmp_path / "run" / SAMPLE_FILE).read_text("utf-8")
+    assert result.details[-1] == sample and len(sample) == SAMPLE_LENGTH
+    assert set(sample) <= set(small_text(3000))
     # Evaluating the saved run gives the same number; generating is reproducible.
-    evaluation = char_lm.evaluate(tmp_path / "run")
+    evaluation = task.evaluate(tmp_path / "run")
     assert math.isclose(evaluation.loss, result.validation.loss, rel_tol=1e-5)
     assert math.isclose(evaluation.bits, evaluation.loss / math.log(2))
-    sample = char_lm.generate(tmp_path / "run", "the ", 30, seed=3)
-    assert sample == char_lm.generate(tmp_path / "run", "the ", 30, seed=3)
+    sample = task.generate(tmp_path / "run", "the ", 30, seed=3)
+    assert sample == task.generate(tmp_path / "run", "the ", 30, seed=3)
 
     # Resuming with other settings is refused; with more epochs it trains on.
     with pytest.raises(UserInputError, match="task settings differ"):
-        char_lm.train(CharLMConfig(**{**config.__dict__, "units": 32}), train_config, tmp_path / "run",
-                      resume=True)
-    longer = char_lm.train(config, TrainConfig(**{**train_config.__dict__, "epochs": 4}),
-                           tmp_path / "run", resume=True, verbose=0, sample_length=5)
+        train(task, CharLMConfig(**{**config.__dict__, "units": 32}), train_config, tmp_path / "run",
+              resume=True)
+    longer = train(task, config, TrainConfig(**{**train_config.__dict__, "epochs": 4}),
+                   tmp_path / "run", resume=True, verbose=0)
     assert longer.epochs == 4
-    assert training.read_history(tmp_path / "run")["epoch"] == [1, 2, 3, 4]
+    assert read_history(tmp_path / "run")["epoch"] == [1, 2, 3, 4]
 
 
 def test_evaluate_loss_is_the_mean_over_characters():

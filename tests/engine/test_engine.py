@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasrnn import training
+from kerasrnn.engine import fitting
+from kerasrnn.engine import run_dir as run_files
+from kerasrnn.engine.devices import select_device
+from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
-from kerasrnn.training import TrainConfig
 
 
 @pytest.fixture(autouse=True)
@@ -49,8 +51,8 @@ def test_train_config_is_frozen():
 def test_config_round_trips_through_the_run_dir(tmp_path):
     train_config = TrainConfig(epochs=3, learning_rate=1e-3, clipnorm=None)
     task_config = TrainConfig(epochs=7)  # any frozen dataclass stands in for a task's config
-    training.save_config(tmp_path, "charlm", task_config, train_config)
-    saved = training.load_config(tmp_path)
+    run_files.save_config(tmp_path, "charlm", task_config, train_config)
+    saved = run_files.load_config(tmp_path)
     assert saved["task"] == "charlm"
     assert saved["train_config"] == train_config
     assert saved["task_config"]["epochs"] == 7
@@ -60,30 +62,30 @@ def test_config_round_trips_through_the_run_dir(tmp_path):
 def test_a_broken_config_is_one_error(tmp_path):
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(UserInputError, match="is not a kerasrnn run config"):
-        training.load_config(tmp_path)
+        run_files.load_config(tmp_path)
 
 
 # --- run directories -------------------------------------------------------------------------
 
 
 def test_default_run_dir_names_task_cell_and_time(tmp_path):
-    first = training.default_run_dir("charlm", "lstm", root=tmp_path)
+    first = run_files.default_run_dir("charlm", "lstm", root=tmp_path)
     assert first.parent == tmp_path
     assert first.name.startswith("charlm-lstm-") and len(first.name) == len("charlm-lstm-20250101-120000")
     first.mkdir()
-    assert training.default_run_dir("charlm", "lstm", root=tmp_path) != first
+    assert run_files.default_run_dir("charlm", "lstm", root=tmp_path) != first
 
 
 def test_prepare_run_dir_creates_a_new_folder(tmp_path):
-    run_dir = training.prepare_run_dir(tmp_path / "a" / "b", resume=False)
+    run_dir = run_files.prepare_run_dir(tmp_path / "a" / "b", resume=False)
     assert run_dir.is_dir()
-    assert training.prepare_run_dir(run_dir, resume=False) == run_dir  # empty: fine
+    assert run_files.prepare_run_dir(run_dir, resume=False) == run_dir  # empty: fine
 
 
 def test_prepare_run_dir_never_reuses_a_non_empty_folder(tmp_path):
     (tmp_path / "model.keras").write_bytes(b"precious")
     with pytest.raises(UserInputError, match="exists and is not empty: continue it with --resume"):
-        training.prepare_run_dir(tmp_path, resume=False)
+        run_files.prepare_run_dir(tmp_path, resume=False)
     assert (tmp_path / "model.keras").read_bytes() == b"precious"
 
 
@@ -91,21 +93,21 @@ def test_prepare_run_dir_refuses_a_file(tmp_path):
     path = tmp_path / "file"
     path.write_text("x")
     with pytest.raises(UserInputError, match="is a file, not a folder"):
-        training.prepare_run_dir(path, resume=False)
+        run_files.prepare_run_dir(path, resume=False)
 
 
 def test_resume_needs_a_run_dir(tmp_path):
     with pytest.raises(UserInputError, match="is not a run directory: it has no config.json"):
-        training.prepare_run_dir(tmp_path, resume=True)
+        run_files.prepare_run_dir(tmp_path, resume=True)
     with pytest.raises(UserInputError, match="is not a run directory: no such folder"):
-        training.prepare_run_dir(tmp_path / "missing", resume=True)
+        run_files.prepare_run_dir(tmp_path / "missing", resume=True)
 
 
 def test_check_run_dir_wants_the_model(tmp_path):
-    training.save_config(tmp_path, "charlm", TrainConfig(), TrainConfig())
-    assert training.check_run_dir(tmp_path, need_model=False) == tmp_path
+    run_files.save_config(tmp_path, "charlm", TrainConfig(), TrainConfig())
+    assert run_files.check_run_dir(tmp_path, need_model=False) == tmp_path
     with pytest.raises(UserInputError, match="has no trained model yet"):
-        training.check_run_dir(tmp_path)
+        run_files.check_run_dir(tmp_path)
 
 
 # --- fit -------------------------------------------------------------------------------------
@@ -121,14 +123,14 @@ def _regression_data(seed=0, rows=64):
 def _compiled_model(config, steps):
     keras.utils.set_random_seed(config.seed)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, name="dense")])
-    model.compile(optimizer=training.make_optimizer(config, config.epochs * steps), loss="mse")
+    model.compile(optimizer=fitting.make_optimizer(config, config.epochs * steps), loss="mse")
     return model
 
 
 def test_fit_writes_every_file_of_a_run(tmp_path):
     config = TrainConfig(epochs=3, learning_rate=0.05)
     model = _compiled_model(config, steps=4)
-    history = training.fit(model, _regression_data().repeat(), _regression_data(1), tmp_path, config,
+    history = fitting.fit(model, _regression_data().repeat(), _regression_data(1), tmp_path, config,
                            steps_per_epoch=4, verbose=0)
     assert history["epoch"] == [1, 2, 3]
     assert history["val_loss"][-1] < history["val_loss"][0]
@@ -150,23 +152,23 @@ class _Interrupt(keras.callbacks.Callback):
 def test_an_interrupted_fit_resumes_where_it_stopped(tmp_path):
     config = TrainConfig(epochs=4, learning_rate=0.05)
     model = _compiled_model(config, steps=4)
-    original = training.make_callbacks
+    original = fitting.make_callbacks
 
     def with_interrupt(*args, **kwargs):
         return [_Interrupt(), *original(*args, **kwargs)]
 
-    training.make_callbacks = with_interrupt
+    fitting.make_callbacks = with_interrupt
     try:
         with pytest.raises(KeyboardInterrupt):
-            training.fit(model, _regression_data().repeat(), _regression_data(1), tmp_path, config,
+            fitting.fit(model, _regression_data().repeat(), _regression_data(1), tmp_path, config,
                          steps_per_epoch=4, verbose=0)
     finally:
-        training.make_callbacks = original
-    assert training.read_history(tmp_path)["epoch"] == [1, 2]
+        fitting.make_callbacks = original
+    assert run_files.read_history(tmp_path)["epoch"] == [1, 2]
     weights_after_two = (tmp_path / "backup" / "latest.weights.h5").read_bytes()
 
     fresh = _compiled_model(config, steps=4)  # a new process would build the model again
-    history = training.fit(fresh, _regression_data().repeat(), _regression_data(1), tmp_path, config,
+    history = fitting.fit(fresh, _regression_data().repeat(), _regression_data(1), tmp_path, config,
                            steps_per_epoch=4, verbose=0)
     assert history["epoch"] == [1, 2, 3, 4]
     assert (tmp_path / "backup" / "latest.weights.h5").read_bytes() != weights_after_two
@@ -180,23 +182,23 @@ def test_a_nan_loss_stops_and_says_so(tmp_path):
     x = np.full((32, 3), np.nan, "float32")
     data = tf.data.Dataset.from_tensor_slices((x, np.zeros((32, 1), "float32"))).batch(16)
     with pytest.raises(UserInputError, match="training diverged"):
-        training.fit(model, data.repeat(), data, tmp_path, config, steps_per_epoch=2, verbose=0)
+        fitting.fit(model, data.repeat(), data, tmp_path, config, steps_per_epoch=2, verbose=0)
 
 
 def test_make_optimizer_decays_to_the_final_fraction():
     config = TrainConfig(learning_rate=0.01, final_learning_rate_fraction=0.1, optimizer="rmsprop")
-    optimizer = training.make_optimizer(config, total_steps=100)
+    optimizer = fitting.make_optimizer(config, total_steps=100)
     assert isinstance(optimizer, keras.optimizers.RMSprop)
     schedule = keras.optimizers.schedules.deserialize(optimizer.get_config()["learning_rate"])
     assert math.isclose(float(schedule(0)), 0.01, rel_tol=1e-6)
     assert math.isclose(float(schedule(100)), 0.001, rel_tol=1e-5)
-    constant = training.make_optimizer(TrainConfig(decay=False, learning_rate=0.01), total_steps=100)
+    constant = fitting.make_optimizer(TrainConfig(decay=False, learning_rate=0.01), total_steps=100)
     assert math.isclose(float(constant.learning_rate), 0.01, rel_tol=1e-6)
 
 
 def test_read_history_keeps_the_last_row_of_an_epoch(tmp_path):
     (tmp_path / "history.csv").write_text("epoch,loss,val_loss\n0,3,2\n1,2,1.5\n1,1.9,1.4\n")
-    assert training.read_history(tmp_path) == {
+    assert run_files.read_history(tmp_path) == {
         "epoch": [1, 2], "loss": [3.0, 1.9], "val_loss": [2.0, 1.4]
     }
 
@@ -205,21 +207,21 @@ def test_read_history_keeps_the_last_row_of_an_epoch(tmp_path):
 
 
 def test_cpu_is_always_there():
-    assert training.select_device("cpu") == "cpu"
+    assert select_device("cpu") == "cpu"
     assert keras.mixed_precision.global_policy().name == "float32"
 
 
 @pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="this machine has a GPU")
 def test_gpu_and_mixed_precision_need_a_gpu():
     with pytest.raises(UserInputError, match="sees no GPU"):
-        training.select_device("gpu")
+        select_device("gpu")
     with pytest.raises(UserInputError, match="mixed precision needs a GPU"):
-        training.select_device("auto", mixed_precision=True)
+        select_device("auto", mixed_precision=True)
     with pytest.raises(UserInputError, match="unknown device"):
-        training.select_device("tpu")
+        select_device("tpu")
 
 
 @pytest.mark.skipif(not tf.config.list_physical_devices("GPU"), reason="needs a GPU")
 def test_mixed_precision_on_a_gpu():
-    assert training.select_device("gpu", mixed_precision=True) == "gpu"
+    assert select_device("gpu", mixed_precision=True) == "gpu"
     assert keras.mixed_precision.global_policy().name == "mixed_float16"
