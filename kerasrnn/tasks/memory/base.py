@@ -215,9 +215,9 @@ class MemoryTask(Task):
         """The loss (and accuracy, for copy) of `model` on the fixed `split` set, in float64."""
         from kerasrnn.tasks.memory.model import evaluate_on_fixed_set
 
-        loss, accuracy = evaluate_on_fixed_set(self, config, model, SPLIT_SEEDS[split], config.validation_size)
-        return Evaluation(split, loss, self.baseline_of(config), config.validation_size, self.loss_unit,
-                          accuracy)
+        size = config.validation_size
+        loss, accuracy = evaluate_on_fixed_set(self, config, model, SPLIT_SEEDS[split], size)
+        return Evaluation(split, loss, self.baseline_of(config), size, self.loss_unit, accuracy)
 
     # --- a finished run --------------------------------------------------------------------------
 

@@ -11,7 +11,8 @@ Example:
 
 ```python
 task = get_task("copy")
-model = build_model(task, task.config_class(cell="urnn", length=10), seed=0)
+config = task.config_class(cell="urnn", length=10)
+model = build_model(task, config, seed=0)
 loss, accuracy = evaluate_on_fixed_set(task, config, model, seed=1, size=100)
 ```
 """
