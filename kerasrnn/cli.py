@@ -85,7 +85,8 @@ def setup_runtime() -> None:
 
     context = click.get_current_context(silent=True)
     verbose = bool(context and context.find_root().meta.get("kerasrnn.verbose"))
-    import_tensorflow_quietly(verbose=verbose)
+    with reported_as_one_line():
+        import_tensorflow_quietly(verbose=verbose)
     logging.basicConfig(format="%(message)s", level=logging.INFO if verbose else logging.WARNING)
     logging.getLogger("kerasrnn").setLevel(logging.INFO)
 

@@ -104,6 +104,6 @@ def test_a_run_of_another_task(tmp_path):
     result = run("train", "--data", corpus, "--units", "8", "--epochs", "1", "--steps-per-epoch", "1",
                  "--batch-size", "4", "--seq-len", "10", "--run-dir", run_dir)
     assert result.exit_code == 0, result.output
-    assert_one_line_error(run("translate", run_dir, "hello"), "holds a 'charlm' run, not a translate one")
+    assert_one_line_error(run("translate", run_dir, "hello"), "holds a charlm run, which cannot translate texts")
     assert_one_line_error(run("evaluate", run_dir, "--beam-size", "2"), "--beam-size does not apply to a charlm run",
                           exit_code=2)

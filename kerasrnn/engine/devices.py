@@ -33,6 +33,13 @@ def import_tensorflow_quietly(verbose: bool = False) -> None:
 
     With `verbose`, or when the user set `TF_CPP_MIN_LOG_LEVEL` themselves, nothing is hidden.
     """
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        raise UserInputError(
+            "this command needs TensorFlow, which is not installed: pip install -r requirements.txt "
+            "(or pip install 'kerasrnn[app]')"
+        )
     if verbose or "TF_CPP_MIN_LOG_LEVEL" in os.environ or "tensorflow" in sys.modules:
         import tensorflow  # noqa: F401
         return

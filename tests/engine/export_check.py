@@ -1,6 +1,6 @@
-"""Calls the signatures of exported SavedModels with TensorFlow alone; for `tests/test_export.py`.
+"""Calls the signatures of exported SavedModels with TensorFlow alone; for `tests/engine/test_export.py`.
 
-    python -I tests/export_check.py < requests.jsonl     # from a folder outside the repository
+    python -I tests/engine/export_check.py < requests.jsonl     # from a folder outside the repository
 
 Reads one JSON request per line of standard input, as the tests write them, so that it checks each
 export while the tests still make the next: `{"path": folder, "calls": [{"signature": name,

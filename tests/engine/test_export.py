@@ -2,7 +2,7 @@
 
 Every cell name gets a character-LM run, and `CLASSIFY_CELLS` a classify and a translate run
 (the other cells' with -m slow): tiny, untrained, written directly as run directories and exported
-once per module. One separate process, `tests/export_check.py` under `python -I` from a temporary folder, loads each
+once per module. One separate process, `tests/engine/export_check.py` under `python -I` from a temporary folder, loads each
 export with TensorFlow alone and calls every signature, while this process writes the next; the
 tests compare what it got with the Keras models and `CharSampler` in this process.
 """
@@ -20,11 +20,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasrnn import exporting, training
+from kerasrnn.engine import exporting
+from kerasrnn.engine import run_dir as run_files
+from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
 from kerasrnn.recurrent import CELL_NAMES
-from kerasrnn.tasks import get_task, text_data, translate, translate_data
-from kerasrnn.tasks.char_lm import CharLMConfig
+from kerasrnn.tasks import get_task
+from kerasrnn.tasks.charlm import data as char_data
+from kerasrnn.tasks.charlm.task import CharLMConfig
+from kerasrnn.tasks.classify import data as classify_data
+from kerasrnn.tasks.translate import data as translate_data
+from kerasrnn.tasks.translate import task as translate
 from kerasrnn.tasks.charlm.model import build_char_lm
 from kerasrnn.tasks.charlm.sampling import DRAW_CHUNK, CharSampler
 from kerasrnn.tasks.classify import ClassifyConfig
@@ -33,7 +39,7 @@ from kerasrnn.tasks.translate import TranslateConfig
 from kerasrnn.tasks.translate.model import build_translator
 from tests.cli_helpers import assert_one_line_error, run
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CHARACTERS = list(" .abcdeghilnorst")
 # "": from the initial state alone; "€" is unknown: [UNK]; the first prompt twice: two samples.
 PROMPTS = ["the cat", "", "a dog €", "the cat"]
@@ -66,9 +72,9 @@ def make_char_lm_run(run_dir: Path, cell: str, *, layers: int = 2):
         weights = model.get_layer(name).weights[0]
         weights.assign(weights * scale)
     run_dir.mkdir(parents=True)
-    model.save(run_dir / training.MODEL_FILE)
-    training.save_config(run_dir, "charlm", config, training.TrainConfig())
-    text_data.save_vocabulary(text_data.make_char_lookup(CHARACTERS), run_dir / training.VOCABULARY_FILE)
+    model.save(run_dir / run_files.MODEL_FILE)
+    run_files.save_config(run_dir, "charlm", config, TrainConfig())
+    char_data.save_vocabulary(char_data.make_char_lookup(CHARACTERS), run_dir / run_files.VOCABULARY_FILE)
     return {"model": model, "config": config}
 
 
@@ -76,14 +82,14 @@ def make_classify_run(run_dir: Path, cell: str):
     """A classify run directory with untrained weights; returns `{"model", "vectorizer"}`."""
     config = ClassifyConfig(cell=cell, units=8, layers=2, bidirectional=True, embedding_dim=4,
                             tokens="words", max_length=MAX_LENGTH).resolved()
-    vectorizer = text_data.make_text_vectorizer("words", vocabulary=WORDS)
+    vectorizer = classify_data.make_text_vectorizer("words", vocabulary=WORDS)
     keras.utils.set_random_seed(2)
     model = build_text_classifier(config, len(WORDS), len(CLASS_NAMES), seed=2)
     run_dir.mkdir(parents=True)
-    model.save(run_dir / training.MODEL_FILE)
-    training.save_config(run_dir, "classify", config, training.TrainConfig())
-    text_data.save_tokens(vectorizer.get_vocabulary(), run_dir / training.VOCABULARY_FILE)
-    text_data.save_tokens(CLASS_NAMES, run_dir / "labels.json")
+    model.save(run_dir / run_files.MODEL_FILE)
+    run_files.save_config(run_dir, "classify", config, TrainConfig())
+    run_files.write_tokens(vectorizer.get_vocabulary(), run_dir / run_files.VOCABULARY_FILE)
+    run_files.write_tokens(CLASS_NAMES, run_dir / "labels.json")
     return {"model": model, "vectorizer": vectorizer}
 
 
@@ -98,12 +104,12 @@ def make_translate_run(run_dir: Path, cell: str):
     weights = model.get_layer("logits").weights[0]
     weights.assign(weights * 6.0)  # peaked distributions, as in a trained model
     run_dir.mkdir(parents=True)
-    model.save(run_dir / training.MODEL_FILE)
-    training.save_config(run_dir, "translate", config, training.TrainConfig())
-    text_data.save_tokens(source, run_dir / translate.SOURCE_VOCABULARY_FILE)
-    text_data.save_tokens(target, run_dir / translate.TARGET_VOCABULARY_FILE)
-    training.write_json(run_dir / translate.DECODING_FILE, {"max_output_length": 7})
-    return {"translator": translate.load_translator(run_dir)}
+    model.save(run_dir / run_files.MODEL_FILE)
+    run_files.save_config(run_dir, "translate", config, TrainConfig())
+    run_files.write_tokens(source, run_dir / translate.SOURCE_VOCABULARY_FILE)
+    run_files.write_tokens(target, run_dir / translate.TARGET_VOCABULARY_FILE)
+    run_files.write_json(run_dir / translate.DECODING_FILE, {"max_output_length": 7})
+    return {"translator": get_task("translate").load_translator(run_dir)}
 
 
 def char_lm_calls() -> dict:
@@ -144,7 +150,7 @@ def export_and_check(root: Path, char_lm_cells, classify_cells, translate_cells=
     """
     with open(root / "checker.log", "w") as log:
         checker = subprocess.Popen(
-            [sys.executable, "-I", str(REPO_ROOT / "tests" / "export_check.py")], cwd=root, text=True,
+            [sys.executable, "-I", str(REPO_ROOT / "tests" / "engine" / "export_check.py")], cwd=root, text=True,
             stdin=subprocess.PIPE, stderr=log, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
         found, requested = {}, []
         try:
@@ -258,13 +264,13 @@ def test_exported_step_and_score_match_the_keras_model(exported, cell):
     steps = np.concatenate([outputs["step_1"]["logits"], outputs["step_2"]["logits"]], axis=1)
     np.testing.assert_allclose(steps, whole, rtol=1e-5, atol=1e-5)
 
-    lookup = text_data.make_char_lookup(CHARACTERS)
+    lookup = char_data.make_char_lookup(CHARACTERS)
     for text, score in zip(SCORED, outputs["score"]["nats_per_char"]):
         if not text:
             assert math.isnan(score)  # no characters to score
             continue
-        targets = text_data.encode(lookup, text)
-        inputs = tf.concat([[text_data.BOS_ID], targets[:-1]], axis=0)
+        targets = char_data.encode(lookup, text)
+        inputs = tf.concat([[char_data.BOS_ID], targets[:-1]], axis=0)
         logits = model(inputs[None, :])[0]
         losses = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
         assert math.isclose(score, float(np.mean(losses)), rel_tol=1e-5, abs_tol=1e-5), text
@@ -411,8 +417,8 @@ def test_cli_export_errors_are_one_line(small_run, tmp_path):
 
     copy_run = tmp_path / "copy-run"
     copy_run.mkdir()
-    training.save_config(copy_run, "copy", get_task("copy").CONFIG_CLASS(), training.TrainConfig())
-    (copy_run / training.MODEL_FILE).write_bytes(b"")
+    run_files.save_config(copy_run, "copy", get_task("copy").config_class(), TrainConfig())
+    (copy_run / run_files.MODEL_FILE).write_bytes(b"")
     assert_one_line_error(run("export", copy_run, tmp_path / "out"), "copy run, which cannot be exported")
 
     not_an_export = tmp_path / "documents"

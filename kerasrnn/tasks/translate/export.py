@@ -1,9 +1,10 @@
 """The encoder-decoder as a SavedModel (see `kerasrnn.engine.exporting`): texts in, translations out.
 
-| signature     | inputs                                  | outputs                                                       |
-| ------------- | --------------------------------------- | ------------------------------------------------------------- |
-| `translate`   | `text` string[batch]                    | `translation` string[batch]                                   |
-| `beam_search` | `text` string[batch], `beam_size` int32 | `translation` string[batch], `log_probability` float32[batch] |
+| signature     | inputs                                  | outputs                            |
+| ------------- | --------------------------------------- | ---------------------------------- |
+| `translate`   | `text` string[batch]                    | `translation` string[batch]        |
+| `beam_search` | `text` string[batch], `beam_size` int32 | `translation` string[batch],       |
+|               |                                         | `log_probability` float32[batch]   |
 
 `translate` (also `serving_default`) decodes greedily; `beam_search` keeps `beam_size` hypotheses.
 Both call `model.Translator.search` (a `tf.function`, so AutoGraph has made its loop a

@@ -2,7 +2,6 @@
 themselves: tests/data/test_sentence_pairs.py)."""
 
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from kerasrnn.tasks.translate import data as translate_data
