@@ -214,6 +214,16 @@ class Task:
         raise UserInputError(f"{run_dir} holds a {self.name} run, which cannot translate texts")
 
 
+def cross_entropy_arguments(loss, *, per_token_weights: bool = False) -> dict:
+    """`model.compile` arguments of a task whose network outputs logits over classes: `loss` with
+    an accuracy metric. With `per_token_weights` the accuracy is weighted like the loss (padding,
+    of weight 0, counted in neither)."""
+    import keras
+
+    accuracy = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    return {"loss": loss, "weighted_metrics" if per_token_weights else "metrics": accuracy}
+
+
 def check_texts(texts, verb: str) -> list[str]:
     """`texts` as a list; UserInputError if there are none or one is blank (`verb`: what is done)."""
     texts = list(texts)

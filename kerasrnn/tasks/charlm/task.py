@@ -32,8 +32,8 @@ from typing import Any
 from kerasrnn import checks
 from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir, write_text
 from kerasrnn.engine.train_config import TrainConfig
-from kerasrnn.recurrent import check_cell_name
-from kerasrnn.tasks.base import Task
+from kerasrnn.tasks.base import Task, cross_entropy_arguments
+from kerasrnn.tasks.network_config import NetworkConfig
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
 # `CharLMConfig` for `--help`; the network, data and sampling modules are imported where needed.
@@ -45,38 +45,24 @@ EVALUATION_BATCH = 64
 
 
 @dataclasses.dataclass(frozen=True)
-class CharLMConfig:
+class CharLMConfig(NetworkConfig):
     """Settings of the character language model and its data.
 
-    Attributes:
-      cell: recurrent layer, one of `kerasrnn.recurrent.CELL_NAMES`.
-      units: units per recurrent layer (complex units for `urnn`).
-      layers: number of stacked recurrent layers.
+    Attributes (besides `NetworkConfig`'s; `dropout` is applied after each recurrent layer):
       residual: add each stacked layer's input to its output (from the second layer on).
-      dropout: dropout rate after each recurrent layer while training.
-      embedding_dim: size of the character embedding.
       sequence_length: characters per training window (the length of backpropagation through time).
       data: corpus: `"python_docs"`, `"tiny_shakespeare"`, or a path to a UTF-8 file or folder.
       data_dir: tensorflow-datasets folder for the named corpora; None: tfds's default.
     """
 
-    cell: str = "lstm"
-    units: int = 128
-    layers: int = 1
     residual: bool = False
-    dropout: float = 0.0
-    embedding_dim: int = 64
     sequence_length: int = 100
     data: str = "python_docs"
     data_dir: str | None = None
 
     def __post_init__(self):
-        check_cell_name(self.cell)
-        for label, value in (("units", self.units), ("layers", self.layers),
-                             ("embedding dim", self.embedding_dim),
-                             ("sequence length", self.sequence_length)):
-            checks.positive_int(label, value)
-        checks.rate("dropout", self.dropout)
+        super().__post_init__()
+        checks.positive_int("sequence length", self.sequence_length)
         checks.non_empty_text("no corpus given: name one or give the path of a UTF-8 text file", self.data)
 
 
@@ -177,12 +163,9 @@ class CharLMTask(Task):
         return build_char_lm(config, prepared.lookup.vocabulary_size(), seed=seed)
 
     def compile_arguments(self, config, prepared: Prepared) -> dict:
-        import keras
-
         from kerasrnn.tasks.charlm.model import loss_function
 
-        return {"loss": loss_function(),
-                "metrics": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]}
+        return cross_entropy_arguments(loss_function())
 
     def datasets(self, config, train_config, prepared: Prepared, *, first_step: int = 0):
         from kerasrnn.tasks.charlm import data

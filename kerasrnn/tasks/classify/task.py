@@ -46,8 +46,8 @@ from kerasrnn.engine.run_dir import (
 )
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
-from kerasrnn.recurrent import check_cell_name
-from kerasrnn.tasks.base import Task, check_texts
+from kerasrnn.tasks.base import Task, check_texts, cross_entropy_arguments
+from kerasrnn.tasks.network_config import NetworkConfig
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
 # `ClassifyConfig` for `--help`; the network and token modules are imported where needed.
@@ -58,16 +58,12 @@ EVALUATION_BATCH = 256
 
 
 @dataclasses.dataclass(frozen=True)
-class ClassifyConfig:
+class ClassifyConfig(NetworkConfig):
     """Settings of the text classifier and its data.
 
-    Attributes:
-      cell: recurrent layer, one of `kerasrnn.recurrent.CELL_NAMES`.
-      units: units per recurrent layer (per direction; complex units for `urnn`).
-      layers: number of stacked recurrent layers.
+    Attributes (besides `NetworkConfig`'s; `units` are per direction, 64 by default, and `dropout`
+    is applied before the output layer):
       bidirectional: read each text both ways (`keras.layers.Bidirectional`).
-      dropout: dropout rate before the output layer while training.
-      embedding_dim: size of the token embedding.
       tokens: `"words"` or `"characters"`; None: the data's default, which is words except for
         `spelled_numbers` (its German and Italian numbers are single words, nearly all unseen in
         training), where it is characters. A trained run saves the mode it used.
@@ -78,12 +74,8 @@ class ClassifyConfig:
       text_column, label_column: the columns of a CSV/TSV file (header names, or numbers from 0).
     """
 
-    cell: str = "lstm"
     units: int = 64
-    layers: int = 1
     bidirectional: bool = False
-    dropout: float = 0.0
-    embedding_dim: int = 64
     tokens: str | None = None
     max_tokens: int = 20_000
     max_length: int = 300
@@ -93,12 +85,9 @@ class ClassifyConfig:
     label_column: str = "label"
 
     def __post_init__(self):
-        check_cell_name(self.cell)
-        for label, value in (("units", self.units), ("layers", self.layers),
-                             ("embedding dim", self.embedding_dim), ("max length", self.max_length)):
-            checks.positive_int(label, value)
+        super().__post_init__()
+        checks.positive_int("max length", self.max_length)
         checks.int_at_least("max tokens", self.max_tokens, 3)
-        checks.rate("dropout", self.dropout)
         if self.tokens is not None:
             checks.one_of("token mode", self.tokens, TOKEN_MODES)
         checks.non_empty_text("no data given: name a source or give the path of a file or folder", self.data)
@@ -236,12 +225,9 @@ class ClassifyTask(Task):
                                      seed=seed)
 
     def compile_arguments(self, config, prepared: Prepared) -> dict:
-        import keras
-
         from kerasrnn.tasks.classify.model import loss_function
 
-        return {"loss": loss_function(),
-                "metrics": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]}
+        return cross_entropy_arguments(loss_function())
 
     def describe(self, model, config, prepared: Prepared) -> str:
         return (f"{model.name}: {model.count_params():,} parameters, {prepared.vectorizer.vocabulary_size()} "

@@ -43,8 +43,8 @@ from kerasrnn.data.sentence_pairs import SPELLED_NUMBERS, parse_pair
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
-from kerasrnn.recurrent import check_cell_name
-from kerasrnn.tasks.base import Task, check_texts
+from kerasrnn.tasks.base import Task, check_texts, cross_entropy_arguments
+from kerasrnn.tasks.network_config import NetworkConfig
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
 # `TranslateConfig` for `--help`; the network, data and metrics modules are imported where needed.
@@ -59,18 +59,14 @@ VALIDATION_BATCH = 256
 
 
 @dataclasses.dataclass(frozen=True)
-class TranslateConfig:
+class TranslateConfig(NetworkConfig):
     """Settings of the encoder-decoder and its data.
 
-    Attributes:
-      cell: recurrent layer of the encoder and the decoder, one of `kerasrnn.recurrent.CELL_NAMES`.
-      units: units per recurrent layer (complex units for `urnn`).
-      layers: stacked recurrent layers in the encoder and in the decoder; the final state of
-        encoder layer i initialises decoder layer i.
+    Attributes (besides `NetworkConfig`'s: `cell` and `layers` are those of the encoder and of the
+    decoder, the final state of encoder layer i initialising decoder layer i; `dropout` is that of
+    the recurrent layers' inputs; `embedding_dim` is 32 by default, for source and target):
       attention: `"dot"` (Luong), `"additive"` (Bahdanau) or `"none"`: the decoder then sees the
         source only through the encoder's final state.
-      dropout: dropout rate of the recurrent layers' inputs while training.
-      embedding_dim: size of the source and target token embeddings.
       tokens: `"characters"` (text kept as it is) or `"words"` (lower-cased, punctuation apart).
       max_tokens: vocabulary cap per side for words (the most frequent); characters are never cut.
       max_length: tokens kept from the start of each source and target text.
@@ -79,12 +75,8 @@ class TranslateConfig:
       data_dir: tensorflow-datasets folder for spelled_numbers; None: tfds's default.
     """
 
-    cell: str = "lstm"
-    units: int = 128
-    layers: int = 1
-    attention: str = "dot"
-    dropout: float = 0.0
     embedding_dim: int = 32
+    attention: str = "dot"
     tokens: str = "characters"
     max_tokens: int = 20_000
     max_length: int = 100
@@ -93,13 +85,10 @@ class TranslateConfig:
     data_dir: str | None = None
 
     def __post_init__(self):
-        check_cell_name(self.cell)
-        for label, value in (("units", self.units), ("layers", self.layers),
-                             ("embedding dim", self.embedding_dim), ("max length", self.max_length),
-                             ("max tokens", self.max_tokens)):
+        super().__post_init__()
+        for label, value in (("max length", self.max_length), ("max tokens", self.max_tokens)):
             checks.positive_int(label, value)
         checks.one_of("attention", self.attention, ATTENTION_KINDS)
-        checks.rate("dropout", self.dropout)
         checks.one_of("token mode", self.tokens, TOKEN_MODES)
         checks.non_empty_text("no data given: spelled_numbers or the path of a tab-separated pairs file",
                               self.data)
@@ -216,11 +205,7 @@ class TranslateTask(Task):
                                 seed=seed)
 
     def compile_arguments(self, config, prepared: Prepared) -> dict:
-        import keras
-
-        # Padding has weight 0: the accuracy, like the loss, counts real target tokens only.
-        return {"loss": loss_function(),
-                "weighted_metrics": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]}
+        return cross_entropy_arguments(loss_function(), per_token_weights=True)
 
     def describe(self, model, config, prepared: Prepared) -> str:
         return (f"{model.name}: {model.count_params():,} parameters, {len(prepared.source_vocabulary)} "
