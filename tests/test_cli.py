@@ -1,6 +1,7 @@
 """The click CLI: help, one-line errors for every bad input, and a tiny train → generate → evaluate."""
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -245,3 +246,32 @@ def test_default_train_meets_the_issue_bar(tmp_path):
     ratio = metrics["validation_nats_per_char"] / metrics["unigram_baseline_nats_per_char"]
     assert ratio <= 0.6, metrics
     assert "bits/char" in finished.stdout and "Sample (300 characters" in finished.stdout
+
+
+def test_commands_print_only_their_own_lines_unless_verbose(tmp_path):
+    """TensorFlow's C++ start-up lines ("All log messages before absl::InitializeLog() …") are kept
+    off stderr; --verbose (or a TF_CPP_MIN_LOG_LEVEL the user set) lets them through."""
+    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    command = [sys.executable, str(REPO_ROOT / "cli.py"), "generate", str(tmp_path / "missing")]
+    quiet = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 1 and quiet.stdout == ""
+    assert quiet.stderr.splitlines() == [f"Error: {tmp_path / 'missing'} is not a run directory: no such folder"]
+    loud = subprocess.run(command + ["--verbose"], env=env, capture_output=True, text=True, timeout=120)
+    assert loud.returncode == 1 and "absl::InitializeLog" in loud.stderr
+
+
+def test_the_installed_command_is_the_same_cli_as_the_script():
+    """`pip install .` puts `kerasrnn` on the PATH through [project.scripts]: the same group, the same
+    commands, as `python cli.py`."""
+    import importlib
+    import tomllib
+
+    import cli
+    import kerasrnn.cli
+
+    target = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]["kerasrnn"]
+    module, function = target.split(":")
+    assert getattr(importlib.import_module(module), function) is kerasrnn.cli.main
+    assert cli.cli is kerasrnn.cli.cli
+    assert sorted(cli.cli.commands) == ["classify", "compare", "evaluate", "export", "generate", "gradients",
+                                        "train", "translate"]

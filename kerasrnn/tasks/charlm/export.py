@@ -37,7 +37,7 @@ import keras
 import tensorflow as tf
 
 from kerasrnn.engine.run_dir import VOCABULARY_FILE
-from kerasrnn.tasks.charlm import data as text_data
+from kerasrnn.tasks.charlm import data as char_data
 from kerasrnn.tasks.charlm.sampling import MAX_SEED, CharStepper
 
 
@@ -47,13 +47,13 @@ class CharLMServing:
     Args:
       model: a model from `charlm.model.build_char_lm`.
       config: its `CharLMConfig`.
-      characters: its vocabulary's characters (`text_data.load_vocabulary`).
+      characters: its vocabulary's characters (`char_data.load_vocabulary`).
     """
 
     def __init__(self, model: keras.Model, config, characters: list[str]):
         self.model = model
-        self.lookup = text_data.make_char_lookup(characters)
-        self.inverse_lookup = text_data.make_char_lookup(characters, invert=True)
+        self.lookup = char_data.make_char_lookup(characters)
+        self.inverse_lookup = char_data.make_char_lookup(characters, invert=True)
         self.stepper = CharStepper(model, config.layers, config.residual)
         self.state_size = sum(self.stepper.state_sizes)
 
@@ -63,7 +63,7 @@ class CharLMServing:
         return tf.cast(tf.ragged.map_flat_values(self.lookup, characters), tf.int32)
 
     def _with_bos(self, ids: tf.RaggedTensor) -> tf.RaggedTensor:
-        bos = tf.fill([tf.shape(ids.row_lengths())[0], 1], tf.constant(text_data.BOS_ID, tf.int32))
+        bos = tf.fill([tf.shape(ids.row_lengths())[0], 1], tf.constant(char_data.BOS_ID, tf.int32))
         return tf.concat([tf.RaggedTensor.from_tensor(bos), ids], axis=1)
 
     def pack(self, states) -> tf.Tensor:
@@ -89,7 +89,7 @@ class CharLMServing:
         ids = self._with_bos(self._encode(prompt))
         lengths = tf.cast(ids.row_lengths(), tf.int32)
         states = self.stepper.initial_states(tf.shape(lengths)[0])
-        logits, states = self.stepper.run(ids.to_tensor(text_data.BOS_ID), states, lengths)
+        logits, states = self.stepper.run(ids.to_tensor(char_data.BOS_ID), states, lengths)
         last_logits = tf.gather(logits, lengths - 1, axis=1, batch_dims=1)
         drawn = self.stepper.draw(last_logits, states, length, temperature, seed)
         characters = self.inverse_lookup(tf.cast(drawn, tf.int64))
@@ -110,7 +110,7 @@ class CharLMServing:
         lengths = targets.row_lengths()
         # The model sees [BOS] + text; its last position predicts past the text and is dropped. The
         # network is causal, so the padding after a shorter text changes none of its logits.
-        logits = self.model(self._with_bos(targets).to_tensor(text_data.BOS_ID), training=False)[:, :-1]
+        logits = self.model(self._with_bos(targets).to_tensor(char_data.BOS_ID), training=False)[:, :-1]
         losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=targets.to_tensor(0), logits=tf.cast(logits, tf.float32))
         mask = tf.sequence_mask(lengths, tf.shape(losses)[1], tf.float32)
@@ -121,7 +121,7 @@ def add_endpoints(task, run_dir: Path, archive) -> dict[str, str]:
     """Adds `generate` (first: `serving_default`), `step`, `initial_state` and `score` of a charlm run
     to a `keras.export.ExportArchive`; returns each signature's name with a one-line description."""
     config, _ = task.load_configs(run_dir)
-    characters = text_data.load_vocabulary(Path(run_dir) / VOCABULARY_FILE)
+    characters = char_data.load_vocabulary(Path(run_dir) / VOCABULARY_FILE)
     serving = CharLMServing(task.load_model(run_dir), config, characters)
     # The lookup tables are not variables: the archive saves them only when tracked, which needs
     # the layers built (a lookup with a given vocabulary has nothing to build from its input).

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from kerasrnn.recurrent import make_recurrent_layer
-from kerasrnn.tasks.charlm import data as text_data
+from kerasrnn.tasks.charlm import data as char_data
 
 
 def build_char_lm(config, vocabulary_size: int, *, seed: int | None = None) -> keras.Model:
@@ -45,7 +45,7 @@ def loss_function() -> keras.losses.Loss:
 def evaluate_loss(model: keras.Model, ids, sequence_length: int, batch_size: int = 64) -> float:
     """Mean cross-entropy in nats per character of `model` over `consecutive_windows` of `ids`."""
     total, count = 0.0, 0
-    for inputs, targets in text_data.consecutive_windows(ids, sequence_length, batch_size):
+    for inputs, targets in char_data.consecutive_windows(ids, sequence_length, batch_size):
         logits = model.predict_on_batch(inputs)  # Keras traces and caches its predict function
         losses = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
         total += float(tf.reduce_sum(tf.cast(losses, tf.float64)))

@@ -24,7 +24,7 @@ import tensorflow as tf
 
 from kerasrnn.errors import UserInputError
 from kerasrnn.recurrent import state_sizes
-from kerasrnn.tasks.charlm import data as text_data
+from kerasrnn.tasks.charlm import data as char_data
 # Seeds are int32: XLA's stateless_categorical takes no int64 seed.
 from kerasrnn.engine.train_config import MAX_SEED
 
@@ -55,7 +55,7 @@ class CharStepper:
 
     ```python
     stepper = CharStepper(model, config.layers, config.residual)
-    logits, states = stepper.run(tf.constant([[text_data.BOS_ID]]), stepper.initial_states(1))
+    logits, states = stepper.run(tf.constant([[char_data.BOS_ID]]), stepper.initial_states(1))
     ids = stepper.draw(logits[:, -1], states, length=100, temperature=0.8, seed=0)
     ```
     """
@@ -178,13 +178,13 @@ class CharSampler:
     Args:
       model: a model from `charlm.model.build_char_lm` (trained).
       config: its `CharLMConfig` (for the number of layers and the residual connections).
-      characters: its vocabulary's characters, as `text_data.load_vocabulary` returns them.
+      characters: its vocabulary's characters, as `char_data.load_vocabulary` returns them.
     """
 
     def __init__(self, model: keras.Model, config, characters: list[str]):
         self.characters = list(characters)
-        self.lookup = text_data.make_char_lookup(self.characters)
-        self.inverse_lookup = text_data.make_char_lookup(self.characters, invert=True)
+        self.lookup = char_data.make_char_lookup(self.characters)
+        self.inverse_lookup = char_data.make_char_lookup(self.characters, invert=True)
         self.stepper = CharStepper(model, config.layers, config.residual)
         self.recurrent_layers = self.stepper.recurrent_layers
         self._run = tf.function(self.stepper.run, reduce_retracing=True)
@@ -203,14 +203,14 @@ class CharSampler:
             raise UserInputError(f"top-k must be a positive integer, got {top_k!r}")
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
             raise UserInputError(f"the sampling seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
-        return text_data.check_prompt_known(prompt, characters)
+        return char_data.check_prompt_known(prompt, characters)
 
     def initial_states(self) -> list:
         """Every layer's initial states for one sequence, read now (the uRNN's h0 is a weight)."""
         return self.stepper.initial_states(1)
 
     def _prompt_ids(self, prompt: str) -> tf.Tensor:
-        return tf.concat([[text_data.BOS_ID], text_data.encode(self.lookup, prompt)], axis=0)[None, :]
+        return tf.concat([[char_data.BOS_ID], char_data.encode(self.lookup, prompt)], axis=0)[None, :]
 
     def start(self, prompt: str):
         """Runs `[BOS] + prompt` through the model once: (last logits `(1, V)`, states)."""
@@ -252,7 +252,7 @@ class CharSampler:
             # top-k of the whole vocabulary is all of it: skip the sort then.
             None if top_k is None or top_k >= self.stepper.vocabulary_size else tf.constant(top_k, tf.int32),
         )
-        return text_data.decode(self.inverse_lookup, ids)
+        return char_data.decode(self.inverse_lookup, ids)
 
 
 def _pick(logits, temperature, top_k, seed):
@@ -262,7 +262,7 @@ def _pick(logits, temperature, top_k, seed):
     row b of a batch takes the b-th part of its random numbers, so the rows draw independently.
     """
     logits = tf.cast(logits, tf.float32) / temperature
-    special = tf.range(tf.shape(logits)[-1]) < len(text_data.SPECIAL_TOKENS)
+    special = tf.range(tf.shape(logits)[-1]) < len(char_data.SPECIAL_TOKENS)
     logits = tf.where(special[None, :], tf.constant(-float("inf")), logits)
     if top_k is not None:
         # A sort rather than tf.math.top_k: XLA needs top_k's k at compile time.

@@ -20,7 +20,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from kerasrnn.tasks.classify import data as text_data
+from kerasrnn.tasks.classify import data as tokens
 
 
 class ClassifierServing:
@@ -40,7 +40,7 @@ class ClassifierServing:
         self.max_length = max_length
 
     def classify(self, text):
-        ids = text_data.vectorize_batch(self.vectorizer, text, self.max_length)
+        ids = tokens.vectorize_batch(self.vectorizer, text, self.max_length)
         probabilities = tf.nn.softmax(tf.cast(self.model(ids, training=False), tf.float32), axis=-1)
         labels = tf.gather(tf.constant(self.class_names), tf.argmax(probabilities, axis=-1))
         return {"label": labels, "probabilities": probabilities}

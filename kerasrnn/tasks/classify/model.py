@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasrnn.recurrent import make_recurrent_layer
-from kerasrnn.tasks.classify import data as text_data
+from kerasrnn.tasks.classify import data as tokens
 
 
 def build_text_classifier(config, vocabulary_size: int, classes: int, *, seed: int | None = None) -> keras.Model:
@@ -50,7 +50,7 @@ def make_dataset(vectorizer, texts, labels, batch_size: int, max_length: int, *,
         dataset = dataset.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True).repeat()
     dataset = dataset.batch(batch_size)
     return dataset.map(
-        lambda text, label: (text_data.vectorize_batch(vectorizer, text, max_length), label),
+        lambda text, label: (tokens.vectorize_batch(vectorizer, text, max_length), label),
         num_parallel_calls=tf.data.AUTOTUNE,
     ).prefetch(tf.data.AUTOTUNE)
 
@@ -59,7 +59,7 @@ def predict_probabilities(model, vectorizer, texts, max_length: int, batch_size:
     """Class probabilities `(len(texts), classes)`: softmax of the model's logits."""
     rows = []
     for start in range(0, len(texts), batch_size):
-        ids = text_data.vectorize_batch(vectorizer, tf.constant(texts[start:start + batch_size]), max_length)
+        ids = tokens.vectorize_batch(vectorizer, tf.constant(texts[start:start + batch_size]), max_length)
         rows.append(keras.ops.convert_to_numpy(keras.ops.softmax(model.predict_on_batch(ids), axis=-1)))
     return np.concatenate(rows) if rows else np.zeros((0, model.output_shape[-1]), np.float32)
 
