@@ -31,7 +31,6 @@ from typing import Any
 
 from kerasrnn import checks
 from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir, write_text
-from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.tasks.base import Task, cross_entropy_arguments
 from kerasrnn.tasks.network_config import NetworkConfig
 

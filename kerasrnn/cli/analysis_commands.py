@@ -1,0 +1,104 @@
+"""`gradients` (‖∂L/∂h_t‖ per step, several cells) and `compare` (cells side by side on one task)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kerasrnn.analysis.gradients import GRADIENT_TASKS
+from kerasrnn.cli.common import (POSITIVE, TaskChoice, cli, common_options, reported_as_one_line, seed_option,
+                                 setup_runtime)
+from kerasrnn.recurrent import CELL_NAMES
+
+
+CELLS_HELP = "Cells to compare, separated by commas, from: " + ", ".join(CELL_NAMES) + "."
+
+
+@cli.command()
+@click.option("--task", type=click.Choice(GRADIENT_TASKS), default="adding", show_default=True,
+              help="Whose loss is differentiated: adding (the paper's picture) or copy.")
+@click.option("--length", type=POSITIVE, default=1000, show_default=True,
+              help="T of the task: the number of steps the gradient travels back.")
+@click.option("--cells", default="vanilla,gru,lstm,urnn", show_default=True, help=CELLS_HELP)
+@click.option("--units", type=POSITIVE, default=128, show_default=True,
+              help="Units of every cell (complex units for urnn).")
+@click.option("--batch-size", type=POSITIVE, default=20, show_default=True,
+              help="Sequences in the measured batch and in each training batch.")
+@click.option("--after-steps", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Also measure after this many training steps (the task's optimiser); 0: only at "
+              "initialisation.")
+@seed_option("Seed of the weights, the measured batch and the training batches.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("gradients.png"), show_default=True,
+              help="The picture to write (.png); the numbers go beside it with the same name and .csv.")
+@common_options
+def gradients(task, length, cells, units, batch_size, after_steps, seed, out, device):
+    """Plot ‖∂L/∂h_t‖ against t for each cell, at initialisation and after training steps.
+
+    Computed exactly in float64, for every step in one backward pass, with the lecture's bound
+    ‖∂L/∂h_T‖·∏‖D_s‖‖W_h‖ drawn beside the vanilla cell. At initialisation the uRNN's curve is
+    flat, the tanh RNN's falls as a straight line on the log axis, and the LSTM's and GRU's fall
+    fastest. Prints one line per curve.
+    """
+    setup_runtime()
+    from kerasrnn.analysis import gradients as gradient_norms
+    from kerasrnn.engine.devices import select_device
+    from kerasrnn.recurrent import parse_cells
+
+    with reported_as_one_line():
+        config = gradient_norms.GradientNormConfig(
+            task=task, length=length, cells=parse_cells(cells), units=units, batch_size=batch_size,
+            after_steps=after_steps, seed=seed,
+        )
+        out = gradient_norms.check_output_path(out)
+        select_device(device)
+        result = gradient_norms.compute_gradient_norms(config)
+        gradient_norms.write_csv(result, out.with_suffix(".csv"))
+        gradient_norms.plot_gradient_norms(result, out)
+    click.echo(gradient_norms.summary(result))
+    click.echo(f"Wrote {out} and {out.with_suffix('.csv')}")
+
+
+@cli.command()
+@click.option("--task", type=TaskChoice(), default="copy", show_default=True,
+              help="The task every cell is trained on.")
+@click.option("--cells", default="vanilla,gru,lstm,urnn", show_default=True, help=CELLS_HELP)
+@click.option("--steps", type=POSITIVE, default=1000, show_default=True,
+              help="Training steps for every cell.")
+@click.option("--evaluations", type=POSITIVE, default=10, show_default=True,
+              help="Validation passes per cell: the points of each learning curve.")
+@click.option("--length", type=POSITIVE, default=None,
+              help="copy and adding: T; default: the task's (100).")
+@click.option("--units", type=POSITIVE, default=None, help="Units of every cell; default: the task's.")
+@click.option("--batch-size", type=POSITIVE, default=None, help="Batch size; default: the task's.")
+@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Learning rate; default: the task's.")
+@seed_option("Seed of every run: the same weights' draw, data and order for each cell.")
+@click.option("--out-dir", type=click.Path(path_type=Path), default=None,
+              help="New folder for the runs, the table and the plot; default: "
+              "runs/compare-<task>-<YYYYmmdd-HHMMSS>.")
+@common_options
+def compare(task, cells, steps, evaluations, length, units, batch_size, learning_rate, seed, out_dir,
+            device):
+    """Train several cells on one task with the same budget and seed, and compare them.
+
+    Prints a table (cell, parameters, final validation loss, loss / baseline, time per step) and
+    saves it as comparison.md and .csv, with curves.png (every learning curve, the baseline dashed),
+    in --out-dir. Options left out take the task's defaults.
+    """
+    setup_runtime()
+    from kerasrnn.analysis import compare as comparing
+    from kerasrnn.recurrent import parse_cells
+
+    context = click.get_current_context()
+    given = {name: value for name, value in (("length", length), ("units", units), ("batch_size", batch_size),
+                                             ("learning_rate", learning_rate)) if value is not None}
+    flags = {parameter.name: parameter.opts[0] for parameter in context.command.params}
+    with reported_as_one_line():
+        out_dir = out_dir or comparing.default_out_dir(task)
+        result = comparing.compare_cells(
+            task, parse_cells(cells), steps=steps, evaluations=evaluations, seed=seed, settings=given,
+            out_dir=out_dir, device=device, flags=flags,
+        )
+    click.echo(result.table())
+    click.echo(f"Saved the runs, {comparing.TABLE_MD} and {comparing.CURVES_PNG} in {out_dir}")

@@ -1,0 +1,129 @@
+"""The click group and what several commands share: options, the error boundary, a quiet start.
+
+Library errors become one line here (`reported_as_one_line`); TensorFlow is imported by
+`setup_runtime` inside a command, never at import, so `--help` answers at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import click
+
+from kerasrnn import __version__
+from kerasrnn.engine.devices import DEVICES
+from kerasrnn.engine.train_config import MAX_SEED, TrainConfig
+from kerasrnn.errors import OptionError, UserInputError
+from kerasrnn.tasks import TASKS, get_task
+
+DEFAULT_TASK = "charlm"
+TASK_DEFAULTS = get_task(DEFAULT_TASK).config_class()
+TRAIN_DEFAULTS = TrainConfig()
+POSITIVE = click.IntRange(min=1)
+
+# Options of `train` that are not settings of the run; only --epochs may change when resuming.
+RUNTIME_OPTIONS = {"run_dir", "resume", "device", "task"}
+
+
+class TaskChoice(click.Choice):
+    """`click.Choice` over the task registry as it is when the command runs (not when it is defined),
+    so a task registered later (a plug-in, a test) is a valid `--task` too."""
+
+    def __init__(self):
+        super().__init__(tuple(TASKS))
+
+    @property
+    def choices(self):
+        return tuple(TASKS)
+
+    @choices.setter
+    def choices(self, value):
+        pass
+
+
+@contextlib.contextmanager
+def reported_as_one_line():
+    """Turns `UserInputError` into click's one-line `Error: …` (exit status 1) and `OptionError` into
+    a usage error (exit status 2)."""
+    try:
+        yield
+    except OptionError as error:
+        raise click.UsageError(str(error)) from None
+    except UserInputError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def setup_runtime() -> None:
+    """Imports TensorFlow without its C++ start-up lines (unless --verbose or the user set
+    TF_CPP_MIN_LOG_LEVEL) and shows the project's INFO logs."""
+    from kerasrnn.engine.devices import import_tensorflow_quietly
+
+    context = click.get_current_context(silent=True)
+    verbose = bool(context and context.find_root().meta.get("kerasrnn.verbose"))
+    with reported_as_one_line():
+        import_tensorflow_quietly(verbose=verbose)
+    logging.basicConfig(format="%(message)s", level=logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("kerasrnn").setLevel(logging.INFO)
+
+
+def _remember_verbose(context: click.Context, parameter, value: bool) -> None:
+    if value:
+        context.find_root().meta["kerasrnn.verbose"] = True
+
+
+def verbose_option(function):
+    """`--verbose`: show TensorFlow's own lines too (read by `setup_runtime`)."""
+    return click.option(
+        "--verbose", "-v", is_flag=True, expose_value=False, is_eager=True, callback=_remember_verbose,
+        help="Also show TensorFlow's own start-up and library log lines.",
+    )(function)
+
+
+def common_options(function):
+    """`--device` and `--verbose`, shared by the commands that run a model."""
+    return device_option(verbose_option(function))
+
+
+def device_option(function):
+    return click.option(
+        "--device",
+        type=click.Choice(DEVICES),
+        default="auto",
+        show_default=True,
+        help="Where to run: auto takes a GPU when TensorFlow sees one, cpu hides the GPUs, gpu "
+        "fails unless there is one.",
+    )(function)
+
+
+def data_options(default: str | None, help_default: str):
+    def decorate(function):
+        function = click.option(
+            "--data-dir",
+            default=None,
+            help="Folder where tensorflow-datasets keeps prepared corpora; default: tfds's own "
+            "($TFDS_DATA_DIR or ~/tensorflow_datasets).",
+        )(function)
+        return click.option(
+            "--data",
+            default=default,
+            show_default=default is not None,
+            help=f"Corpus: python_docs (ships with Python), tiny_shakespeare (tfds), or the path of a "
+            f"UTF-8 text file or folder of .txt files; {help_default} For --task classify: "
+            f"spelled_numbers (the default; built here, no download), imdb_reviews (tfds), a folder "
+            f"of class folders, or a CSV/TSV file (or a folder of them) of texts and labels, split "
+            f"80/10/10. For --task translate: spelled_numbers (the default) or a tab-separated "
+            f"file of source TAB target lines (Keras's lstm_seq2seq format), split 80/10/10 by source.",
+        )(function)
+
+    return decorate
+
+
+def seed_option(help_text: str):
+    return click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help=help_text)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kerasrnn")
+def cli():
+    """Train, sample from and evaluate the recurrent networks of the RNN lecture."""
