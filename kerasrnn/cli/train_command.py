@@ -132,6 +132,8 @@ def train(**options):
             result = run.train(task, config, train_config, run_dir, resume=options["resume"],
                                device=options["device"], verbose=verbose)
         except KeyboardInterrupt:
+            if not (Path(run_dir) / run_files.CONFIG_FILE).is_file():
+                raise click.ClickException("interrupted before the first epoch finished; nothing was kept") from None
             raise click.ClickException(
                 f"interrupted; continue with: python cli.py train --resume --run-dir {run_dir}"
             ) from None

@@ -85,8 +85,26 @@ def export_run(run_dir: Path, out_dir: Path, *, force: bool = False) -> ExportRe
     exporter = importlib.import_module(task.exporter)
     archive = keras.export.ExportArchive()
     signatures = exporter.add_endpoints(task, run_dir, archive)
-    write_atomically(out_dir, lambda folder: archive.write_out(os.fspath(folder), verbose=False))
+    try:
+        write_atomically(out_dir, lambda folder: archive.write_out(os.fspath(folder), verbose=False))
+    except OSError as error:
+        raise UserInputError(_write_failure(error, out_dir)) from None
+    except Exception as error:  # TensorFlow reports a failed write as its own error types
+        import tensorflow as tf
+
+        if not isinstance(error, tf.errors.OpError):
+            raise
+        raise UserInputError(_write_failure(OSError(error.message), out_dir)) from None
     return ExportResult(run_dir, out_dir, task.name, signatures)
+
+
+def _write_failure(error: OSError, out_dir: Path) -> str:
+    import errno
+
+    no_space = error.errno == errno.ENOSPC or "No space left" in str(error)
+    cause = "no space left on device" if no_space else (error.strerror or str(error))
+    before = "the export that was there is unchanged" if out_dir.exists() else "nothing was written"
+    return f"{cause} while writing the export {out_dir}; {before}"
 
 
 def check_out_dir(out_dir: Path, run_dir: Path, *, force: bool) -> Path:
@@ -126,6 +144,16 @@ def write_atomically(out_dir: Path, write) -> None:
     out_dir = Path(out_dir)
     made_parents = [folder for folder in (out_dir.parent, *out_dir.parent.parents) if not folder.exists()]
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    # What an export killed half-way left beside this one: a half-written new folder goes; an old
+    # export moved aside just before the kill goes back in place if nothing replaced it.
+    for stale in out_dir.parent.glob(f".{out_dir.name}.old-*"):
+        if not out_dir.exists() and (stale / SAVED_MODEL_FILE).is_file():
+            os.replace(stale, out_dir)
+        elif stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+    for stale in out_dir.parent.glob(f".{out_dir.name}.new-*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
     new = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     old, done = None, False
     try:

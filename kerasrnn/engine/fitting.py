@@ -1,16 +1,17 @@
-"""`model.fit` with the callbacks every run shares: best checkpoint, backup for resuming, TensorBoard,
-CSV history, early stop, stop on NaN, step timing; then the history and the learning curves.
+"""`model.fit` with the callbacks every run shares (`kerasrnn.engine.callbacks`: best checkpoint, exact
+backup, history, early stop, stop on NaN or divergence, step timing); then the history and curves.
 
 Example:
 
 ```python
 model.compile(optimizer=make_optimizer(train_config, total_steps=300), loss=loss)
-history = fit(model, train_data, validation_data, run_dir, train_config, steps_per_epoch=50)
+outcome = fit(model, train_data, validation_data, run_dir, train_config, steps_per_epoch=50)
 ```
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -18,7 +19,6 @@ from pathlib import Path
 
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
-from kerasrnn.errors import UserInputError
 
 logger = logging.getLogger(__name__)
 
@@ -40,24 +40,32 @@ def make_optimizer(config: TrainConfig, total_steps: int):
     return keras.optimizers.Adam(learning_rate, **clip)
 
 
-def make_callbacks(run_dir: Path, config: TrainConfig, *, best_so_far: float | None = None) -> list:
-    """Checkpoint of the best model, backup for resuming, TensorBoard, CSV, early stop, stop on NaN."""
+@dataclasses.dataclass(frozen=True)
+class FitOutcome:
+    """What `fit` did: the whole run's history, and why training stopped early (None: it did not,
+    or early stopping did, which is no failure) in which epoch (from 1)."""
+
+    history: dict[str, list[float]]
+    halted: str | None = None
+    halted_epoch: int | None = None
+
+
+def make_callbacks(run_dir: Path, config: TrainConfig, history: dict, monitor) -> list:
+    """The run's callbacks (see `kerasrnn.engine.callbacks`), started from `history`."""
     import keras
 
+    from kerasrnn.engine import callbacks
+
     run_dir = Path(run_dir)
+    finite = [loss for loss in history.get("val_loss", []) if math.isfinite(loss)]
     return [
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.ModelCheckpoint(
-            run_dir / run_files.MODEL_FILE,
-            monitor="val_loss",
-            save_best_only=True,
-            initial_value_threshold=best_so_far,
-        ),
-        keras.callbacks.CSVLogger(run_dir / run_files.HISTORY_CSV, append=True),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
+        monitor,
+        callbacks.BestModelCheckpoint(run_dir / run_files.MODEL_FILE, monitor, min(finite, default=math.inf)),
+        callbacks.HistoryLogger(run_dir, history),
+        callbacks.EarlyStop(config.patience, history.get("val_loss", [])),
         keras.callbacks.TensorBoard(log_dir=run_dir / run_files.LOG_DIR, write_graph=False, profile_batch=0),
         # Last, so that an epoch counts as done only once everything above has written it.
-        keras.callbacks.BackupAndRestore(run_dir / run_files.BACKUP_DIR, delete_checkpoint=False),
+        callbacks.Backup(run_dir, monitor),
     ]
 
 
@@ -69,79 +77,42 @@ def fit(
     config: TrainConfig,
     *,
     steps_per_epoch: int,
+    history: dict[str, list[float]] | None = None,
+    initial_epoch: int = 0,
+    divergence_threshold: float | None = None,
     verbose: str | int = "auto",
-) -> dict[str, list[float]]:
-    """Trains a compiled `model` with the shared callbacks; returns the whole run's history.
+) -> FitOutcome:
+    """Trains a compiled `model` from epoch `initial_epoch` (whose earlier epochs are `history`)
+    with the shared callbacks.
 
-    Resumes by itself from `run_dir/backup` when an earlier call left one (same model and configs).
-    Afterwards `run_dir` holds `model.keras` (the best epoch), `history.csv` / `.json` and
-    `learning_curves.png`.
-
-    Raises:
-      UserInputError: the loss became NaN before any epoch gave a finite validation loss.
+    Afterwards `run_dir` holds `model.keras` (the best epoch, if any epoch had a finite validation
+    loss), `history.csv` / `.json`, `learning_curves.png`, `timing.json` and the backup.
     """
+    from kerasrnn.engine.callbacks import TrainingMonitor
+
     run_dir = Path(run_dir)
-    history = run_files.read_history(run_dir)
-    finite = [v for v in history.get("val_loss", []) if math.isfinite(v)]
-    # Never None: Keras would then keep the first epoch even with a NaN validation loss.
-    callbacks = make_callbacks(run_dir, config, best_so_far=min(finite) if finite else math.inf)
-    timer = make_step_timer()
-    callbacks.insert(0, timer)
-    done = len(history.get("epoch", []))
-    if done:
-        logger.info("Resuming %s after epoch %d of %d", run_dir, done, config.epochs)
+    history = history or {}
+    monitor = TrainingMonitor(steps_per_epoch=steps_per_epoch, threshold=divergence_threshold)
+    if initial_epoch:
+        logger.info("Resuming %s after epoch %d of %d", run_dir, initial_epoch, config.epochs)
     model.fit(
         train_data,
         validation_data=validation_data,
         epochs=config.epochs,
+        initial_epoch=initial_epoch,
         steps_per_epoch=steps_per_epoch,
-        callbacks=callbacks,
+        callbacks=make_callbacks(run_dir, config, history, monitor),
         shuffle=False,  # The task's tf.data pipeline draws the windows at random already.
         verbose=verbose,
     )
     history = run_files.read_history(run_dir)
     run_files.write_json(run_dir / run_files.HISTORY_JSON, history)
-    if timer.durations:
-        run_files.write_json(run_dir / run_files.TIMING_FILE, timer.summary())
+    if monitor.durations:
+        run_files.write_json(run_dir / run_files.TIMING_FILE, monitor.timing())
     if history.get("epoch"):
         run_files.replace_atomically(run_dir / run_files.CURVES_PNG,
                                      lambda path: plot_learning_curves(history, path))
-    if not (run_dir / run_files.MODEL_FILE).is_file():
-        raise UserInputError(
-            "training diverged (the loss became NaN) before any epoch finished: lower "
-            "--learning-rate or keep gradient clipping on"
-        )
-    if any(math.isnan(value) for value in history.get("loss", [])):
-        logger.warning("The loss became NaN and training stopped; %s is the best epoch before",
-                       run_files.MODEL_FILE)
-    return history
-
-
-def make_step_timer():
-    """A callback timing every training step; `.summary()` gives the median (the first step of
-    a `fit`, which traces the graph, left out)."""
-    import statistics
-    import time
-
-    import keras
-
-    class StepTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.durations: list[float] = []
-            self._start = None
-
-        def on_train_batch_begin(self, batch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.durations.append(time.perf_counter() - self._start)
-
-        def summary(self) -> dict:
-            timed = self.durations[1:] or self.durations
-            return {"seconds_per_step": statistics.median(timed), "steps_timed": len(timed)}
-
-    return StepTimer()
+    return FitOutcome(history, monitor.halted, monitor.halted_epoch)
 
 
 def plot_learning_curves(history: dict[str, list[float]], path: Path, *, unit: str = "nats") -> None:

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from kerasrnn.engine import fitting
+from kerasrnn.engine import backup, fitting
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.devices import select_device
 from kerasrnn.engine.train_config import TrainConfig
@@ -59,10 +60,13 @@ class TrainResult:
 
 
 def start_run(task, config, train_config: TrainConfig, run_dir: Path | None, *, resume: bool,
-              device: str) -> tuple[Path, Any]:
+              device: str) -> tuple[Path, Any, bool]:
     """The run directory made (or checked, to resume), the device chosen, and the task's data loaded.
 
     A run directory this call created is removed again if loading the data fails.
+
+    Returns:
+      `(run_dir, data, created)`: `created` is True when the folder did not exist before.
 
     Raises:
       UserInputError: `resume` without `run_dir`; settings that differ from the resumed run; a
@@ -72,38 +76,60 @@ def start_run(task, config, train_config: TrainConfig, run_dir: Path | None, *, 
         raise UserInputError("resuming needs the run directory to continue (--run-dir)")
     run_dir = Path(run_dir) if run_dir is not None else run_files.default_run_dir(task.name, config.cell)
     if resume:
-        run_files.check_resumable(run_dir, task.load_configs(run_dir), config, train_config)
+        saved = task.load_configs(run_dir)
+        run_files.check_resumable(run_dir, saved, config, train_config)
+        if train_config.decay and train_config.epochs != saved[1].epochs:
+            logger.warning(
+                "The learning-rate schedule is stretched: the epochs done followed a cosine decay over "
+                "%d epochs, and the rest continues on one over %d epochs (from the step reached), which "
+                "is not the run that --epochs %d would give from the start",
+                saved[1].epochs, train_config.epochs, train_config.epochs)
     select_device(device, mixed_precision=train_config.mixed_precision)
     existed = run_dir.exists()
     run_dir = run_files.prepare_run_dir(run_dir, resume=resume)
     with run_files.removed_if_failed_empty(run_dir, existed):
         data = task.load_data(config)
-    return run_dir, data
+    return run_dir, data, not existed
 
 
 def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, *, resume: bool = False,
           device: str = "auto", verbose: str | int = "auto") -> TrainResult:
-    """Trains `task` with `config` into a run directory, or resumes the run there.
+    """Trains `task` with `config` into a run directory, or resumes the run there exactly.
 
     Args:
       task: a `kerasrnn.tasks.base.Task`.
       config, train_config: the settings. When resuming they must equal the saved ones, except
         `train_config.epochs`, which may grow to train longer.
       run_dir: where to save the run; None: `runs/<task>-<cell>-<time>`. Must be new or empty
-        unless `resume`.
-      resume: continue the interrupted (or finished) run in `run_dir` from its backup.
+        (or hold a run in which no epoch finished) unless `resume`.
+      resume: continue the interrupted (or finished) run in `run_dir` from its backup: the run then
+        ends where the uninterrupted run would have, bit for bit on a CPU.
       device: `"auto"`, `"cpu"` or `"gpu"`, see `select_device`.
       verbose: Keras progress display of `fit`.
 
     Raises:
-      UserInputError: bad data or run directory, settings that differ from the resumed run, or a
-        training that diverged.
+      UserInputError: bad data or run directory, settings that differ from the resumed run, a
+        training that diverged, a file that could not be written (a full disk). A run in which no
+        epoch finished leaves no run directory behind (or an empty one, if it was given empty).
     """
-    import keras
-
     started = time.monotonic()
     config = task.resolve(config)
-    run_dir, data = start_run(task, config, train_config, run_dir, resume=resume, device=device)
+    run_dir, data, created = start_run(task, config, train_config, run_dir, resume=resume, device=device)
+    try:
+        result = _train_in(task, config, train_config, run_dir, data, resume=resume, verbose=verbose)
+    except OSError as error:
+        _discard_if_unfinished(run_dir, created)
+        raise UserInputError(write_failure(error, run_dir)) from None
+    except BaseException:
+        _discard_if_unfinished(run_dir, created)
+        raise
+    return dataclasses.replace(result, seconds=time.monotonic() - started)
+
+
+def _train_in(task, config, train_config: TrainConfig, run_dir: Path, data, *, resume: bool,
+              verbose) -> TrainResult:
+    import keras
+
     prepared = task.prepare(config, train_config, data, run_dir, resume=resume)
     run_files.save_config(run_dir, task.name, config, train_config)
 
@@ -113,19 +139,63 @@ def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, 
     model.compile(optimizer=fitting.make_optimizer(train_config, train_config.epochs * steps),
                   **task.compile_arguments(config, prepared))
     logger.info("%s", task.describe(model, config, prepared))
-    done_steps = len(run_files.read_history(run_dir).get("epoch", [])) * steps
-    train_data, validation_data = task.datasets(config, train_config, prepared, first_step=done_steps)
-    history = fitting.fit(model, train_data, validation_data, run_dir, train_config,
-                          steps_per_epoch=steps, verbose=verbose)
+    done = backup.restore_state(run_dir, model) if resume else 0
+    history = run_files.truncated_history(run_files.read_history(run_dir), done)
+    train_data, validation_data = task.datasets(config, train_config, prepared, first_step=done * steps)
+    outcome = fitting.fit(model, train_data, validation_data, run_dir, train_config, steps_per_epoch=steps,
+                          history=history, initial_epoch=done, verbose=verbose,
+                          divergence_threshold=task.divergence_threshold(config, prepared))
+    if outcome.halted is not None:
+        raise UserInputError(divergence_message(outcome, run_dir, train_config))
 
     best = task.load_model(run_dir)
     validation = task.evaluate_model(best, config, prepared, task.splits[0], run_dir)
     details = task.finish(best, config, train_config, prepared, run_dir)
+    history = outcome.history
     best_epoch = run_files.best_epoch(history)
     epochs = len(history["epoch"])
     run_files.write_json(run_dir / run_files.METRICS_FILE, {
         **validation.as_metrics(), "best_epoch": best_epoch, "epochs": epochs,
         "parameters": best.count_params(),
     })
-    return TrainResult(run_dir, epochs, epochs * steps, best_epoch, time.monotonic() - started,
-                       best.count_params(), validation, tuple(details))
+    return TrainResult(run_dir, epochs, epochs * steps, best_epoch, 0.0, best.count_params(), validation,
+                       tuple(details))
+
+
+def divergence_message(outcome: fitting.FitOutcome, run_dir: Path, train_config: TrainConfig) -> str:
+    """One line: in which epoch training diverged and why, what is kept, what to try."""
+    finished = backup.saved_epochs(run_dir)
+    if (Path(run_dir) / run_files.MODEL_FILE).is_file():
+        best = run_files.best_epoch(run_files.truncated_history(outcome.history, finished))
+        kept = (f"{finished} epoch{'s' if finished != 1 else ''} finished before it; the best model "
+                f"(epoch {best}) stays in {Path(run_dir) / run_files.MODEL_FILE}")
+    else:
+        kept = "no epoch finished before it, so nothing was kept"
+    return (f"training diverged in epoch {outcome.halted_epoch}: {outcome.halted}; {kept}. Train again "
+            f"with a smaller --learning-rate than {train_config.learning_rate:g} (or clip gradients)")
+
+
+def write_failure(error: OSError, run_dir: Path) -> str:
+    """One line for a file that could not be written, and how far the run got."""
+    import errno
+
+    where = error.filename or run_dir
+    finished = backup.saved_epochs(run_dir) if Path(run_dir).is_dir() else 0
+    cause = "no space left on device" if error.errno == errno.ENOSPC else (error.strerror or str(error))
+    if finished:
+        after = f"the run can be resumed from epoch {finished} once there is room (train --resume --run-dir {run_dir})"
+    else:
+        after = "no epoch had finished, so nothing was kept; run it again once there is room"
+    return f"{cause} while writing {where}; {after}"
+
+
+def _discard_if_unfinished(run_dir: Path, created: bool) -> None:
+    """Removes what a run in which no epoch finished (none backed up) wrote: the whole folder if this
+    call made it, else its contents (the folder was empty before, or held another unfinished run)."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir() or backup.state_path(run_dir).exists():
+        return
+    if created:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    else:
+        run_files.clear_folder(run_dir)

@@ -37,10 +37,12 @@ import datetime
 import json
 import math
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from kerasrnn.engine import faults
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
 
@@ -70,6 +72,8 @@ def default_run_dir(task: str, cell: str, root: Path = Path("runs")) -> Path:
 def prepare_run_dir(run_dir: Path, *, resume: bool) -> Path:
     """Creates a new run directory, or checks that `run_dir` is one to resume.
 
+    A folder holding a run in which no epoch finished (`is_unfinished_run`) is emptied and reused.
+
     Raises:
       UserInputError: `run_dir` is a file; `resume` and it is not a run directory; not `resume` and
         it exists with files in it (nothing is ever overwritten).
@@ -80,6 +84,8 @@ def prepare_run_dir(run_dir: Path, *, resume: bool) -> Path:
     if resume:
         check_run_dir(run_dir, need_model=False)
         return run_dir
+    if is_unfinished_run(run_dir):
+        clear_folder(run_dir)  # a crash before its first epoch: only our files, and nothing learned
     if run_dir.is_dir() and any(run_dir.iterdir()):
         raise UserInputError(
             f"run directory {run_dir} exists and is not empty: continue it with --resume, or choose "
@@ -87,6 +93,30 @@ def prepare_run_dir(run_dir: Path, *, resume: bool) -> Path:
         )
     run_dir.mkdir(parents=True, exist_ok=True)
     return run_dir
+
+
+def is_unfinished_run(run_dir: Path) -> bool:
+    """True for a run directory in which no epoch finished: a config but no backup (what a run
+    killed during its first epoch leaves); starting it afresh loses nothing."""
+    run_dir = Path(run_dir)
+    if not (run_dir / CONFIG_FILE).is_file() or (run_dir / BACKUP_DIR).exists():
+        return False
+    try:
+        load_config(run_dir)
+    except UserInputError:
+        return False  # someone else's config.json: never delete what kerasrnn did not write
+    ours = [entry.name == LOG_DIR or entry.name.startswith(".") or entry.suffix in (".json", ".csv", ".txt", ".keras", ".png")
+            for entry in run_dir.iterdir()]
+    return all(ours)
+
+
+def clear_folder(folder: Path) -> None:
+    """Deletes everything inside `folder`, keeping the folder."""
+    for entry in Path(folder).iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def check_run_dir(run_dir: Path, *, need_model: bool = True) -> Path:
@@ -196,6 +226,21 @@ def read_history(run_dir: Path) -> dict[str, list[float]]:
     return columns
 
 
+def write_history(run_dir: Path, history: dict[str, list[float]]) -> None:
+    """Writes `history.csv` (the format `read_history` reads: epochs from 0, then the columns in
+    name order), atomically."""
+    columns = sorted(key for key in history if key != "epoch")
+    lines = [",".join(["epoch", *columns])]
+    for row, epoch in enumerate(history.get("epoch", [])):
+        lines.append(",".join([str(int(epoch) - 1), *(repr(float(history[key][row])) for key in columns)]))
+    write_text(Path(run_dir) / HISTORY_CSV, "\n".join(lines) + "\n")
+
+
+def truncated_history(history: dict[str, list[float]], epochs: int) -> dict[str, list[float]]:
+    """The first `epochs` epochs of `history`."""
+    return {key: values[:epochs] for key, values in history.items()}
+
+
 def best_epoch(history: dict[str, list[float]]) -> int:
     """The epoch (from 1) of the lowest finite validation loss; the last epoch if none is finite."""
     finite = [(loss, epoch) for loss, epoch in zip(history["val_loss"], history["epoch"]) if math.isfinite(loss)]
@@ -241,7 +286,13 @@ def replace_atomically(path: Path, write) -> None:
     try:
         write(Path(temporary))
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
+        with open(temporary, "rb+") as handle:  # on the disk before the rename makes it the file
+            os.fsync(handle.fileno())
+        faults.at_write(path)
         os.replace(temporary, path)
+    except OSError as error:  # named after the file being written, not its temporary name
+        Path(temporary).unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror or str(error), os.fspath(path)) from error
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -14,7 +14,7 @@ The run skeleton calls the hooks in this order:
     model = task.build_model(config, prepared, seed=…)
     model.compile(optimizer, **task.compile_arguments(config, prepared))
     train, validation = task.datasets(config, train_config, prepared, first_step=…)
-    … fit …
+    … fit, stopped if the loss exceeds task.divergence_threshold(config, prepared) …
     evaluation = task.evaluate_model(best_model, config, prepared, "validation", run_dir)
     details = task.finish(best_model, config, train_config, prepared, run_dir)
 
@@ -156,6 +156,11 @@ class Task:
     def evaluate_model(self, model, config, prepared, split: str, run_dir: Path, **options):
         """An evaluation (with `summary()` and `as_metrics()`) of `model` on `split`."""
         raise NotImplementedError
+
+    def divergence_threshold(self, config, prepared) -> float | None:
+        """A training loss that means the run diverged when it lasts (10 times the loss of a model
+        that learned nothing); None: only a NaN or infinite loss stops training."""
+        return None
 
     def finish(self, model, config, train_config: TrainConfig, prepared, run_dir: Path) -> list[str]:
         """Anything done after training with the best model; returns lines for the summary."""

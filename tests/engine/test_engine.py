@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasrnn.engine import fitting
+from kerasrnn.engine import backup, fitting
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.devices import select_device
 from kerasrnn.engine.train_config import TrainConfig
@@ -130,13 +130,16 @@ def _compiled_model(config, steps):
 def test_fit_writes_every_file_of_a_run(tmp_path):
     config = TrainConfig(epochs=3, learning_rate=0.05)
     model = _compiled_model(config, steps=4)
-    history = fitting.fit(model, _regression_data().repeat(), _regression_data(1), tmp_path, config,
-                           steps_per_epoch=4, verbose=0)
+    outcome = fitting.fit(model, _regression_data().repeat(), _regression_data(1), tmp_path, config,
+                          steps_per_epoch=4, verbose=0)
+    history = outcome.history
+    assert outcome.halted is None
     assert history["epoch"] == [1, 2, 3]
     assert history["val_loss"][-1] < history["val_loss"][0]
     for name in ("model.keras", "history.csv", "history.json", "learning_curves.png"):
         assert (tmp_path / name).is_file(), name
-    assert (tmp_path / "backup").is_dir() and (tmp_path / "logs").is_dir()
+    assert (tmp_path / "backup" / "state.npz").is_file() and (tmp_path / "logs").is_dir()
+    assert not list(tmp_path.glob(".*")), "a temporary file was left behind"
     assert json.loads((tmp_path / "history.json").read_text()) == history
     assert (tmp_path / "learning_curves.png").read_bytes()[:4] == b"\x89PNG"
     best = keras.models.load_model(tmp_path / "model.keras")
@@ -165,15 +168,18 @@ def test_an_interrupted_fit_resumes_where_it_stopped(tmp_path):
     finally:
         fitting.make_callbacks = original
     assert run_files.read_history(tmp_path)["epoch"] == [1, 2]
-    weights_after_two = (tmp_path / "backup" / "latest.weights.h5").read_bytes()
+    weights_after_two = [np.array(w) for w in model.get_weights()]
 
     fresh = _compiled_model(config, steps=4)  # a new process would build the model again
-    history = fitting.fit(fresh, _regression_data().repeat(), _regression_data(1), tmp_path, config,
-                           steps_per_epoch=4, verbose=0)
-    assert history["epoch"] == [1, 2, 3, 4]
-    assert (tmp_path / "backup" / "latest.weights.h5").read_bytes() != weights_after_two
-    # The optimizer's step counter came back too: 4 epochs × 4 steps in all.
-    assert int(fresh.optimizer.iterations.numpy()) == 16
+    assert backup.restore_state(tmp_path, fresh) == 2
+    for restored, saved in zip(fresh.get_weights(), weights_after_two):
+        np.testing.assert_array_equal(restored, saved)
+    assert int(fresh.optimizer.iterations.numpy()) == 8  # the step count (and so the schedule) came back
+    outcome = fitting.fit(fresh, _regression_data().repeat(), _regression_data(1), tmp_path, config,
+                          steps_per_epoch=4, verbose=0, initial_epoch=2,
+                          history=run_files.read_history(tmp_path))
+    assert outcome.history["epoch"] == [1, 2, 3, 4]
+    assert int(fresh.optimizer.iterations.numpy()) == 16 and backup.saved_epochs(tmp_path) == 4
 
 
 def test_a_nan_loss_stops_and_says_so(tmp_path):
@@ -181,8 +187,21 @@ def test_a_nan_loss_stops_and_says_so(tmp_path):
     model = _compiled_model(config, steps=2)
     x = np.full((32, 3), np.nan, "float32")
     data = tf.data.Dataset.from_tensor_slices((x, np.zeros((32, 1), "float32"))).batch(16)
-    with pytest.raises(UserInputError, match="training diverged"):
-        fitting.fit(model, data.repeat(), data, tmp_path, config, steps_per_epoch=2, verbose=0)
+    outcome = fitting.fit(model, data.repeat(), data, tmp_path, config, steps_per_epoch=2, verbose=0)
+    assert outcome.halted == "the loss became nan at step 1 of epoch 1" and outcome.halted_epoch == 1
+    assert not (tmp_path / "model.keras").exists() and backup.saved_epochs(tmp_path) == 0
+
+
+def test_a_loss_far_above_the_threshold_stops_training(tmp_path):
+    config = TrainConfig(epochs=3, learning_rate=1e-3)
+    model = _compiled_model(config, steps=30)
+    x = np.full((64, 3), 1e3, "float32")  # an mse of about 1e6 from the first step
+    data = tf.data.Dataset.from_tensor_slices((x, np.zeros((64, 1), "float32"))).batch(2)
+    outcome = fitting.fit(model, data.repeat(), data, tmp_path, config, steps_per_epoch=40, verbose=0,
+                          divergence_threshold=10.0)
+    assert outcome.halted.startswith("the loss stayed above 10 (10 times the baseline) for 20 steps, up to "
+                                     "step 20 of epoch 1"), outcome.halted
+    assert outcome.halted_epoch == 1 and not (tmp_path / "model.keras").exists()
 
 
 def test_make_optimizer_decays_to_the_final_fraction():

@@ -97,8 +97,11 @@ def _to_input_and_target(windows: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     return tf.concat([bos, windows[:, :-1]], axis=1), windows
 
 
-def random_windows(ids: tf.Tensor, sequence_length: int, batch_size: int, seed: int) -> tf.data.Dataset:
-    """An endless, seeded stream of batches of windows starting anywhere in `ids`.
+def random_windows(ids: tf.Tensor, sequence_length: int, batch_size: int, seed: int,
+                   first_step: int = 0) -> tf.data.Dataset:
+    """An endless, seeded stream of batches of windows starting anywhere in `ids`, from batch
+    `first_step` on (a resumed run continues the stream where it stopped: skipping batches of random
+    numbers costs nothing).
 
     Yields `(inputs, targets)`, both int32 `(batch_size, sequence_length)`; see the module docstring.
     """
@@ -115,7 +118,7 @@ def random_windows(ids: tf.Tensor, sequence_length: int, batch_size: int, seed: 
         first = tf.math.floormod(random, starts)
         return tf.gather(ids, first[:, None] + offsets[None, :])
 
-    dataset = tf.data.Dataset.random(seed=seed).batch(batch_size, drop_remainder=True)
+    dataset = tf.data.Dataset.random(seed=seed).batch(batch_size, drop_remainder=True).skip(first_step)
     return dataset.map(gather).map(_to_input_and_target).prefetch(tf.data.AUTOTUNE)
 
 

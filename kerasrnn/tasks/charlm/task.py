@@ -171,7 +171,7 @@ class CharLMTask(Task):
 
         return (
             data.random_windows(data.encode(prepared.lookup, prepared.corpus.train), config.sequence_length,
-                                train_config.batch_size, train_config.seed),
+                                train_config.batch_size, train_config.seed, first_step),
             data.consecutive_windows(data.encode(prepared.lookup, prepared.corpus.validation),
                                      config.sequence_length, train_config.batch_size),
         )
@@ -187,6 +187,9 @@ class CharLMTask(Task):
         )
         loss = evaluate_loss(model, ids, config.sequence_length, prepared.evaluation_batch)
         return Evaluation(split, loss, baseline, int(covered.size))
+
+    def divergence_threshold(self, config, prepared: Prepared) -> float:
+        return 10 * math.log(prepared.lookup.vocabulary_size())  # 10 × guessing uniformly
 
     def finish(self, model, config, train_config, prepared: Prepared, run_dir: Path) -> list[str]:
         from kerasrnn.tasks.charlm.sampling import CharSampler

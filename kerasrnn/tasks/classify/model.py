@@ -43,12 +43,14 @@ def loss_function() -> keras.losses.Loss:
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-def make_dataset(vectorizer, texts, labels, batch_size: int, max_length: int, *, seed: int | None = None):
-    """Batches of `(ids, label)`; with `seed`: shuffled afresh each pass and repeated forever."""
+def make_dataset(vectorizer, texts, labels, batch_size: int, max_length: int, *, seed: int | None = None,
+                 first_step: int = 0):
+    """Batches of `(ids, label)`; with `seed`: shuffled afresh each pass and repeated forever, from
+    batch `first_step` on (the texts of skipped batches are shuffled, not vectorized)."""
     dataset = tf.data.Dataset.from_tensor_slices((tf.constant(texts, tf.string), tf.constant(labels, tf.int32)))
     if seed is not None:
         dataset = dataset.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True).repeat()
-    dataset = dataset.batch(batch_size)
+    dataset = dataset.batch(batch_size).skip(first_step)
     return dataset.map(
         lambda text, label: (tokens.vectorize_batch(vectorizer, text, max_length), label),
         num_parallel_calls=tf.data.AUTOTUNE,

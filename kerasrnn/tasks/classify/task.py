@@ -229,19 +229,21 @@ class ClassifyTask(Task):
 
         return cross_entropy_arguments(loss_function())
 
+    def divergence_threshold(self, config, prepared: Prepared) -> float:
+        return 10 * math.log(len(prepared.class_names))  # 10 × guessing uniformly
+
     def describe(self, model, config, prepared: Prepared) -> str:
         return (f"{model.name}: {model.count_params():,} parameters, {prepared.vectorizer.vocabulary_size()} "
                 f"{config.tokens}, {len(prepared.class_names)} classes")
 
     def datasets(self, config, train_config, prepared: Prepared, *, first_step: int = 0):
-        # The training texts are shuffled by the seed alone: a resumed run draws them afresh.
         from kerasrnn.tasks.classify.model import make_dataset
 
         train_texts, train_labels = prepared.data.split("train")
         validation_texts, validation_labels = prepared.data.split("validation")
         return (
             make_dataset(prepared.vectorizer, train_texts, train_labels, train_config.batch_size,
-                         config.max_length, seed=train_config.seed),
+                         config.max_length, seed=train_config.seed, first_step=first_step),
             make_dataset(prepared.vectorizer, validation_texts, validation_labels, EVALUATION_BATCH,
                          config.max_length),
         )

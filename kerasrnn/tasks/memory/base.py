@@ -197,6 +197,9 @@ class MemoryTask(Task):
         return {"loss": self.loss(),
                 "metrics": [LossOverBaseline(self.name, self.baseline_of(config)), *self.extra_metrics()]}
 
+    def divergence_threshold(self, config, prepared) -> float:
+        return 10 * self.baseline_of(config)
+
     def describe(self, model, config, prepared) -> str:
         return (f"{model.name}: {model.count_params():,} parameters; memoryless baseline "
                 f"{self.baseline_of(config):.4f} {self.loss_unit}")

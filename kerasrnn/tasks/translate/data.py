@@ -110,12 +110,13 @@ def teacher_forcing_batch(source_lookup, target_lookup, sources, targets, tokens
 
 
 def make_dataset(source_lookup, target_lookup, sources, targets, tokens: str, batch_size: int,
-                 max_length: int, *, seed: int | None = None) -> tf.data.Dataset:
-    """Teacher-forcing batches; with `seed`: shuffled afresh each pass and repeated forever."""
+                 max_length: int, *, seed: int | None = None, first_step: int = 0) -> tf.data.Dataset:
+    """Teacher-forcing batches; with `seed`: shuffled afresh each pass and repeated forever, from
+    batch `first_step` on (the pairs of skipped batches are shuffled, not tokenized)."""
     dataset = tf.data.Dataset.from_tensor_slices((tf.constant(sources), tf.constant(targets)))
     if seed is not None:
         dataset = dataset.shuffle(len(sources), seed=seed, reshuffle_each_iteration=True).repeat()
-    return dataset.batch(batch_size).map(
+    return dataset.batch(batch_size).skip(first_step).map(
         lambda s, t: teacher_forcing_batch(source_lookup, target_lookup, s, t, tokens, max_length),
         num_parallel_calls=tf.data.AUTOTUNE,
     ).prefetch(tf.data.AUTOTUNE)

@@ -207,6 +207,9 @@ class TranslateTask(Task):
     def compile_arguments(self, config, prepared: Prepared) -> dict:
         return cross_entropy_arguments(loss_function(), per_token_weights=True)
 
+    def divergence_threshold(self, config, prepared: Prepared) -> float:
+        return 10 * math.log(len(prepared.target_vocabulary))  # 10 × guessing uniformly
+
     def describe(self, model, config, prepared: Prepared) -> str:
         return (f"{model.name}: {model.count_params():,} parameters, {len(prepared.source_vocabulary)} "
                 f"source and {len(prepared.target_vocabulary)} target {config.tokens}")
@@ -218,7 +221,8 @@ class TranslateTask(Task):
         target_lookup = data.make_target_lookup(data.lookup_tokens(prepared.target_vocabulary))
         return (
             data.make_dataset(source_lookup, target_lookup, *prepared.pairs.split("train"), config.tokens,
-                              train_config.batch_size, config.max_length, seed=train_config.seed),
+                              train_config.batch_size, config.max_length, seed=train_config.seed,
+                              first_step=first_step),
             data.make_dataset(source_lookup, target_lookup, *prepared.pairs.split("validation"), config.tokens,
                               VALIDATION_BATCH, config.max_length),
         )

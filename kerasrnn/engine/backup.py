@@ -1,0 +1,94 @@
+"""The backup of a run: everything that decides the next training step, saved after every epoch.
+
+`backup/state.npz` holds, as arrays, every variable of the model (weights, and the states of the
+dropout layers' seed generators) and of its optimizer (the step count, which also places the
+learning-rate schedule, and the moment estimates), and the number of finished epochs. The data
+stream's position follows from that number (a task's datasets start at `first_step`), and early
+stopping and the best-so-far loss are replayed from `history.csv`. So a run resumed from its backup
+takes exactly the steps the uninterrupted run would have taken.
+
+The file is written to a temporary name and renamed into place: a crash while it is being written
+leaves the previous epoch's backup whole. NumPy writes it, not h5py, so a full disk is an ordinary
+`OSError`.
+
+Example:
+
+```python
+save_state(run_dir, model, epochs=3)
+epochs = restore_state(run_dir, model)    # 3, with the weights and optimizer state of epoch 3
+```
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from kerasrnn.engine.run_dir import BACKUP_DIR, replace_atomically
+from kerasrnn.errors import UserInputError
+
+STATE_FILE = "state.npz"
+
+
+def state_path(run_dir: Path) -> Path:
+    return Path(run_dir) / BACKUP_DIR / STATE_FILE
+
+
+def _variables(model) -> list:
+    return list(model.variables) + list(model.optimizer.variables)
+
+
+def save_state(run_dir: Path, model, epochs: int) -> None:
+    """Writes the state of `model` and its optimizer after `epochs` finished epochs, atomically."""
+    arrays = {f"v{index}": np.asarray(variable.numpy()) for index, variable in enumerate(_variables(model))}
+    buffer = io.BytesIO()
+    np.savez(buffer, epochs=np.int64(epochs), count=np.int64(len(arrays)), **arrays)
+    path = state_path(run_dir)
+    path.parent.mkdir(exist_ok=True)
+    replace_atomically(path, lambda temporary: temporary.write_bytes(buffer.getvalue()))
+
+
+def saved_epochs(run_dir: Path) -> int:
+    """The number of finished epochs in the run's backup; 0 without one."""
+    path = state_path(run_dir)
+    if not path.is_file():
+        return 0
+    return int(_read(path)["epochs"])
+
+
+def restore_state(run_dir: Path, model) -> int:
+    """Loads the backup into `model` (built and compiled) and its optimizer; returns the number of
+    finished epochs it holds (0, and nothing loaded, when the run has no backup).
+
+    Raises:
+      UserInputError: the backup is damaged, or is not of this model.
+    """
+    path = state_path(run_dir)
+    if not path.is_file():
+        return 0
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    variables = _variables(model)
+    state = _read(path)
+    if int(state["count"]) != len(variables):
+        raise UserInputError(f"{path} holds {int(state['count'])} variables, not the model's "
+                             f"{len(variables)}: it is the backup of another model")
+    for index, variable in enumerate(variables):
+        value = state[f"v{index}"]
+        if tuple(value.shape) != tuple(variable.shape):
+            raise UserInputError(f"{path} does not match the model (variable {variable.path}): it is "
+                                 f"the backup of another model")
+        variable.assign(value)
+    return int(state["epochs"])
+
+
+def _read(path: Path) -> dict:
+    try:
+        with np.load(path, allow_pickle=False) as state:
+            arrays = {key: state[key] for key in state.files}
+        arrays["epochs"], arrays["count"]  # noqa: B018 - both must be there
+        return arrays
+    except Exception as error:  # zipfile, numpy and OS errors alike: the file cannot be read
+        raise UserInputError(f"the backup {path} is damaged ({error}): train the run again") from error

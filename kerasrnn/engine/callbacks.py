@@ -1,0 +1,145 @@
+"""The callbacks of every run, each resumable from what the run directory holds.
+
+Keras's own `ModelCheckpoint`, `CSVLogger`, `EarlyStopping` and `BackupAndRestore` each keep state
+that a new process does not get back (the best loss, the patience count) or write files in place
+(a crash mid-write leaves half a model, and h5py on a full disk can crash the process). These write
+through `run_dir.replace_atomically` and start from the history of the epochs already done.
+
+`fitting.make_callbacks` puts them in the order that makes an epoch count as done only when all of
+it is on disk: the monitor, the best model, the history, early stopping, TensorBoard, the backup.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from pathlib import Path
+
+import keras
+
+from kerasrnn.engine import backup, faults
+from kerasrnn.engine import run_dir as run_files
+
+
+class TrainingMonitor(keras.callbacks.Callback):
+    """Stops training when the loss is NaN or infinite, or stays above `threshold` for `patience`
+    steps in a row (at most half an epoch): a run that diverged without a NaN. Remembers why and in
+    which epoch.
+
+    Also times every step (`seconds_per_step`, the first step of a `fit`, which traces the graph,
+    left out) and runs the test-only fault points of `faults`.
+    """
+
+    def __init__(self, *, steps_per_epoch: int, threshold: float | None = None, patience: int = 20):
+        super().__init__()
+        self.steps_per_epoch = steps_per_epoch
+        self.threshold = threshold
+        # Within one epoch: Keras logs the epoch's running mean, which starts afresh every epoch.
+        self.patience = max(1, min(patience, steps_per_epoch // 2))
+        self.halted: str | None = None  # why training stopped early, in words
+        self.halted_epoch: int | None = None  # from 1
+        self.durations: list[float] = []
+        self._above = 0
+        self._epoch = 0
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch, self._above = epoch, 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        faults.at_step(self._epoch * self.steps_per_epoch + batch + 1)
+        self._start = time.perf_counter()
+
+    def on_test_batch_begin(self, batch, logs=None):
+        if batch == 0:
+            faults.at_validation(self._epoch + 1)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.durations.append(time.perf_counter() - self._start)
+        loss = float((logs or {}).get("loss", 0.0))
+        if not math.isfinite(loss):
+            self._halt(f"the loss became {loss} at step {batch + 1} of epoch {self._epoch + 1}")
+            return
+        self._above = self._above + 1 if self.threshold is not None and loss > self.threshold else 0
+        if self._above >= self.patience:
+            self._halt(f"the loss stayed above {self.threshold:.4g} (10 times the baseline) for "
+                       f"{self.patience} steps, up to step {batch + 1} of epoch {self._epoch + 1} "
+                       f"(it is {loss:.4g})")
+
+    def _halt(self, reason: str) -> None:
+        self.halted, self.halted_epoch = reason, self._epoch + 1
+        self.model.stop_training = True
+
+    def timing(self) -> dict:
+        timed = self.durations[1:] or self.durations
+        return {"seconds_per_step": statistics.median(timed), "steps_timed": len(timed)}
+
+
+class BestModelCheckpoint(keras.callbacks.Callback):
+    """Saves the model to `path` (atomically) after each epoch with a finite validation loss lower
+    than every earlier one; not after an epoch the monitor halted."""
+
+    def __init__(self, path: Path, monitor: TrainingMonitor, best: float = math.inf):
+        super().__init__()
+        self.path, self.monitor, self.best = Path(path), monitor, best
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = float((logs or {}).get("val_loss", math.nan))
+        if self.monitor.halted is None and math.isfinite(loss) and loss < self.best:
+            self.best = loss
+            run_files.replace_atomically(self.path, lambda temporary: self.model.save(temporary))
+
+
+class HistoryLogger(keras.callbacks.Callback):
+    """Appends each epoch's logs to the run's history and rewrites `history.csv` atomically."""
+
+    def __init__(self, run_dir: Path, history: dict[str, list[float]]):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.history = {key: list(values) for key, values in history.items()}
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
+        done = len(self.history.get("epoch", []))
+        for key, value in row.items():
+            self.history.setdefault(key, [math.nan] * done).append(value)
+        for key, values in self.history.items():
+            if len(values) < done + 1:
+                values.append(math.nan)
+        run_files.write_history(self.run_dir, self.history)
+
+
+class EarlyStop(keras.callbacks.Callback):
+    """Keras's `EarlyStopping` on `val_loss` (stop after `patience` epochs without a lower one),
+    its count replayed from the validation losses of the epochs already done."""
+
+    def __init__(self, patience: int, previous_losses=()):
+        super().__init__()
+        self.patience = patience
+        self.best, self.wait = math.inf, 0
+        for loss in previous_losses:
+            self._update(loss)
+
+    def _update(self, loss: float) -> None:
+        if loss < self.best:  # False for NaN, as Keras's comparison
+            self.best, self.wait = loss, 0
+        else:
+            self.wait += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._update(float((logs or {}).get("val_loss", math.nan)))
+        if self.wait >= self.patience:
+            self.model.stop_training = True
+
+
+class Backup(keras.callbacks.Callback):
+    """Saves the run's state (`backup.save_state`) after each epoch, unless the monitor halted it."""
+
+    def __init__(self, run_dir: Path, monitor: TrainingMonitor):
+        super().__init__()
+        self.run_dir, self.monitor = Path(run_dir), monitor
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.monitor.halted is None:
+            backup.save_state(self.run_dir, self.model, epoch + 1)
