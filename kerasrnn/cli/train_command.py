@@ -85,8 +85,9 @@ from kerasrnn.tasks import get_task
               help="Folder for the model, vocabulary, config, history and curves; default: "
               "runs/<task>-<cell>-<YYYYmmdd-HHMMSS>. Must be new or empty unless --resume.")
 @click.option("--resume", is_flag=True, default=False,
-              help="Continue the interrupted run in --run-dir from its backup, with its saved "
-              "settings (only --epochs may change, to train longer).")
+              help="Continue the run in --run-dir from its last finished epoch, with its saved "
+              "settings: it ends exactly where the uninterrupted run would have. Only --epochs may "
+              "change, to train longer (with --decay the schedule is then stretched, and it says so).")
 @device_option
 @verbose_option
 @click.option("--mixed-precision/--no-mixed-precision", default=TRAIN_DEFAULTS.mixed_precision,

@@ -11,11 +11,11 @@ A run directory (`runs/<task>-<cell>-<YYYYmmdd-HHMMSS>/` by default) holds:
 | `learning_curves.png`   | training and validation loss per epoch                          |
 | `metrics.json`          | the task's final evaluation                                     |
 | `timing.json`           | median seconds per training step of the last `fit`              |
-| `backup/`               | `BackupAndRestore`'s state after the last epoch: `--resume`     |
+| `backup/state.npz`      | everything the next step depends on, after the last epoch       |
 | `logs/`                 | TensorBoard logs                                                |
 
 A run directory is never overwritten: training into a non-empty directory needs `resume=True`, and
-resuming continues from the backup with the saved configs. Files written here go through
+resuming continues exactly from the backup (`kerasrnn.engine.backup`) with the saved configs. Files written here go through
 `replace_atomically` (a temporary name in the same folder, then a rename), so a reader never sees
 half a file.
 

@@ -255,3 +255,26 @@ def test_a_write_error_other_than_a_full_disk_names_its_cause(monkeypatch, tmp_p
     monkeypatch.setattr(Path, "write_text", refuse)
     with pytest.raises(UserInputError, match="Permission denied while writing .*config.json; no epoch had"):
         train(task, config, train_config, tmp_path / "run", verbose=0)
+
+
+# --- a longer resume ------------------------------------------------------------------------------
+
+
+def test_resuming_with_more_epochs_is_the_longer_run_when_the_rate_is_constant(uninterrupted, tmp_path):
+    """copy trains at a constant rate (the paper's): 2 epochs, then `--epochs 3`, is the 3-epoch run."""
+    task, config, train_config = setup("copy", tmp_path)
+    assert not train_config.decay
+    train(task, config, train_config.__class__(**{**train_config.__dict__, "epochs": 2}), tmp_path / "run",
+          verbose=0)
+    train(task, config, train_config, tmp_path / "run", resume=True, verbose=0)
+    assert_same_run(uninterrupted("copy"), tmp_path / "run")
+
+
+def test_resuming_with_more_epochs_says_that_a_decaying_schedule_is_stretched(tmp_path, caplog):
+    task, config, train_config = setup("charlm", tmp_path)
+    train(task, config, train_config, tmp_path / "run", verbose=0)
+    longer = train_config.__class__(**{**train_config.__dict__, "epochs": 4})
+    train(task, config, longer, tmp_path / "run", resume=True, verbose=0)
+    assert "The learning-rate schedule is stretched: the epochs done followed a cosine decay over 3 epochs" \
+        in caplog.text
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"] == 4
