@@ -63,7 +63,7 @@ class TrainingMonitor(keras.callbacks.Callback):
             return
         self._above = self._above + 1 if self.threshold is not None and loss > self.threshold else 0
         if self._above >= self.patience:
-            self._halt(f"the loss stayed above {self.threshold:.4g} (10 times the baseline) for "
+            self._halt(f"the loss stayed above {self.threshold:.4g} (10 times the no-learning loss) for "
                        f"{self.patience} steps, up to step {batch + 1} of epoch {self._epoch + 1} "
                        f"(it is {loss:.4g})")
 

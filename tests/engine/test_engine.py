@@ -199,7 +199,7 @@ def test_a_loss_far_above_the_threshold_stops_training(tmp_path):
     data = tf.data.Dataset.from_tensor_slices((x, np.zeros((64, 1), "float32"))).batch(2)
     outcome = fitting.fit(model, data.repeat(), data, tmp_path, config, steps_per_epoch=40, verbose=0,
                           divergence_threshold=10.0)
-    assert outcome.halted.startswith("the loss stayed above 10 (10 times the baseline) for 20 steps, up to "
+    assert outcome.halted.startswith("the loss stayed above 10 (10 times the no-learning loss) for 20 steps, up to "
                                      "step 20 of epoch 1"), outcome.halted
     assert outcome.halted_epoch == 1 and not (tmp_path / "model.keras").exists()
 
