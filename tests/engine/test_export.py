@@ -7,6 +7,7 @@ export with TensorFlow alone and calls every signature, while this process write
 tests compare what it got with the Keras models and `CharSampler` in this process.
 """
 
+import errno
 import hashlib
 import json
 import math
@@ -410,6 +411,38 @@ def test_a_failed_export_leaves_nothing_and_keeps_the_old_export(small_run, tmp_
     assert isinstance(failed.exception, RuntimeError)
     assert snapshot(old) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old"]
+
+
+def test_an_export_onto_a_full_disk_is_one_line_and_keeps_the_old_export(small_run, tmp_path, monkeypatch):
+    def no_space(self, filepath, options=None, verbose=True):
+        Path(filepath, "saved_model.pb").write_text("half")
+        raise OSError(errno.ENOSPC, "No space left on device", str(Path(filepath, "variables")))
+
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "saved_model.pb").write_text("the earlier export")
+    before = snapshot(old)
+    monkeypatch.setattr(type(keras.export.ExportArchive()), "write_out", no_space)
+    failed = run("export", small_run, old, "--force")
+    assert_one_line_error(failed, f"no space left on device while writing the export {old}; the export that "
+                                  f"was there is unchanged")
+    assert snapshot(old) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old"]
+
+
+def test_the_next_export_removes_what_a_killed_export_left(small_run, tmp_path):
+    """A kill between the steps of the atomic export leaves hidden folders beside it: a half-written
+    new export (removed), or the previous export moved aside with nothing in its place (put back)."""
+    out = tmp_path / "charlm"
+    (tmp_path / ".charlm.new-abc123").mkdir()
+    (tmp_path / ".charlm.new-abc123" / "saved_model.pb").write_text("half")
+    aside = tmp_path / ".charlm.old-def456"
+    aside.mkdir()
+    (aside / "saved_model.pb").write_text("the earlier export")
+    (aside / "fingerprint.pb").write_text("x")
+    assert run("export", small_run, out, "--force").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["charlm"]
+    assert (out / "saved_model.pb").read_bytes() != b"the earlier export"  # the new export replaced it
 
 
 def test_cli_export_errors_are_one_line(small_run, tmp_path):
