@@ -53,6 +53,7 @@ class MeanTask(Task):                       # predict the mean of a random seque
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -157,10 +158,17 @@ class Task:
         """An evaluation (with `summary()` and `as_metrics()`) of `model` on `split`."""
         raise NotImplementedError
 
-    def divergence_threshold(self, config, prepared) -> float | None:
-        """A training loss that means the run diverged when it lasts (10 times the loss of a model
-        that learned nothing); None: only a NaN or infinite loss stops training."""
+    def output_classes(self, config, prepared) -> int | None:
+        """How many classes the loss's cross-entropy is over (characters, labels, target tokens);
+        None for a task whose loss is not a cross-entropy over classes."""
         return None
+
+    def divergence_threshold(self, config, prepared) -> float | None:
+        """A training loss that means the run diverged when it lasts: 10 times the loss of a model
+        that learned nothing (by default of a uniform guess over `output_classes`); None: only a
+        NaN or infinite loss stops training."""
+        classes = self.output_classes(config, prepared)
+        return None if classes is None else 10 * math.log(max(classes, 2))
 
     def finish(self, model, config, train_config: TrainConfig, prepared, run_dir: Path) -> list[str]:
         """Anything done after training with the best model; returns lines for the summary."""

@@ -188,8 +188,8 @@ class CharLMTask(Task):
         loss = evaluate_loss(model, ids, config.sequence_length, prepared.evaluation_batch)
         return Evaluation(split, loss, baseline, int(covered.size))
 
-    def divergence_threshold(self, config, prepared: Prepared) -> float:
-        return 10 * math.log(prepared.lookup.vocabulary_size())  # 10 × guessing uniformly
+    def output_classes(self, config, prepared: Prepared) -> int:
+        return prepared.lookup.vocabulary_size()
 
     def finish(self, model, config, train_config, prepared: Prepared, run_dir: Path) -> list[str]:
         from kerasrnn.tasks.charlm.sampling import CharSampler

@@ -229,8 +229,8 @@ class ClassifyTask(Task):
 
         return cross_entropy_arguments(loss_function())
 
-    def divergence_threshold(self, config, prepared: Prepared) -> float:
-        return 10 * math.log(len(prepared.class_names))  # 10 × guessing uniformly
+    def output_classes(self, config, prepared: Prepared) -> int:
+        return len(prepared.class_names)
 
     def describe(self, model, config, prepared: Prepared) -> str:
         return (f"{model.name}: {model.count_params():,} parameters, {prepared.vectorizer.vocabulary_size()} "

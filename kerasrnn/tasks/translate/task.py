@@ -207,8 +207,8 @@ class TranslateTask(Task):
     def compile_arguments(self, config, prepared: Prepared) -> dict:
         return cross_entropy_arguments(loss_function(), per_token_weights=True)
 
-    def divergence_threshold(self, config, prepared: Prepared) -> float:
-        return 10 * math.log(len(prepared.target_vocabulary))  # 10 × guessing uniformly
+    def output_classes(self, config, prepared: Prepared) -> int:
+        return len(prepared.target_vocabulary)
 
     def describe(self, model, config, prepared: Prepared) -> str:
         return (f"{model.name}: {model.count_params():,} parameters, {len(prepared.source_vocabulary)} "
