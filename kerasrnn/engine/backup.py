@@ -67,6 +67,9 @@ def restore_state(run_dir: Path, model) -> int:
     """
     path = state_path(run_dir)
     if not path.is_file():
+        if (path.parent / "latest.weights.h5").is_file():
+            raise UserInputError(f"{run_dir} was backed up by an earlier kerasrnn (Keras's BackupAndRestore), "
+                                 f"which cannot be resumed exactly: start a new run")
         return 0
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)

@@ -278,3 +278,11 @@ def test_resuming_with_more_epochs_says_that_a_decaying_schedule_is_stretched(tm
     assert "The learning-rate schedule is stretched: the epochs done followed a cosine decay over 3 epochs" \
         in caplog.text
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"] == 4
+
+
+def test_a_run_backed_up_by_an_earlier_kerasrnn_is_refused_in_one_line(tmp_path):
+    task, config, train_config = setup("adding", tmp_path)
+    train(task, config, train_config, tmp_path / "run", verbose=0)
+    (tmp_path / "run" / "backup" / "state.npz").rename(tmp_path / "run" / "backup" / "latest.weights.h5")
+    with pytest.raises(UserInputError, match="backed up by an earlier kerasrnn .* cannot be resumed exactly"):
+        train(task, config, train_config, tmp_path / "run", resume=True, verbose=0)
