@@ -275,3 +275,18 @@ def test_the_installed_command_is_the_same_cli_as_the_script():
     assert cli.cli is kerasrnn.cli.cli
     assert sorted(cli.cli.commands) == ["classify", "compare", "evaluate", "export", "generate", "gradients",
                                         "train", "translate"]
+
+
+def test_an_unexpected_exception_is_one_line_unless_verbose(monkeypatch, tmp_path):
+    """The CLI's last line of defence: a bug still ends in one `Error:` line, with the traceback
+    only for --verbose."""
+    from kerasrnn.engine import run as engine_run
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug\nwith a second line")
+
+    monkeypatch.setattr(engine_run, "train", broken)
+    arguments = ["train", "--task", "adding", "--run-dir", tmp_path / "run"]
+    assert_one_line_error(run(*arguments), "internal error (ZeroDivisionError: a bug); rerun with --verbose")
+    loud = run(*arguments, "--verbose")
+    assert isinstance(loud.exception, ZeroDivisionError)

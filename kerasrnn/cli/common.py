@@ -1,6 +1,7 @@
 """The click group and what several commands share: options, the error boundary, a quiet start.
 
-Library errors become one line here (`reported_as_one_line`); TensorFlow is imported by
+Library errors become one line here (`reported_as_one_line`), and so does any other exception
+(`GuardedGroup`) unless `--verbose` asks for its traceback; TensorFlow is imported by
 `setup_runtime` inside a command, never at import, so `--help` answers at once.
 """
 
@@ -123,7 +124,27 @@ def seed_option(help_text: str):
     return click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help=help_text)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class GuardedGroup(click.Group):
+    """The command group, with the last line of defence: an exception no one expected (a bug, or a
+    library failing in a way the project does not know yet) still ends in one `Error:` line and exit
+    status 1, unless `--verbose` asked for the traceback."""
+
+    def invoke(self, context: click.Context):
+        try:
+            return super().invoke(context)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            if context.meta.get("kerasrnn.verbose"):
+                raise
+            first_line = (str(error).strip().splitlines() or [""])[0][:300]
+            raise click.ClickException(
+                f"internal error ({type(error).__name__}: {first_line}); rerun with --verbose for the "
+                f"traceback"
+            ) from None
+
+
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kerasrnn")
 def cli():
     """Train, sample from and evaluate the recurrent networks of the RNN lecture."""
