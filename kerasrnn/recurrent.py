@@ -57,7 +57,10 @@ def check_cell_names(cells) -> tuple[str, ...]:
 
 def parse_cells(text: str) -> tuple[str, ...]:
     """`"vanilla, urnn"` → `("vanilla", "urnn")` (the CLI's `--cells`); see `check_cell_names`."""
-    return check_cell_names(name.strip() for name in text.split(",") if name.strip())
+    names = [name.strip() for name in text.split(",")]
+    if len(names) > 1 and not all(names):
+        raise UserInputError(f"an empty cell name in {text!r}: separate the names by single commas")
+    return check_cell_names(name for name in names if name)
 
 
 def recurrent_output_size(cell_name: str, units: int) -> int:

@@ -222,7 +222,9 @@ def _read_tfds_splits(builder) -> tuple[str, str, str]:
     """Prepares `builder` if needed, then joins the `text` of each split's examples in order."""
     import tensorflow_datasets as tfds
 
-    builder.download_and_prepare()
+    from kerasrnn.data.tfds_builders import prepare
+
+    prepare(builder)
     texts = []
     for split in SPLITS:
         dataset = builder.as_dataset(split=split, shuffle_files=False)

@@ -268,8 +268,13 @@ def read_table(path: Path, text_column: str = DEFAULT_TEXT_COLUMN,
     tabs = path.suffix.lower() != ".csv"
     reader = csv.reader(text.splitlines(), delimiter="\t" if tabs else ",",
                         quoting=csv.QUOTE_NONE if tabs else csv.QUOTE_MINIMAL)
-    rows = [(line, row) for line, row in enumerate(reader, start=1)
-            if any(cell.strip() for cell in row)]
+    # A review can be longer than the csv module's default field limit (131,072 characters).
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    try:
+        rows = [(line, row) for line, row in enumerate(reader, start=1)
+                if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise UserInputError(f"{path} is not a readable {'TSV' if tabs else 'CSV'} file: {error}") from None
     if not rows:
         raise UserInputError(f"{path} is empty: give one example per line, a text and a label")
     header = [cell.strip() for cell in rows[0][1]]

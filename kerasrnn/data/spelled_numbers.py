@@ -47,8 +47,10 @@ def load_spelled_numbers(data_dir: str | os.PathLike | None = None) -> dict[str,
     """
     import tensorflow_datasets as tfds
 
+    from kerasrnn.data.tfds_builders import prepare
+
     spelled = builder(data_dir)
-    spelled.download_and_prepare()
+    prepare(spelled)
     splits = {}
     for split in SPLITS:
         dataset = spelled.as_dataset(split=split, shuffle_files=False)

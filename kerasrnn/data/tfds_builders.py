@@ -29,6 +29,22 @@ def builder_dir(name: str) -> Path:
     return DATASETS_DIR / name
 
 
+def prepare(builder) -> None:
+    """`builder.download_and_prepare()`, with a folder that cannot be written (read-only, a file
+    in the way, a full disk) reported in one line naming it."""
+    import tensorflow as tf
+
+    try:
+        builder.download_and_prepare()
+    except (OSError, tf.errors.OpError) as error:
+        cause = getattr(error, "strerror", None) or getattr(error, "message", None) or str(error)
+        raise UserInputError(
+            f"cannot prepare the {builder.name} dataset in {builder.data_dir}: "
+            f"{cause.strip().splitlines()[0] if cause.strip() else type(error).__name__}; choose "
+            f"another --data-dir"
+        ) from None
+
+
 def builder_class(name: str, folder: Path | None = None, *, hint: str = "") -> type:
     """Returns the `Builder` class of `datasets/<name>/`, importing its module once per process.
 

@@ -118,6 +118,11 @@ def check_out_dir(out_dir: Path, run_dir: Path, *, force: bool) -> Path:
     out_dir = Path(out_dir).expanduser()
     if out_dir.exists() and not out_dir.is_dir():
         raise UserInputError(f"{out_dir} is a file, not a folder: choose another export folder")
+    existing = next(folder for folder in (out_dir.parent, *out_dir.parent.parents) if folder.exists())
+    if not existing.is_dir():
+        raise UserInputError(f"cannot write the export {out_dir}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserInputError(f"cannot write the export {out_dir}: the folder {existing} is not writable")
     if out_dir.resolve() in (run_dir.resolve(), *run_dir.resolve().parents):
         raise UserInputError(f"{out_dir} holds the run {run_dir}: choose another export folder")
     if out_dir.is_dir() and any(out_dir.iterdir()):

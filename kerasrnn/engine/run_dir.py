@@ -91,7 +91,10 @@ def prepare_run_dir(run_dir: Path, *, resume: bool) -> Path:
             f"run directory {run_dir} exists and is not empty: continue it with --resume, or choose "
             f"another --run-dir"
         )
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserInputError(f"cannot create the run directory {run_dir}: {error.strerror or error}") from None
     return run_dir
 
 
@@ -248,7 +251,12 @@ def best_epoch(history: dict[str, list[float]]) -> int:
 
 
 def load_best_model(run_dir: Path, cell: str):
-    """The best model (`model.keras`) of a run directory whose network uses cell `cell`."""
+    """The best model (`model.keras`) of a run directory whose network uses cell `cell`.
+
+    Raises:
+      UserInputError: no model yet, or a file Keras cannot read (truncated, overwritten, of another
+        version), named in the message.
+    """
     import keras
 
     from kerasrnn.recurrent import KERASRNN_CELLS
@@ -256,7 +264,14 @@ def load_best_model(run_dir: Path, cell: str):
     path = check_run_dir(run_dir) / MODEL_FILE
     if cell in KERASRNN_CELLS:
         import kerasrnn.layers  # noqa: F401 - registers the cells for deserialisation
-    return keras.models.load_model(path, compile=False)
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as error:  # Keras reports a damaged zip as anything from ValueError to KeyError
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise UserInputError(
+            f"{path} is damaged or not a model this kerasrnn can read ({first_line}): train the run "
+            f"again, or put back a good copy"
+        ) from None
 
 
 def saved_metric(run_dir: Path, key: str) -> float:

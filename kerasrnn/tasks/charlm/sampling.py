@@ -22,6 +22,7 @@ import logging
 import keras
 import tensorflow as tf
 
+from kerasrnn import checks
 from kerasrnn.errors import UserInputError
 from kerasrnn.recurrent import state_sizes
 from kerasrnn.tasks.charlm import data as char_data
@@ -197,8 +198,7 @@ class CharSampler:
         """Raises UserInputError for a bad request; returns the prompt's unknown characters."""
         if isinstance(length, bool) or not isinstance(length, int) or length < 1:
             raise UserInputError(f"length must be a positive number of characters, got {length!r}")
-        if not temperature > 0:
-            raise UserInputError(f"temperature must be positive, got {temperature!r}")
+        checks.positive_float("temperature", temperature)
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
             raise UserInputError(f"top-k must be a positive integer, got {top_k!r}")
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:

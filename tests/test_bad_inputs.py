@@ -1,0 +1,122 @@
+"""Bad input, row by row: every command answers with one `Error:` line and a non-zero exit, never a
+traceback, and nothing already on disk changes.
+
+Each row: the command line (with `{run}`, `{copy_run}`, `{tmp}` filled in), how to damage a copy of
+the run first (or nothing), the exit code, and a fragment of the one line.
+"""
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kerasrnn.engine.run import train
+from kerasrnn.engine.train_config import TrainConfig
+from kerasrnn.tasks import get_task
+from tests.cli_helpers import assert_one_line_error, run
+
+TEXT = "the cat sat on the mat. the dog ran to the old barn. a hot tin roof. " * 40
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A tiny trained character model and a tiny copy run, shared by every row (never changed)."""
+    root = tmp_path_factory.mktemp("runs")
+    (root / "text.txt").write_text(TEXT)
+    charlm = get_task("charlm")
+    train(charlm, charlm.config_class(cell="keras-gru", units=8, embedding_dim=4, sequence_length=20,
+                                      data=str(root / "text.txt")),
+          TrainConfig(epochs=1, steps_per_epoch=2, batch_size=8), root / "charlm", verbose=0)
+    copy = get_task("copy")
+    config = copy.config_class(cell="lstm", units=4, length=3, validation_size=8)
+    train(copy, config, TrainConfig(**{**copy.default_train_config(config).__dict__, "epochs": 1,
+                                       "steps_per_epoch": 2}), root / "copy", verbose=0)
+    return root
+
+
+def digest(folder: Path) -> dict:
+    return {path.relative_to(folder): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+
+def random_bytes(path: Path) -> None:
+    path.write_bytes(os.urandom(4000))
+
+
+def empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def wrong_json(path: Path) -> None:
+    path.write_text('{"task": "charlm", "task_config": [1, 2]')
+
+
+DAMAGES = {"truncated": truncate, "random": random_bytes, "empty": empty, "wrong json": wrong_json}
+
+ROWS = [
+    # generate
+    (["generate", "{tmp}/missing"], None, 1, "is not a run directory: no such folder"),
+    (["generate", "{run}", "--temperature", "inf"], None, 1, "temperature must be positive and finite, got inf"),
+    (["generate", "{run}", "--temperature", "nan"], None, 1, "temperature must be positive and finite, got nan"),
+    (["generate", "{run}", "--length", "0"], None, 2, "Invalid value for '--length'"),
+    (["generate", "{run}", "--prompt", "€€€"], None, 1, "only characters the model never saw"),
+    (["generate", "{copy_run}"], None, 1, "holds a copy run, which cannot generate text"),
+    (["generate", "{run}"], ("model.keras", "truncated"), 1, "model.keras is damaged or not a model"),
+    (["generate", "{run}"], ("model.keras", "random"), 1, "model.keras is damaged or not a model"),
+    (["generate", "{run}"], ("model.keras", "empty"), 1, "model.keras is damaged or not a model"),
+    (["generate", "{run}"], ("vocabulary.json", "random"), 1, "cannot read the vocabulary"),
+    (["generate", "{run}"], ("vocabulary.json", "wrong json"), 1, "cannot read the vocabulary"),
+    (["generate", "{run}"], ("config.json", "wrong json"), 1, "is not a kerasrnn run config"),
+    (["generate", "{run}"], ("config.json", "empty"), 1, "is not a kerasrnn run config"),
+    # evaluate
+    (["evaluate", "{run}", "--split", "heldout"], None, 1, "unknown split 'heldout'"),
+    (["evaluate", "{run}", "--beam-size", "2"], None, 2, "--beam-size does not apply to a charlm run"),
+    (["evaluate", "{run}", "--data", "{tmp}/nothing.txt"], None, 1, "no such file or folder"),
+    (["evaluate", "{run}"], ("model.keras", "truncated"), 1, "model.keras is damaged or not a model"),
+    (["evaluate", "{copy_run}", "--data", "x"], None, 1, "generates its sequences"),
+    # export
+    (["export", "{run}", "{tmp}/a-file/export"], None, 1, "a-file is a file, not a folder"),
+    (["export", "{run}", "{tmp}/a-file"], None, 1, "is a file, not a folder"),
+    (["export", "{run}", "{tmp}/out"], ("model.keras", "random"), 1, "model.keras is damaged or not a model"),
+    (["export", "{copy_run}", "{tmp}/out"], None, 1, "cannot be exported"),
+    # classify and translate on runs of other tasks
+    (["classify", "{run}", "some text"], None, 1, "holds a charlm run, which cannot classify texts"),
+    (["translate", "{copy_run}", "one"], None, 1, "holds a copy run, which cannot translate texts"),
+    # train
+    (["train", "--run-dir", "{tmp}/a-file/run", "--epochs", "1"], None, 1, "cannot create the run directory"),
+    (["train", "--data-dir", "{tmp}/a-file/tfds", "--run-dir", "{tmp}/r"], None, 1,
+     "cannot prepare the python_docs dataset"),
+    (["train", "--clipvalue", "inf", "--run-dir", "{tmp}/r"], None, 1, "clipvalue must be positive and finite"),
+    (["train", "--clipnorm", "inf", "--run-dir", "{tmp}/r"], None, 1, "clipnorm must be positive and finite"),
+    (["train", "--resume", "--run-dir", "{run}"], ("backup/state.npz", "truncated"), 1, "is damaged"),
+    (["train", "--resume", "--run-dir", "{run}"], ("config.json", "random"), 1, "is not a kerasrnn run config"),
+    (["train", "--task", "classify", "--data", "{tmp}/long-field.csv", "--run-dir", "{tmp}/r"], None, 1,
+     "has no examples in its validation split"),  # read, though one field is over csv's default limit
+    # gradients and compare
+    (["gradients", "--cells", "vanilla,,gru", "--out", "{tmp}/g.png"], None, 1, "an empty cell name"),
+    (["compare", "--cells", "lstm,,gru", "--out-dir", "{tmp}/c"], None, 1, "an empty cell name"),
+]
+
+
+@pytest.mark.parametrize("arguments, damage, exit_code, message", ROWS,
+                         ids=[" ".join(row[0][:2]) + (f" {row[1][0]} {row[1][1]}" if row[1] else "") + f" {i}"
+                              for i, row in enumerate(ROWS)])
+def test_a_bad_input_is_one_line_and_changes_nothing(runs, tmp_path, arguments, damage, exit_code, message):
+    run_dir = tmp_path / "charlm"
+    shutil.copytree(runs / "charlm", run_dir)
+    (tmp_path / "a-file").write_text("not a folder")
+    # A CSV whose one text is longer than the csv module's default field limit (131,072).
+    (tmp_path / "long-field.csv").write_text("text,label\n" + "a" * 200_000 + ",5\n")
+    if damage is not None:
+        DAMAGES[damage[1]](run_dir / damage[0])
+    before = {"run": digest(run_dir), "copy": digest(runs / "copy")}
+    filled = [a.format(run=run_dir, copy_run=runs / "copy", tmp=tmp_path) for a in arguments]
+    assert_one_line_error(run(*filled), message, exit_code=exit_code)
+    assert {"run": digest(run_dir), "copy": digest(runs / "copy")} == before
+    assert not (tmp_path / "r").exists() and not (tmp_path / "out").exists() and not (tmp_path / "c").exists()
