@@ -120,3 +120,14 @@ def test_a_bad_input_is_one_line_and_changes_nothing(runs, tmp_path, arguments, 
     assert_one_line_error(run(*filled), message, exit_code=exit_code)
     assert {"run": digest(run_dir), "copy": digest(runs / "copy")} == before
     assert not (tmp_path / "r").exists() and not (tmp_path / "out").exists() and not (tmp_path / "c").exists()
+
+
+def test_text_the_model_cannot_read_gets_a_warning_with_the_share_of_unknown_tokens(runs, tmp_path, caplog):
+    """Not refused (some unknown characters are normal), but never answered with silent confidence."""
+    (tmp_path / "greek.txt").write_text("αβγδεζηθικλμνξοπρστυφχψω " * 200)
+    evaluated = run("evaluate", runs / "charlm", "--data", tmp_path / "greek.txt")
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "Warning: 96% of the characters of the validation text were never seen in training" in caplog.text
+    caplog.clear()
+    assert run("evaluate", runs / "charlm").exit_code == 0
+    assert "Warning" not in caplog.text

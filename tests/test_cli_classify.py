@@ -118,3 +118,10 @@ def test_every_cell_trains_and_classifies_from_the_cli(tmp_path, cell):
     assert result.exit_code == 0, result.output
     result = run("classify", tmp_path / "run", "nice food")
     assert result.exit_code == 0 and result.output.split("\t")[0] in ("neg", "pos"), result.output
+
+
+def test_a_text_of_unknown_words_is_answered_with_a_warning(run_dir, caplog):
+    result = run("classify", run_dir, "zzyzx qwxv blorp", "great food zzyzx")
+    assert result.exit_code == 0, result.output
+    assert "Warning: 100% of the tokens of text 1 ('zzyzx qwxv blorp') were never seen in training" in caplog.text
+    assert "text 2" not in caplog.text  # a third unknown is not "most"

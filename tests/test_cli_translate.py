@@ -107,3 +107,10 @@ def test_a_run_of_another_task(tmp_path):
     assert_one_line_error(run("translate", run_dir, "hello"), "holds a charlm run, which cannot translate texts")
     assert_one_line_error(run("evaluate", run_dir, "--beam-size", "2"), "--beam-size does not apply to a charlm run",
                           exit_code=2)
+
+
+def test_a_text_of_unknown_words_is_translated_with_a_warning(run_dir, caplog):
+    result = run("translate", run_dir, "zzyzx qwxv", "one two")
+    assert result.exit_code == 0, result.output
+    assert "Warning: 100% of the tokens of text 1 ('zzyzx qwxv') were never seen in training" in caplog.text
+    assert "text 2" not in caplog.text

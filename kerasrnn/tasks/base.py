@@ -237,6 +237,30 @@ def cross_entropy_arguments(loss, *, per_token_weights: bool = False) -> dict:
     return {"loss": loss, "weighted_metrics" if per_token_weights else "metrics": accuracy}
 
 
+def warn_about_unknown_tokens(texts, ids, *, unknown_id: int = 1, padding_id: int = 0) -> list[float]:
+    """Logs a warning for each text most of whose tokens the model never saw in training (its answer
+    is then a guess); returns every text's share of unknown tokens.
+
+    Args:
+      texts: the texts, in the order of the rows of `ids`.
+      ids: their token ids `(texts, time)`, padded with `padding_id`; unknown tokens are `unknown_id`.
+    """
+    import logging
+
+    import numpy as np
+
+    ids = np.asarray(ids)
+    tokens = np.maximum((ids != padding_id).sum(axis=1), 1)
+    shares = ((ids == unknown_id).sum(axis=1) / tokens).tolist()
+    for index, (text, share) in enumerate(zip(texts, shares), start=1):
+        if share >= 0.5:
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            logging.getLogger("kerasrnn").warning(
+                "Warning: %.0f%% of the tokens of text %d (%r) were never seen in training: the answer is "
+                "a guess", 100 * share, index, shown)
+    return shares
+
+
 def check_texts(texts, verb: str) -> list[str]:
     """`texts` as a list; UserInputError if there are none or one is blank (`verb`: what is done)."""
     texts = list(texts)

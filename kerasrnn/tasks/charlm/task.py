@@ -25,6 +25,7 @@ print(task.generate(Path("runs/a"), prompt="The ", length=200))
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ from kerasrnn import checks
 from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir, write_text
 from kerasrnn.tasks.base import Task, cross_entropy_arguments
 from kerasrnn.tasks.network_config import NetworkConfig
+
+logger = logging.getLogger(__name__)
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
 # `CharLMConfig` for `--help`; the network, data and sampling modules are imported where needed.
@@ -177,10 +180,16 @@ class CharLMTask(Task):
         )
 
     def evaluate_model(self, model, config, prepared: Prepared, split: str, run_dir: Path) -> Evaluation:
+        import numpy as np
+
         from kerasrnn.tasks.charlm import data
         from kerasrnn.tasks.charlm.model import evaluate_loss
 
         ids = data.encode(prepared.lookup, prepared.corpus.split(split))
+        unknown = float(np.mean(ids.numpy() == data.OOV_ID)) if int(ids.shape[0]) else 0.0
+        if unknown >= 0.5:
+            logger.warning("Warning: %.0f%% of the characters of the %s text were never seen in training: its "
+                           "loss and baseline say little", 100 * unknown, split)
         covered = data.covered_ids(ids, config.sequence_length)
         baseline = data.unigram_cross_entropy(
             data.encode(prepared.lookup, prepared.corpus.train), covered, prepared.lookup.vocabulary_size()

@@ -46,7 +46,7 @@ from kerasrnn.engine.run_dir import (
 )
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
-from kerasrnn.tasks.base import Task, check_texts, cross_entropy_arguments
+from kerasrnn.tasks.base import Task, check_texts, cross_entropy_arguments, warn_about_unknown_tokens
 from kerasrnn.tasks.network_config import NetworkConfig
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
@@ -299,6 +299,7 @@ class ClassifyTask(Task):
           UserInputError: not a classify run; no texts; an empty (or blank) text.
         """
         from kerasrnn.engine.devices import select_device
+        from kerasrnn.tasks.classify.data import PAD_ID, UNKNOWN_ID
         from kerasrnn.tasks.classify.model import predict_probabilities
 
         texts = check_texts(texts, "classify")
@@ -306,6 +307,7 @@ class ClassifyTask(Task):
         check_run_dir(run_dir)
         select_device(device)
         vectorizer, class_names = self.load_vectorizer(run_dir, config)
+        warn_about_unknown_tokens(texts, vectorizer(texts), unknown_id=UNKNOWN_ID, padding_id=PAD_ID)
         probabilities = predict_probabilities(self.load_model(run_dir), vectorizer, texts, config.max_length)
         return [Prediction(text, class_names[int(row.argmax())], float(row.max()))
                 for text, row in zip(texts, probabilities)]

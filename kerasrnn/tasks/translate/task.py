@@ -43,7 +43,7 @@ from kerasrnn.data.sentence_pairs import SPELLED_NUMBERS, parse_pair
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
-from kerasrnn.tasks.base import Task, check_texts, cross_entropy_arguments
+from kerasrnn.tasks.base import Task, check_texts, cross_entropy_arguments, warn_about_unknown_tokens
 from kerasrnn.tasks.network_config import NetworkConfig
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
@@ -278,13 +278,16 @@ class TranslateTask(Task):
           UserInputError: not a translate run; no texts; an empty (or blank) text; beam size not positive.
         """
         from kerasrnn.engine.devices import select_device
+        from kerasrnn.tasks.translate.data import PAD_ID, UNK_ID
 
         texts = check_texts(texts, "translate")
         checks.positive_int("beam size", beam_size)
         self.load_configs(run_dir)
         run_files.check_run_dir(run_dir)
         select_device(device)
-        return self.load_translator(run_dir).translate(texts, beam_size=beam_size)
+        translator = self.load_translator(run_dir)
+        warn_about_unknown_tokens(texts, translator.encode(texts), unknown_id=UNK_ID, padding_id=PAD_ID)
+        return translator.translate(texts, beam_size=beam_size)
 
 
 def loss_function():
