@@ -131,3 +131,24 @@ def test_text_the_model_cannot_read_gets_a_warning_with_the_share_of_unknown_tok
     caplog.clear()
     assert run("evaluate", runs / "charlm").exit_code == 0
     assert "Warning" not in caplog.text
+
+
+def test_a_wrong_column_is_reported_before_tensorflow_loads(tmp_path):
+    """Read from the file's first row, in a fresh process: nothing printed or created before the error,
+    and well under the seconds that importing TensorFlow takes."""
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "reviews.tsv").write_text("review\tstars\n" + "great phone\t5\nawful food\t1\n" * 20)
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "cli.py"), "train",
+                             "--task", "classify", "--data", str(tmp_path / "reviews.tsv"), "--text-column",
+                             "body", "--run-dir", str(tmp_path / "run")], capture_output=True, text=True,
+                            timeout=120, env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [f"Error: {tmp_path / 'reviews.tsv'} has no column 'body': its first row "
+                                          f"('review', 'stars') is not a header naming it; name the header's "
+                                          f"columns, or number the columns from 0"]
+    assert time.monotonic() - started < 3.0, "TensorFlow was imported before the check"
+    assert not (tmp_path / "run").exists()

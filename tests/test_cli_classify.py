@@ -93,7 +93,7 @@ def test_bad_data_leaves_an_existing_run_intact(tmp_path, run_dir):
     before = files_of(run_dir)
     data = tmp_path / "empty.tsv"
     data.write_text("")
-    assert_one_line_error(run("train", "--task", "classify", "--data", data, "--run-dir", run_dir), "not empty")
+    assert_one_line_error(run("train", "--task", "classify", "--data", data, "--run-dir", run_dir), "is empty")
     assert_one_line_error(run("evaluate", run_dir, "--data", data), "is empty")
     assert files_of(run_dir) == before
 

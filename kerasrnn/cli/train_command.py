@@ -104,8 +104,7 @@ def train(**options):
     the charlm defaults shown below. `--task copy --cell urnn --length 100`: the uRNN learns to
     recall 10 symbols after 100 steps; every loss is printed next to the memoryless baseline.
     """
-    setup_runtime()
-    from kerasrnn.engine import run, settings
+    from kerasrnn.engine import settings
     from kerasrnn.engine import run_dir as run_files
 
     context = click.get_current_context()
@@ -125,6 +124,11 @@ def train(**options):
             task = get_task(options["task"])
             config, train_config = settings.resolve_configs(
                 task, {name: value for name, value in given.items() if name not in RUNTIME_OPTIONS}, flags=flags)
+            task.check_data(task.resolve(config))  # before TensorFlow loads: seconds, not minutes
+    setup_runtime()
+    from kerasrnn.engine import run
+
+    with reported_as_one_line():
         run_dir = options["run_dir"] or run_files.default_run_dir(task.name, config.cell)
         click.echo(f"Training {task.name} with {config.cell} into {run_dir}", err=True)
         try:

@@ -277,24 +277,9 @@ def read_table(path: Path, text_column: str = DEFAULT_TEXT_COLUMN,
         raise UserInputError(f"{path} is not a readable {'TSV' if tabs else 'CSV'} file: {error}") from None
     if not rows:
         raise UserInputError(f"{path} is empty: give one example per line, a text and a label")
-    header = [cell.strip() for cell in rows[0][1]]
-    names = [column for column in (text_column, label_column) if not column.isdigit()]
-    if any(name in header for name in names):
-        for column in (text_column, label_column):
-            if column not in header:
-                raise UserInputError(
-                    f"{path} has no column {column!r}: its header has {', '.join(map(repr, header))}"
-                )
-        rows, text_index, label_index = rows[1:], header.index(text_column), header.index(label_column)
-    else:
-        defaults = (text_column, label_column) == (DEFAULT_TEXT_COLUMN, DEFAULT_LABEL_COLUMN)
-        if not defaults and not (text_column.isdigit() and label_column.isdigit()):
-            given = text_column if not text_column.isdigit() else label_column
-            raise UserInputError(
-                f"{path} has no column {given!r}: its first row ({', '.join(map(repr, header[:5]))}) is "
-                f"not a header naming it; name the header's columns, or number the columns from 0"
-            )
-        text_index, label_index = (0, -1) if defaults else (int(text_column), int(label_column))
+    has_header, text_index, label_index = _column_indices(path, rows[0][1], text_column, label_column)
+    if has_header:
+        rows = rows[1:]
     texts, labels = [], []
     separator = "tab" if tabs else "comma"
     for line, row in rows:
@@ -311,3 +296,42 @@ def read_table(path: Path, text_column: str = DEFAULT_TEXT_COLUMN,
     if not texts:
         raise UserInputError(f"{path} has a header but no examples: give one example per line")
     return texts, labels
+
+
+def check_table_columns(path: Path, text_column: str = DEFAULT_TEXT_COLUMN,
+                        label_column: str = DEFAULT_LABEL_COLUMN) -> None:
+    """Checks the columns of a CSV/TSV file against its first row only, so that a wrong
+    `--text-column` is reported at once, before anything heavy starts (see `read_table`)."""
+    path = Path(path)
+    tabs = path.suffix.lower() != ".csv"
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            first = next((line for line in handle if line.strip()), None)
+    except OSError:
+        return  # the loader says what is wrong with the file itself
+    if first is not None:
+        row = next(csv.reader([first], delimiter="\t" if tabs else ","), [])
+        _column_indices(path, row, text_column, label_column)
+
+
+def _column_indices(path: Path, first_row: list[str], text_column: str, label_column: str):
+    """`(has_header, text_index, label_index)` of a table whose first row is `first_row`: a row that
+    holds `text_column` or `label_column` (unless they are numbers) is a header; without one, the
+    columns are numbers from 0 (defaults: text first, label last, index -1)."""
+    header = [cell.strip() for cell in first_row]
+    names = [column for column in (text_column, label_column) if not column.isdigit()]
+    if any(name in header for name in names):
+        for column in (text_column, label_column):
+            if column not in header:
+                raise UserInputError(
+                    f"{path} has no column {column!r}: its header has {', '.join(map(repr, header))}"
+                )
+        return True, header.index(text_column), header.index(label_column)
+    defaults = (text_column, label_column) == (DEFAULT_TEXT_COLUMN, DEFAULT_LABEL_COLUMN)
+    if not defaults and not (text_column.isdigit() and label_column.isdigit()):
+        given = text_column if not text_column.isdigit() else label_column
+        raise UserInputError(
+            f"{path} has no column {given!r}: its first row ({', '.join(map(repr, header[:5]))}) is "
+            f"not a header naming it; name the header's columns, or number the columns from 0"
+        )
+    return False, *((0, -1) if defaults else (int(text_column), int(label_column)))

@@ -118,6 +118,10 @@ class Task:
         return self.resolve(dataclasses.replace(config, data=data or config.data,
                                                 data_dir=data_dir or config.data_dir))
 
+    def check_data(self, config) -> None:
+        """Cheap checks of `config` against its data (a file's columns, say) that can fail before
+        TensorFlow is even imported; the full checks happen when the data loads."""
+
     # --- the run skeleton's hooks --------------------------------------------------------------
 
     def load_data(self, config) -> Any:
