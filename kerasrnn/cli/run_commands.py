@@ -6,6 +6,8 @@ asked to translate) answers with one line through the `Task` base class.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -29,15 +31,22 @@ from kerasrnn.cli.common import (POSITIVE, cli, common_options, data_options, re
 def generate(run_dir, prompt, length, temperature, top_k, seed, device):
     """Sample text from the model of RUN_DIR, carrying its recurrent state one character at a time.
 
-    Prints the prompt followed by the generated characters.
+    Prints the prompt followed by the generated characters, as they are drawn.
     """
     setup_runtime()
     from kerasrnn.tasks import task_of_run
 
     with reported_as_one_line():
-        text = task_of_run(run_dir).generate(run_dir, prompt, length, temperature=temperature, top_k=top_k,
-                                             seed=seed, device=device)
-    click.echo(prompt + text)
+        pieces = task_of_run(run_dir).generate_stream(run_dir, prompt, length, temperature=temperature,
+                                                      top_k=top_k, seed=seed, device=device)
+        try:
+            click.echo(prompt, nl=False)
+            for piece in pieces:  # printed as drawn: a long sample starts at once, Ctrl-C keeps what was shown
+                click.echo(piece, nl=False)
+                sys.stdout.flush()
+            click.echo()
+        except BrokenPipeError:  # `generate … | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @cli.command()

@@ -222,6 +222,10 @@ class Task:
         """Text sampled after `prompt`; only language models can."""
         raise UserInputError(f"{run_dir} holds a {self.name} run, which cannot generate text")
 
+    def generate_stream(self, run_dir: Path, prompt: str, length: int, **options):
+        """The text of `generate` in pieces, as they are drawn."""
+        return iter([self.generate(run_dir, prompt, length, **options)])
+
     def classify(self, run_dir: Path, texts, **options) -> list:
         """The label of each text; only classifiers can."""
         raise UserInputError(f"{run_dir} holds a {self.name} run, which cannot classify texts")

@@ -254,6 +254,29 @@ class CharSampler:
         )
         return char_data.decode(self.inverse_lookup, ids)
 
+    def stream(
+        self, prompt: str, length: int, *, temperature: float = 1.0, top_k: int | None = None, seed: int = 0,
+        block: int = 1024,
+    ):
+        """The text of `sample` in pieces of about `block` characters, each as soon as it is drawn, so
+        that a long sample starts at once and needs no more memory than one piece (the same seed
+        gives the same text as `sample`)."""
+        unknown = self.check_arguments(prompt, length, temperature, top_k, self.characters, seed)
+        if unknown:
+            logger.warning("The prompt has characters never seen in training: %r", "".join(unknown))
+        logits, states = self.start(prompt)
+        top_k = None if top_k is None or top_k >= self.stepper.vocabulary_size else tf.constant(top_k, tf.int32)
+        temperature, seed = tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32)
+        drawn, pieces = 0, []
+        while drawn < length:  # position p always draws with the key [seed, p], as `draw` does
+            logits, states, ids = self.stepper._draw_chunk(logits, states, tf.constant(drawn, tf.int32),
+                                                           temperature, seed, top_k)
+            pieces.append(ids[:, : length - drawn])
+            drawn += DRAW_CHUNK
+            if drawn >= length or len(pieces) * DRAW_CHUNK >= block:
+                yield char_data.decode(self.inverse_lookup, tf.concat(pieces, axis=1))
+                pieces = []
+
 
 def _pick(logits, temperature, top_k, seed):
     """One id per row from softmax(logits / temperature) over the top-k, never `[UNK]` or `[BOS]`.

@@ -210,12 +210,21 @@ class CharLMTask(Task):
 
     def generate(self, run_dir: Path, prompt: str = "", length: int = 300, *, temperature: float = 0.8,
                  top_k: int | None = None, seed: int = 0, device: str = "auto") -> str:
-        """`length` characters sampled from a run's best model after `prompt` (the prompt not included).
+        """`length` characters sampled from a run's best model after `prompt` (the prompt not included);
+        `"".join(generate_stream(…))`.
 
         Raises:
           UserInputError: not a run directory; length, temperature or top-k not positive; a prompt
             made only of characters the model never saw (an empty prompt is fine).
         """
+        return "".join(self.generate_stream(run_dir, prompt, length, temperature=temperature, top_k=top_k,
+                                            seed=seed, device=device))
+
+    def generate_stream(self, run_dir: Path, prompt: str = "", length: int = 300, *, temperature: float = 0.8,
+                        top_k: int | None = None, seed: int = 0, device: str = "auto"):
+        """The sample of `generate` in pieces, each as soon as it is drawn (a 10-million-character
+        sample starts at once, and Ctrl-C keeps what was printed). The checks run before the first
+        piece; see `generate`."""
         from kerasrnn.engine.devices import select_device
         from kerasrnn.tasks.charlm import data
         from kerasrnn.tasks.charlm.sampling import CharSampler
@@ -226,4 +235,4 @@ class CharLMTask(Task):
         CharSampler.check_arguments(prompt, length, temperature, top_k, characters)
         select_device(device)
         sampler = CharSampler(self.load_model(run_dir), config, characters)
-        return sampler.sample(prompt, length, temperature=temperature, top_k=top_k, seed=seed)
+        return sampler.stream(prompt, length, temperature=temperature, top_k=top_k, seed=seed)

@@ -263,3 +263,12 @@ def test_evaluate_loss_is_the_mean_over_characters():
     targets = np.array([[2, 3, 4, 5], [2, 3, 4, 5]], "int32")
     expected = float(loss_function()(targets, model(inputs)))
     assert math.isclose(evaluate_loss(model, ids, 4, batch_size=1), expected, rel_tol=1e-5)
+
+
+def test_streamed_sampling_is_the_same_text_in_pieces():
+    """`generate` prints a long sample as it is drawn; the pieces join to exactly `sample`'s text."""
+    _, sampler = _sampler("gru")
+    pieces = list(sampler.stream("the ", 150, temperature=1.2, seed=9, block=64))
+    assert [len(piece) for piece in pieces] == [64, 64, 22]
+    assert "".join(pieces) == sampler.sample("the ", 150, temperature=1.2, seed=9)
+    assert "".join(sampler.stream("", 7, seed=2)) == sampler.sample("", 7, seed=2)
