@@ -98,6 +98,12 @@ ROWS = [
     (["train", "--resume", "--run-dir", "{run}"], ("config.json", "random"), 1, "is not a kerasrnn run config"),
     (["train", "--task", "classify", "--data", "{tmp}/long-field.csv", "--run-dir", "{tmp}/r"], None, 1,
      "has only the class '5' in its training split"),  # read, though a field is over csv's limit
+    # sizes that cannot fit: refused at once, before anything is allocated
+    (["train", "--data", "{tmp}/text.txt", "--units", "100000", "--run-dir", "{tmp}/r"], None, 1,
+     "training this charlm model needs about"),
+    (["train", "--data", "{tmp}/text.txt", "--batch-size", "10000000", "--run-dir", "{tmp}/r"], None, 1,
+     "of memory, more than the"),
+    (["train", "--task", "copy", "--units", "60000", "--run-dir", "{tmp}/r"], None, 1, "GiB of memory"),
     # gradients and compare
     (["gradients", "--cells", "vanilla,,gru", "--out", "{tmp}/g.png"], None, 1, "an empty cell name"),
     (["compare", "--cells", "lstm,,gru", "--out-dir", "{tmp}/c"], None, 1, "an empty cell name"),
@@ -111,6 +117,7 @@ def test_a_bad_input_is_one_line_and_changes_nothing(runs, tmp_path, arguments, 
     run_dir = tmp_path / "charlm"
     shutil.copytree(runs / "charlm", run_dir)
     (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "text.txt").write_text(TEXT)
     # A CSV whose one text is longer than the csv module's default field limit (131,072).
     (tmp_path / "long-field.csv").write_text("text,label\n" + "a" * 200_000 + ",5\n")
     if damage is not None:
@@ -151,4 +158,12 @@ def test_a_wrong_column_is_reported_before_tensorflow_loads(tmp_path):
                                           f"('review', 'stars') is not a header naming it; name the header's "
                                           f"columns, or number the columns from 0"]
     assert time.monotonic() - started < 3.0, "TensorFlow was imported before the check"
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_memory_ceiling_can_be_set_and_is_named(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERASRNN_MEMORY_LIMIT", "1M")
+    failed = run("train", "--task", "adding", "--run-dir", tmp_path / "run")
+    assert_one_line_error(failed, "training this adding model needs about", "more than the 1.0 MiB available "
+                          "(KERASRNN_MEMORY_LIMIT): ask for fewer --units")
     assert not (tmp_path / "run").exists()

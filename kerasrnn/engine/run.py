@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kerasrnn.engine import backup, fitting
+from kerasrnn.engine import backup, fitting, memory
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.devices import select_device
 from kerasrnn.engine.train_config import TrainConfig
@@ -133,6 +133,10 @@ def _train_in(task, config, train_config: TrainConfig, run_dir: Path, data, *, r
     prepared = task.prepare(config, train_config, data, run_dir, resume=resume)
     run_files.save_config(run_dir, task.name, config, train_config)
 
+    needed = task.training_memory(config, train_config, prepared)
+    if needed is not None:
+        memory.check_fits(needed, f"training this {task.name} model",
+                          "ask for fewer --units or --layers, a smaller --batch-size or shorter sequences")
     keras.utils.set_random_seed(train_config.seed)
     steps = train_config.steps_per_epoch or task.steps_per_epoch(config, train_config, prepared)
     model = task.build_model(config, prepared, seed=train_config.seed)

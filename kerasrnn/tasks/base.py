@@ -141,6 +141,10 @@ class Task:
         """Steps of one epoch when `train_config.steps_per_epoch` is None."""
         raise UserInputError(f"the {self.name} task needs a number of steps per epoch")
 
+    def training_memory(self, config, train_config: TrainConfig, prepared) -> int | None:
+        """Estimated bytes that training needs (see `kerasrnn.engine.memory`); None: not estimated."""
+        return None
+
     def build_model(self, config, prepared, *, seed: int):
         """The untrained `keras.Model`."""
         raise NotImplementedError

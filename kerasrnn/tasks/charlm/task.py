@@ -159,6 +159,13 @@ class CharLMTask(Task):
     def steps_per_epoch(self, config, train_config, prepared: Prepared) -> int:
         return max(1, len(prepared.corpus.train) // (config.sequence_length * train_config.batch_size))
 
+    def training_memory(self, config, train_config, prepared: Prepared) -> int:
+        from kerasrnn.engine.memory import recurrent_training_bytes
+
+        return recurrent_training_bytes(cell=config.cell, units=config.units, layers=config.layers,
+                                        inputs=config.embedding_dim, vocabulary=prepared.lookup.vocabulary_size(),
+                                        batch_size=train_config.batch_size, steps=config.sequence_length)
+
     def build_model(self, config, prepared: Prepared, *, seed: int):
         from kerasrnn.tasks.charlm.model import build_char_lm
 

@@ -229,6 +229,15 @@ class ClassifyTask(Task):
     def steps_per_epoch(self, config, train_config, prepared: Prepared) -> int:
         return max(1, math.ceil(len(prepared.data.split("train")[0]) / train_config.batch_size))
 
+    def training_memory(self, config, train_config, prepared: Prepared) -> int:
+        from kerasrnn.engine.memory import recurrent_training_bytes
+
+        return recurrent_training_bytes(cell=config.cell, units=config.units,
+                                        layers=config.layers * (2 if config.bidirectional else 1),
+                                        inputs=config.embedding_dim, vocabulary=prepared.vectorizer.vocabulary_size(),
+                                        batch_size=train_config.batch_size, steps=config.max_length,
+                                        outputs_per_step=0)
+
     def build_model(self, config, prepared: Prepared, *, seed: int):
         from kerasrnn.tasks.classify.model import build_text_classifier
 

@@ -197,6 +197,14 @@ class MemoryTask(Task):
         return {"loss": self.loss(),
                 "metrics": [LossOverBaseline(self.name, self.baseline_of(config)), *self.extra_metrics()]}
 
+    def training_memory(self, config, train_config, prepared) -> int:
+        from kerasrnn.engine.memory import recurrent_training_bytes
+
+        return recurrent_training_bytes(cell=config.cell, units=config.units, layers=1, inputs=self.input_features,
+                                        vocabulary=0, batch_size=train_config.batch_size,
+                                        steps=self.sequence_steps(config.length),
+                                        outputs_per_step=self.output_size if self.reads_every_step else 0)
+
     def divergence_threshold(self, config, prepared) -> float:
         return 10 * self.baseline_of(config)
 

@@ -198,6 +198,17 @@ class TranslateTask(Task):
     def steps_per_epoch(self, config, train_config, prepared: Prepared) -> int:
         return max(1, math.ceil(len(prepared.pairs.split("train")[0]) / train_config.batch_size))
 
+    def training_memory(self, config, train_config, prepared: Prepared) -> int:
+        from kerasrnn.engine.memory import recurrent_training_bytes
+
+        # The encoder and the decoder: the decoder's outputs are over the target vocabulary.
+        return sum(recurrent_training_bytes(cell=config.cell, units=config.units, layers=config.layers,
+                                            inputs=config.embedding_dim, vocabulary=len(vocabulary),
+                                            batch_size=train_config.batch_size, steps=config.max_length,
+                                            outputs_per_step=outputs)
+                   for vocabulary, outputs in ((prepared.source_vocabulary, 0),
+                                               (prepared.target_vocabulary, None)))
+
     def build_model(self, config, prepared: Prepared, *, seed: int):
         from kerasrnn.tasks.translate.model import build_translator
 
