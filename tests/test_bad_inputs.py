@@ -98,6 +98,52 @@ ROWS = [
     (["train", "--resume", "--run-dir", "{run}"], ("config.json", "random"), 1, "is not a kerasrnn run config"),
     (["train", "--task", "classify", "--data", "{tmp}/long-field.csv", "--run-dir", "{tmp}/r"], None, 1,
      "has only the class '5' in its training split"),  # read, though a field is over csv's limit
+    (["generate", "{run}", "--top-k", "0"], None, 2, "Invalid value for '--top-k'"),
+    (["generate", "{run}", "--seed", "-1"], None, 2, "Invalid value for '--seed'"),
+    (["generate", "{run}", "--seed", "2147483648"], None, 2, "Invalid value for '--seed'"),
+    (["generate", "{run}", "--length", "many"], None, 2, "Invalid value for '--length'"),
+    (["generate", "{tmp}/a-file"], None, 1, "is not a run directory: no such folder"),
+    (["generate", "{tmp}"], None, 1, "is not a run directory: it has no config.json"),
+    (["evaluate", "{tmp}/missing"], None, 1, "is not a run directory"),
+    (["evaluate", "{run}", "--split", "dev"], None, 2, "Invalid value for '--split'"),
+    (["evaluate", "{run}"], ("vocabulary.json", "empty"), 1, "cannot read the vocabulary"),
+    (["evaluate", "{copy_run}", "--split", "heldout"], None, 1, "unknown split 'heldout'"),
+    (["evaluate", "{run}", "--data", "{tmp}/empty.txt"], None, 1, "is empty"),
+    (["classify", "{tmp}/missing", "text"], None, 1, "is not a run directory"),
+    (["classify", "{run}"], None, 2, "Missing argument 'TEXT...'"),
+    (["translate", "{run}", "one", "--beam-size", "0"], None, 2, "Invalid value for '--beam-size'"),
+    (["export", "{tmp}/missing", "{tmp}/out"], None, 1, "is not a run directory"),
+    (["export", "{run}", "{run}"], None, 1, "holds the run"),
+    (["export", "{run}", "{tmp}", "--force"], None, 1, "holds the run"),
+    (["export", "{run}", "{tmp}/notes", "--force"], None, 1, "is not a SavedModel"),
+    (["export", "{run}", "{tmp}/notes"], None, 1, "exists and is not empty"),
+    (["train", "--task", "poetry"], None, 2, "Invalid value for '--task'"),
+    (["train", "--cell", "transformer"], None, 2, "Invalid value for '--cell'"),
+    (["train", "--units", "0"], None, 2, "Invalid value for '--units'"),
+    (["train", "--dropout", "1"], None, 2, "Invalid value for '--dropout'"),
+    (["train", "--learning-rate", "0"], None, 2, "Invalid value for '--learning-rate'"),
+    (["train", "--learning-rate", "inf", "--run-dir", "{tmp}/r"], None, 1, "learning rate must be positive and finite"),
+    (["train", "--seed", "-1"], None, 2, "Invalid value for '--seed'"),
+    (["train", "--resume"], None, 2, "--resume needs --run-dir"),
+    (["train", "--resume", "--run-dir", "{run}", "--units", "8"], None, 2, "drop --units"),
+    (["train", "--data", "{tmp}/nothing.txt", "--run-dir", "{tmp}/r"], None, 1, "no such file or folder"),
+    (["train", "--data", "{tmp}/empty.txt", "--run-dir", "{tmp}/r"], None, 1, "is empty"),
+    (["train", "--data", "{tmp}/text.txt", "--seq-len", "100000", "--run-dir", "{tmp}/r"], None, 1,
+     "is too small for sequence length 100,000"),
+    (["train", "--task", "translate", "--pair", "xx-yy", "--run-dir", "{tmp}/r"], None, 1, "unknown language pair"),
+    (["train", "--pair", "en-fr", "--run-dir", "{tmp}/r"], None, 2, "--pair does not apply to the charlm task"),
+    (["train", "--task", "copy", "--clipvalue", "1", "--clipnorm", "1", "--run-dir", "{tmp}/r"], None, 1,
+     "not both"),
+    (["train", "--run-dir", "{tmp}/a-file"], None, 1, "is a file, not a folder"),
+    (["train", "--run-dir", "{run}"], None, 1, "exists and is not empty: continue it with --resume"),
+    (["gradients", "--out", "{tmp}/g.jpg"], None, 1, "--out must name a .png file"),
+    (["gradients", "--out", "{tmp}/missing/g.png"], None, 1, "does not exist"),
+    (["gradients", "--cells", "transformer", "--out", "{tmp}/g.png"], None, 1, "unknown cell 'transformer'"),
+    (["gradients", "--length", "0"], None, 2, "Invalid value for '--length'"),
+    (["compare", "--cells", "gru,gru", "--out-dir", "{tmp}/c"], None, 1, "named twice"),
+    (["compare", "--steps", "0"], None, 2, "Invalid value for '--steps'"),
+    (["compare", "--task", "adding", "--length", "1", "--out-dir", "{tmp}/c"], None, 1,
+     "length must be an integer of at least 2"),
     # sizes that cannot fit: refused at once, before anything is allocated
     (["train", "--data", "{tmp}/text.txt", "--units", "100000", "--run-dir", "{tmp}/r"], None, 1,
      "training this charlm model needs about"),
@@ -118,14 +164,17 @@ def test_a_bad_input_is_one_line_and_changes_nothing(runs, tmp_path, arguments, 
     shutil.copytree(runs / "charlm", run_dir)
     (tmp_path / "a-file").write_text("not a folder")
     (tmp_path / "text.txt").write_text(TEXT)
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("not an export")
     # A CSV whose one text is longer than the csv module's default field limit (131,072).
     (tmp_path / "long-field.csv").write_text("text,label\n" + "a" * 200_000 + ",5\n")
     if damage is not None:
         DAMAGES[damage[1]](run_dir / damage[0])
-    before = {"run": digest(run_dir), "copy": digest(runs / "copy")}
+    before = {"run": digest(run_dir), "copy": digest(runs / "copy"), "notes": digest(tmp_path / "notes")}
     filled = [a.format(run=run_dir, copy_run=runs / "copy", tmp=tmp_path) for a in arguments]
     assert_one_line_error(run(*filled), message, exit_code=exit_code)
-    assert {"run": digest(run_dir), "copy": digest(runs / "copy")} == before
+    assert {"run": digest(run_dir), "copy": digest(runs / "copy"), "notes": digest(tmp_path / "notes")} == before
     assert not (tmp_path / "r").exists() and not (tmp_path / "out").exists() and not (tmp_path / "c").exists()
 
 
