@@ -58,7 +58,7 @@ def check_cell_names(cells) -> tuple[str, ...]:
 def parse_cells(text: str) -> tuple[str, ...]:
     """`"vanilla, urnn"` → `("vanilla", "urnn")` (the CLI's `--cells`); see `check_cell_names`."""
     names = [name.strip() for name in text.split(",")]
-    if len(names) > 1 and not all(names):
+    if any(names) and not all(names):
         raise UserInputError(f"an empty cell name in {text!r}: separate the names by single commas")
     return check_cell_names(name for name in names if name)
 
