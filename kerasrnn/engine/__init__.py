@@ -6,7 +6,11 @@
 | `settings.py`     | user settings → the frozen configs of a run (`train` and `compare` alike)  |
 | `run_dir.py`      | the run directory's layout, creation, resume checks, atomic file writes    |
 | `devices.py`      | CPU or GPU, dtype policy, a quiet TensorFlow import                        |
-| `fitting.py`      | optimizer, callbacks, `model.fit`, history and learning curves             |
+| `fitting.py`      | optimizer, `model.fit` with the run's callbacks, history and curves         |
+| `callbacks.py`    | best model, history, early stop, divergence stop, backup: all resumable    |
+| `backup.py`       | the state an exact resume needs (weights, optimizer, dropout seeds)        |
+| `memory.py`       | the memory a training run needs, checked before anything is allocated      |
+| `faults.py`       | fault injection for tests: crash at a step, during validation or a write   |
 | `run.py`          | `train(task, …)`: the one run skeleton every task goes through             |
 | `exporting.py`    | `export_run`: a run as a SavedModel, written atomically                    |
 
