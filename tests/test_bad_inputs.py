@@ -216,3 +216,24 @@ def test_a_memory_ceiling_can_be_set_and_is_named(monkeypatch, tmp_path):
     assert_one_line_error(failed, "training this adding model needs about", "more than the 1.0 MiB available "
                           "(KERASRNN_MEMORY_LIMIT): ask for fewer --units")
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--data", "{tmp}/short.txt"], "is too small for sequence length 100"),
+    (["--task", "translate", "--data", "{tmp}/one-pair.tsv"], "too few to split 80/10/10"),
+    (["--task", "classify", "--data", "{tmp}/one-class.tsv"], "a classifier needs at least two classes"),
+])
+def test_the_users_own_files_are_checked_before_tensorflow_loads(tmp_path, arguments, message):
+    """For every task that reads the user's files: one line, nothing printed before it, no folder."""
+    import subprocess
+    import sys
+
+    (tmp_path / "short.txt").write_text("just one line\n")
+    (tmp_path / "one-pair.tsv").write_text("a\tb\n")
+    (tmp_path / "one-class.tsv").write_text("".join(f"text {i}\tpos\n" for i in range(50)))
+    command = [sys.executable, str(Path(__file__).resolve().parents[1] / "cli.py"), "train",
+               *[a.format(tmp=tmp_path) for a in arguments], "--run-dir", str(tmp_path / "run")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, env={"PATH": os.environ["PATH"]})
+    assert result.returncode == 1 and result.stdout == "", result.stderr
+    assert len(result.stderr.splitlines()) == 1 and message in result.stderr, result.stderr
+    assert "tensorflow" not in result.stderr.lower() and not (tmp_path / "run").exists()

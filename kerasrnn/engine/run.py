@@ -88,7 +88,7 @@ def start_run(task, config, train_config: TrainConfig, run_dir: Path | None, *, 
     existed = run_dir.exists()
     run_dir = run_files.prepare_run_dir(run_dir, resume=resume)
     with run_files.removed_if_failed_empty(run_dir, existed):
-        data = task.load_data(config)
+        data = task.data_for(config)
     return run_dir, data, not existed
 
 

@@ -132,6 +132,11 @@ class CharLMTask(Task):
             return config
         return dataclasses.replace(config, data=str(path.resolve()))
 
+    def reads_only_local_files(self, config: CharLMConfig) -> bool:
+        from kerasrnn.data.corpus import CORPUS_NAMES
+
+        return config.data not in CORPUS_NAMES
+
     def load_data(self, config: CharLMConfig):
         from kerasrnn.data.corpus import check_long_enough, load_char_corpus
 

@@ -187,20 +187,14 @@ class ClassifyTask(Task):
     def resolve(self, config: ClassifyConfig) -> ClassifyConfig:
         return config.resolved()
 
-    def check_data(self, config: ClassifyConfig) -> None:
-        """Reads a file or folder of the user's at once (no TensorFlow needed), so that a wrong
-        column, a missing label or a single class is reported in a second; `load_data` reuses it."""
+    def reads_only_local_files(self, config: ClassifyConfig) -> bool:
         from kerasrnn.data.labelled_texts import SOURCE_NAMES
 
-        if config.data not in SOURCE_NAMES:
-            self._checked = (config, self.load_data(config))
+        return config.data not in SOURCE_NAMES
 
     def load_data(self, config: ClassifyConfig):
         from kerasrnn.data.labelled_texts import load_labelled_texts
 
-        checked = getattr(self, "_checked", None)
-        if checked is not None and checked[0] == config:
-            return checked[1]
         return load_labelled_texts(config.data, config.data_dir, text_column=config.text_column,
                                    label_column=config.label_column)
 

@@ -164,6 +164,9 @@ class TranslateTask(Task):
             return config
         return dataclasses.replace(config, data=str(path.resolve()))
 
+    def reads_only_local_files(self, config: TranslateConfig) -> bool:
+        return config.data != SPELLED_NUMBERS
+
     def load_data(self, config: TranslateConfig):
         from kerasrnn.data.sentence_pairs import load_pairs
 
