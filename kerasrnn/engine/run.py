@@ -186,11 +186,13 @@ def write_failure(error: OSError, run_dir: Path) -> str:
     where = error.filename or run_dir
     finished = backup.saved_epochs(run_dir) if Path(run_dir).is_dir() else 0
     cause = "no space left on device" if error.errno == errno.ENOSPC else (error.strerror or str(error))
+    writing = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, None)
+    when = "once there is room" if error.errno == errno.ENOSPC else "once that is put right"
     if finished:
-        after = f"the run can be resumed from epoch {finished} once there is room (train --resume --run-dir {run_dir})"
+        after = f"the run can be resumed from epoch {finished} {when} (train --resume --run-dir {run_dir})"
     else:
-        after = "no epoch had finished, so nothing was kept; run it again once there is room"
-    return f"{cause} while writing {where}; {after}"
+        after = f"no epoch had finished, so nothing was kept; run it again {when}"
+    return f"{cause} while {'writing' if writing else 'using'} {where}; {after}"
 
 
 def _discard_if_unfinished(run_dir: Path, created: bool) -> None:
