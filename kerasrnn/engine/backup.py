@@ -91,7 +91,8 @@ def _read(path: Path) -> dict:
     try:
         with np.load(path, allow_pickle=False) as state:
             arrays = {key: state[key] for key in state.files}
-        arrays["epochs"], arrays["count"]  # noqa: B018 - both must be there
-        return arrays
     except Exception as error:  # zipfile, numpy and OS errors alike: the file cannot be read
         raise UserInputError(f"the backup {path} is damaged ({error}): train the run again") from error
+    if not {"epochs", "count"} <= set(arrays):
+        raise UserInputError(f"the backup {path} is damaged (no epoch count in it): train the run again")
+    return arrays

@@ -31,7 +31,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from kerasrnn.engine.run_dir import check_run_dir
+from kerasrnn.engine.run_dir import check_run_dir, os_error_cause
 from kerasrnn.errors import UserInputError
 
 SAVED_MODEL_FILE = "saved_model.pb"
@@ -99,10 +99,7 @@ def export_run(run_dir: Path, out_dir: Path, *, force: bool = False) -> ExportRe
 
 
 def _write_failure(error: OSError, out_dir: Path) -> str:
-    import errno
-
-    no_space = error.errno == errno.ENOSPC or "No space left" in str(error)
-    cause = "no space left on device" if no_space else (error.strerror or str(error))
+    cause = os_error_cause(error)
     before = "the export that was there is unchanged" if out_dir.exists() else "nothing was written"
     return f"{cause} while writing the export {out_dir}; {before}"
 

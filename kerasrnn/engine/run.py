@@ -60,17 +60,15 @@ class TrainResult:
 
 
 def start_run(task, config, train_config: TrainConfig, run_dir: Path | None, *, resume: bool,
-              device: str) -> tuple[Path, Any, bool]:
-    """The run directory made (or checked, to resume), the device chosen, and the task's data loaded.
-
-    A run directory this call created is removed again if loading the data fails.
+              device: str) -> tuple[Path, bool]:
+    """The run directory made (or checked, to resume) and the device chosen.
 
     Returns:
-      `(run_dir, data, created)`: `created` is True when the folder did not exist before.
+      `(run_dir, created)`: `created` is True when the folder did not exist before.
 
     Raises:
       UserInputError: `resume` without `run_dir`; settings that differ from the resumed run; a
-        non-empty new run directory; a bad device; whatever `task.load_data` raises.
+        non-empty new run directory; a bad device.
     """
     if resume and run_dir is None:
         raise UserInputError("resuming needs the run directory to continue (--run-dir)")
@@ -86,10 +84,7 @@ def start_run(task, config, train_config: TrainConfig, run_dir: Path | None, *, 
                 saved[1].epochs, train_config.epochs, train_config.epochs)
     select_device(device, mixed_precision=train_config.mixed_precision)
     existed = run_dir.exists()
-    run_dir = run_files.prepare_run_dir(run_dir, resume=resume)
-    with run_files.removed_if_failed_empty(run_dir, existed):
-        data = task.data_for(config)
-    return run_dir, data, not existed
+    return run_files.prepare_run_dir(run_dir, resume=resume), not existed
 
 
 def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, *, resume: bool = False,
@@ -114,23 +109,22 @@ def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, 
     """
     started = time.monotonic()
     config = task.resolve(config)
-    run_dir, data, created = start_run(task, config, train_config, run_dir, resume=resume, device=device)
+    run_dir, created = start_run(task, config, train_config, run_dir, resume=resume, device=device)
     try:
-        result = _train_in(task, config, train_config, run_dir, data, resume=resume, verbose=verbose)
+        result = _train_in(task, config, train_config, run_dir, resume=resume, verbose=verbose)
     except OSError as error:
-        _discard_if_unfinished(run_dir, created)
+        _discard_if_unfinished(run_dir, created, resume)
         raise UserInputError(write_failure(error, run_dir)) from None
     except BaseException:
-        _discard_if_unfinished(run_dir, created)
+        _discard_if_unfinished(run_dir, created, resume)
         raise
     return dataclasses.replace(result, seconds=time.monotonic() - started)
 
 
-def _train_in(task, config, train_config: TrainConfig, run_dir: Path, data, *, resume: bool,
-              verbose) -> TrainResult:
+def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume: bool, verbose) -> TrainResult:
     import keras
 
-    prepared = task.prepare(config, train_config, data, run_dir, resume=resume)
+    prepared = task.prepare(config, train_config, task.data_for(config), run_dir, resume=resume)
     run_files.save_config(run_dir, task.name, config, train_config)
 
     needed = task.training_memory(config, train_config, prepared)
@@ -185,9 +179,9 @@ def write_failure(error: OSError, run_dir: Path) -> str:
 
     where = error.filename or run_dir
     finished = backup.saved_epochs(run_dir) if Path(run_dir).is_dir() else 0
-    cause = "no space left on device" if error.errno == errno.ENOSPC else (error.strerror or str(error))
+    cause = run_files.os_error_cause(error)
     writing = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, None)
-    when = "once there is room" if error.errno == errno.ENOSPC else "once that is put right"
+    when = "once there is room" if cause == "no space left on device" else "once that is put right"
     if finished:
         after = f"the run can be resumed from epoch {finished} {when} (train --resume --run-dir {run_dir})"
     else:
@@ -195,11 +189,12 @@ def write_failure(error: OSError, run_dir: Path) -> str:
     return f"{cause} while {'writing' if writing else 'using'} {where}; {after}"
 
 
-def _discard_if_unfinished(run_dir: Path, created: bool) -> None:
-    """Removes what a run in which no epoch finished (none backed up) wrote: the whole folder if this
-    call made it, else its contents (the folder was empty before, or held another unfinished run)."""
+def _discard_if_unfinished(run_dir: Path, created: bool, resume: bool) -> None:
+    """Removes what a new run in which no epoch finished (none backed up) wrote: the whole folder if
+    this call made it, else its contents (the folder was empty before, or held another unfinished
+    run). A resumed run's folder is never touched."""
     run_dir = Path(run_dir)
-    if not run_dir.is_dir() or backup.state_path(run_dir).exists():
+    if resume or not run_dir.is_dir() or backup.state_path(run_dir).exists():
         return
     if created:
         shutil.rmtree(run_dir, ignore_errors=True)

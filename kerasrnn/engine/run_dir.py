@@ -30,7 +30,6 @@ saved_metric(run_dir, "loss")          # 1.5
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import datetime
@@ -139,18 +138,6 @@ def check_run_dir(run_dir: Path, *, need_model: bool = True) -> Path:
             f"finish it with `train --resume --run-dir {run_dir}`"
         )
     return run_dir
-
-
-@contextlib.contextmanager
-def removed_if_failed_empty(run_dir: Path, existed: bool):
-    """Removes `run_dir` again if the block fails while it is still empty and it did not exist
-    before: a bad data source must not leave an empty run directory behind."""
-    try:
-        yield
-    except BaseException:
-        if not existed and Path(run_dir).is_dir() and not any(Path(run_dir).iterdir()):
-            Path(run_dir).rmdir()
-        raise
 
 
 # --- the configs -----------------------------------------------------------------------------
@@ -311,6 +298,16 @@ def replace_atomically(path: Path, write) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def os_error_cause(error: OSError) -> str:
+    """What went wrong, in the words of the one-line errors: "no space left on device" for a full
+    disk (TensorFlow reports one without an errno), else the system's own words."""
+    import errno
+
+    if error.errno == errno.ENOSPC or "No space left" in str(error):
+        return "no space left on device"
+    return error.strerror or str(error)
 
 
 def write_text(path: Path, text: str) -> None:
