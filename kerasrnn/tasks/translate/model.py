@@ -23,11 +23,17 @@ beam search of width K inside one `tf.function` (greedy decoding is K = 1).
 
 from __future__ import annotations
 
+import logging
+import os
+
 import keras
 import tensorflow as tf
 
+from kerasrnn.engine import memory
 from kerasrnn.recurrent import make_recurrent_layer, recurrent_output_size, state_sizes
 from kerasrnn.tasks.translate import data as translate_data
+
+logger = logging.getLogger(__name__)
 
 
 def build_translator(config, source_vocabulary_size: int, target_vocabulary_size: int, *,
@@ -166,48 +172,74 @@ class Translator:
     def search_ids(self, source_ids, beam_size, max_length):
         """Beam search: the best `(batch, max_length)` target ids of each source, and its score.
 
-        Keeps `beam_size` hypotheses per source, ranked by the sum of their tokens' log-probabilities;
-        a hypothesis ends at `[END]` (kept, padded with 0 at no cost) or after `max_length` tokens.
-        `beam_size` 1 is greedy decoding. `[START]` and padding are never produced.
+        Keeps at most `beam_size` hypotheses per source, and never more than can exist: one at the
+        start, then at most the candidates with a finite score (each live hypothesis times the
+        tokens that may follow it, plus the finished ones), so a beam wider than the search space
+        costs nothing more than the exhaustive search it then is. Hypotheses are ranked by their
+        mean log-probability per token (`[END]` counted): with the plain sum, every extra token can
+        only lower the score, and a wide beam finds that stopping at once is "best" — the empty
+        translation (Stahlberg & Byrne 2019, "On NMT search errors and model errors: cat got your
+        tongue?"; the length normalisation of Wu et al. 2016 with α = 1). A hypothesis ends at
+        `[END]` (kept, padded with 0 at no cost) or after `max_length` tokens; a finished one is
+        preferred to one cut off by the limit. `beam_size` 1 is greedy decoding (all candidates
+        then have the same length). `[START]` and padding are never produced.
 
         Returns:
           `(ids, scores)`: int32 `(batch, max_length)` ids, `[END]` included where reached, then 0;
-          float32 `(batch,)` log-probabilities.
+          float32 `(batch,)` log-probabilities (the sum over the tokens, `[END]` included).
         """
         batch = tf.shape(source_ids)[0]
-        k = beam_size
         vocabulary = self.target_vocabulary_size
         encoder_outputs, *states = self.encoder(source_ids, training=False)
-        # Every source repeated k times, beams of one source next to each other: row b·k + j.
-        repeat = lambda tensor: tf.repeat(tensor, k, axis=0)  # noqa: E731
-        source_ids, encoder_outputs, states = repeat(source_ids), repeat(encoder_outputs), [repeat(s) for s in states]
-        # Only the first beam is alive at first, so that the k beams do not start as k copies.
-        scores = tf.tile(tf.concat([[0.0], tf.fill([k - 1], -float("inf"))], axis=0)[None, :], [batch, 1])
-        finished = tf.zeros([batch, k], tf.bool)
-        sequences = tf.zeros([batch, k, max_length], tf.int32)
-        previous = tf.fill([batch * k, 1], translate_data.START_ID)
         never = tf.constant([translate_data.PAD_ID, translate_data.START_ID])
         forbidden = tf.reduce_any(tf.range(vocabulary)[:, None] == never[None, :], axis=1)
         pad_only = tf.where(tf.range(vocabulary) == translate_data.PAD_ID, 0.0, -float("inf"))
-        for position in tf.range(max_length):
-            if tf.reduce_all(finished):
-                break
-            logits, *states = self.step([previous, source_ids, encoder_outputs, *states], training=False)
+        minus_infinity = tf.constant(-float("inf"))
+
+        def done(scores, finished):  # finished, or dead (a -inf filler of a beam wider than the candidates)
+            return finished | tf.math.is_inf(scores)
+
+        def keep_going(position, scores, lengths, finished, sequences, previous, states):
+            return (position < max_length) & tf.logical_not(tf.reduce_all(done(scores, finished)))
+
+        def step(position, scores, lengths, finished, sequences, previous, states):
+            # Beam j of source b is row b·width + j; each row reads its source's encoder outputs.
+            width = tf.shape(scores)[1]
+            rows = tf.repeat(tf.range(batch), width)
+            logits, *states = self.step([previous, tf.gather(source_ids, rows), tf.gather(encoder_outputs, rows),
+                                         *states], training=False)
             log_probabilities = tf.nn.log_softmax(tf.cast(logits, tf.float32))
-            log_probabilities = tf.where(forbidden[None, :], -float("inf"), log_probabilities)
-            log_probabilities = tf.reshape(log_probabilities, [batch, k, vocabulary])
+            log_probabilities = tf.where(forbidden[None, :], minus_infinity, log_probabilities)
+            log_probabilities = tf.reshape(log_probabilities, [batch, width, vocabulary])
             log_probabilities = tf.where(finished[:, :, None], pad_only[None, None, :], log_probabilities)
-            candidates = tf.reshape(scores[:, :, None] + log_probabilities, [batch, k * vocabulary])
-            scores, chosen = tf.math.top_k(candidates, k=k)
+            totals = tf.reshape(scores[:, :, None] + log_probabilities, [batch, width * vocabulary])
+            new_lengths = lengths + tf.cast(tf.logical_not(finished), tf.float32)
+            keys = totals / tf.reshape(tf.repeat(new_lengths, vocabulary, axis=1), [batch, width * vocabulary])
+            candidates = tf.reduce_max(tf.reduce_sum(tf.cast(tf.math.is_finite(keys), tf.int32), axis=1))
+            _, chosen = tf.math.top_k(keys, k=tf.minimum(beam_size, tf.maximum(candidates, 1)))
             beam, token = chosen // vocabulary, chosen % vocabulary
-            rows = tf.reshape(beam + tf.range(batch)[:, None] * k, [-1])
-            states = [tf.gather(state, rows) for state in states]
+            scores = tf.gather(totals, chosen, batch_dims=1)
+            lengths = tf.gather(new_lengths, beam, batch_dims=1)
+            kept = tf.reshape(beam + tf.range(batch)[:, None] * width, [-1])
+            states = [tf.gather(state, kept) for state in states]
             sequences = tf.gather(sequences, beam, batch_dims=1)
             sequences += token[:, :, None] * tf.one_hot(position, max_length, dtype=tf.int32)[None, None, :]
             finished = tf.gather(finished, beam, batch_dims=1) | (token == translate_data.END_ID)
-            previous = tf.reshape(token, [-1, 1])
-        # top_k sorts, so beam 0 is the best.
-        return sequences[:, 0, :], scores[:, 0]
+            return position + 1, scores, lengths, finished, sequences, tf.reshape(token, [-1, 1]), states
+
+        start = (tf.constant(0), tf.zeros([batch, 1]), tf.zeros([batch, 1]), tf.zeros([batch, 1], tf.bool),
+                 tf.zeros([batch, 1, max_length], tf.int32), tf.fill([batch, 1], translate_data.START_ID), states)
+        any_beams = tf.TensorShape([None, None])
+        invariants = (tf.TensorShape([]), any_beams, any_beams, any_beams, tf.TensorShape([None, None, None]),
+                      tf.TensorShape([None, 1]), [tf.TensorShape([None, state.shape[-1]]) for state in states])
+        _, scores, lengths, finished, sequences, _, _ = tf.while_loop(keep_going, step, start,
+                                                                      shape_invariants=invariants)
+        # The best mean log-probability, among the finished hypotheses when there are any.
+        complete = finished & tf.math.is_finite(scores)
+        eligible = complete | tf.logical_not(tf.reduce_any(complete, axis=1, keepdims=True))
+        best = tf.argmax(tf.where(eligible, scores / tf.maximum(lengths, 1.0), minus_infinity), axis=1,
+                         output_type=tf.int32)
+        return tf.gather(sequences, best, batch_dims=1), tf.gather(scores, best, batch_dims=1)
 
     def ids_to_texts(self, ids) -> tf.Tensor:
         """Target ids `(batch, time)` → strings: the tokens before the first `[END]` (or padding)."""
@@ -218,12 +250,68 @@ class Translator:
         tokens = self.inverse_target_lookup(tf.cast(kept, tf.int64))
         return translate_data.detokenize(tokens, self.config.tokens)
 
+    def widest_useful_beam(self) -> int:
+        """The most hypotheses a search can ever hold: every sequence of the producible tokens (all but
+        padding and `[START]`) up to the longest translation, (V − 2)^max_output_length; a wider beam
+        is the same exhaustive search. Capped at 2⁶³ (no machine holds more)."""
+        tokens, widest = self.target_vocabulary_size - 2, 1
+        for _ in range(self.max_output_length):
+            widest *= tokens
+            if widest >= 2 ** 63:
+                return 2 ** 63
+        return widest
+
+    def search_bytes(self, beam_size: int, source_length: int) -> int:
+        """Estimated bytes of the beam search of one source of `source_length` tokens with
+        `beam_size` hypotheses: per hypothesis, the logits over the target vocabulary and the
+        candidates made of them (a few copies), the encoder outputs and source ids it attends to,
+        its states (before, after and reordered) and its tokens so far; float32 and int32 numbers."""
+        output = recurrent_output_size(self.config.cell, self.config.units)
+        states = sum(sum(state_sizes(self.step.get_layer(f"decoder_step_{index}").cell))
+                     for index in range(1, self.config.layers + 1))
+        per_hypothesis = (6 * self.target_vocabulary_size + 2 * source_length * (output + 2) + 3 * states
+                          + 4 * output + 2 * self.max_output_length)
+        return memory.FLOAT * beam_size * per_hypothesis
+
+    def beam_width(self, beam_size: int, source_length: int) -> int:
+        """The beam actually searched for `beam_size`: no wider than `widest_useful_beam` (same
+        result), and no wider than fits in memory for one source, with a warning saying so.
+
+        Raises:
+          UserInputError: not even one hypothesis fits in memory.
+        """
+        width = min(int(beam_size), self.widest_useful_beam())
+        needed = self.search_bytes(width, source_length)
+        available = memory.available_bytes()
+        if needed <= available:
+            return width
+        fitting = available // self.search_bytes(1, source_length)
+        limit = f" ({memory.LIMIT_ENV})" if os.environ.get(memory.LIMIT_ENV) else ""
+        if fitting < 1:
+            memory.check_fits(self.search_bytes(1, source_length), "decoding one text",
+                              f"free some memory{' or raise the limit' if limit else ''}")
+        logger.warning("Warning: a beam of %s hypotheses needs about %s of memory per text, more than the %s available%s: "
+                       "searching with a beam of %s instead", f"{beam_size:,}", memory.human(needed),
+                       memory.human(available), limit, f"{fitting:,}")
+        return int(fitting)
+
     def translate(self, texts, *, beam_size: int = 1, batch_size: int = 256) -> list[str]:
-        """The best translation of each text (greedy for `beam_size` 1)."""
+        """The best translation of each text (greedy for `beam_size` 1); see `decode`."""
+        return self.decode(texts, beam_size=beam_size, batch_size=batch_size)[0]
+
+    def decode(self, texts, *, beam_size: int = 1, batch_size: int = 256) -> tuple[list[str], int]:
+        """`(translations, width)`: the best translation of each text, searched with `width` =
+        `beam_width(beam_size, …)` hypotheses, as many texts at a time as fit (at most `batch_size`)."""
         texts = list(texts)
+        if not texts:
+            return [], int(beam_size)
+        source_ids = self.encode(texts)
+        source_length = int(source_ids.shape[1])
+        width = self.beam_width(beam_size, source_length)
+        batch_size = max(1, min(batch_size, memory.available_bytes() // self.search_bytes(width, source_length)))
         results = []
         for start in range(0, len(texts), batch_size):
-            ids, _ = self.search(self.encode(texts[start:start + batch_size]), tf.constant(beam_size),
-                                  tf.constant(self.max_output_length))
+            ids, _ = self.search(source_ids[start:start + batch_size], tf.constant(width),
+                                 tf.constant(self.max_output_length))
             results += [text.decode("utf-8") for text in self.ids_to_texts(ids).numpy()]
-        return results
+        return results, width

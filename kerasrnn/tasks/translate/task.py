@@ -256,7 +256,8 @@ class TranslateTask(Task):
         sources, references = pairs.split(split)
         if not sources:
             raise UserInputError(f"the {split} split of {pairs.name} is empty: nothing to evaluate")
-        translations = translator.translate(sources, beam_size=beam_size)
+        # The beam actually searched is the one reported: a wider one than can exist or fit is narrowed.
+        translations, beam_size = translator.decode(sources, beam_size=beam_size)
         scores = metrics.score_translations(translations, references)
         loss, baseline_loss = metrics.teacher_forced_loss(
             model, translator, config, pairs.split("train")[1], sources, references)

@@ -79,25 +79,65 @@ def test_greedy_decoding_equals_rerunning_the_network_on_each_prefix(cell):
         np.testing.assert_allclose(scores[row], log_probability(model, source, tokens), atol=1e-4)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "urnn"])
-def test_a_wide_beam_finds_the_most_likely_translation(cell):
-    """With beams as many as the allowed prefixes, beam search is exhaustive: it must return the
-    best of every sequence of at most 3 tokens, found here by brute force."""
-    translator, model = make_translator(cell, "additive", max_output_length=3, seed=5)
+def brute_force_best(model, source, length_limit):
+    """The best of every finished sequence of at most `length_limit` tokens (`[END]` last), by mean
+    log-probability per token, found by scoring them all: `(mean, sum, tokens)`."""
     allowed = [translate_data.UNK_ID, translate_data.END_ID, 4, 5, 6]
+    candidates = []
+    for length in range(1, length_limit + 1):
+        sequences = [tokens + (translate_data.END_ID,) for tokens in itertools.product(
+            [t for t in allowed if t != translate_data.END_ID], repeat=length - 1)]
+        sums = batched_log_probabilities(model, source, sequences)
+        candidates += [(total / length, total, tokens) for total, tokens in zip(sums, sequences)]
+    return max(candidates)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "urnn"])
+def test_a_wide_beam_finds_the_best_translation(cell):
+    """With beams as many as the allowed prefixes, beam search is exhaustive: it must return the
+    best (by mean log-probability per token) of every finished sequence of at most 3 tokens, found
+    here by brute force."""
+    translator, model = make_translator(cell, "additive", max_output_length=3, seed=5)
     for text in ["abcd", "e"]:
         source = translator.encode([text]).numpy()
-        candidates = []
-        for length in (1, 2, 3):
-            sequences = [tokens for tokens in itertools.product(allowed, repeat=length)
-                         # nothing follows [END]; unfinished hypotheses only at the length limit
-                         if translate_data.END_ID not in tokens[:-1]
-                         and (tokens[-1] == translate_data.END_ID or length == 3)]
-            candidates += zip(batched_log_probabilities(model, source, sequences), sequences)
-        best_score, best = max(candidates)
+        best_mean, best_sum, best = brute_force_best(model, source, 3)
         ids, scores = translator.search_ids(tf.constant(source), tf.constant(25), tf.constant(3))
         assert tuple(t for t in ids[0].numpy() if t) == best
-        np.testing.assert_allclose(scores[0], best_score, atol=1e-4)
+        np.testing.assert_allclose(scores[0], best_sum, atol=1e-4)
+
+
+def test_the_empty_translation_does_not_win_a_wide_beam():
+    """The plain sum of log-probabilities favours stopping at once (every token lowers it): here
+    `[END]` first has the best sum of all sequences, yet it is not the best per token, and neither a
+    beam of 1 nor an exhaustive one returns it."""
+    translator, model = make_translator("gru", "dot", max_output_length=3, seed=0)
+    source = translator.encode(["abc"]).numpy()
+    end_first = float(batched_log_probabilities(model, source, [(translate_data.END_ID,)])[0])
+    best_mean, best_sum, best = brute_force_best(model, source, 3)
+    longer = [(total, tokens) for _, total, tokens in [brute_force_best(model, source, n) for n in (2, 3)]]
+    assert end_first > max(total for total, _ in longer)  # the sum alone would pick the empty output
+    assert best != (translate_data.END_ID,) and best_mean > end_first
+    for beam_size in (1, 125, 10**6):
+        ids, scores = translator.search_ids(tf.constant(source), tf.constant(beam_size), tf.constant(3))
+        assert ids[0, 0].numpy() != translate_data.END_ID
+    assert tuple(t for t in ids[0].numpy() if t) == best
+
+
+def test_a_beam_wider_than_can_exist_is_the_exhaustive_search_at_no_extra_cost():
+    """5 producible tokens and at most 3 of them: 5³ = 125 hypotheses can ever exist. A beam of a
+    million returns the same ids and scores as one of 125, in about the same time."""
+    import time
+
+    translator, _ = make_translator("lstm", "dot", max_output_length=3, seed=2)
+    assert translator.target_vocabulary_size == 7 and translator.widest_useful_beam() == 5 ** 3
+    source = translator.encode(["abcd", "e", "edcba"])
+    widest = translator.search(source, tf.constant(125), tf.constant(3))
+    started = time.monotonic()
+    huge = translator.search(source, tf.constant(10**6), tf.constant(3))
+    assert time.monotonic() - started < 5.0
+    np.testing.assert_array_equal(huge[0], widest[0])
+    np.testing.assert_allclose(huge[1], widest[1], atol=1e-6)
+    assert translator.beam_width(10**6, 5) == 125
 
 
 def test_beam_search_scores_are_the_translations_log_probabilities():
