@@ -48,6 +48,9 @@ PYTHON_DOCS = "python_docs"
 TINY_SHAKESPEARE = "tiny_shakespeare"
 CORPUS_NAMES = (PYTHON_DOCS, TINY_SHAKESPEARE)
 SPLITS = ("train", "validation", "test")
+BOM = "\ufeff"  # dropped from the start of every file
+# How a path corpus is read: streamed from the disk or into memory (`corpus_stream.should_stream`).
+STREAMING_MODES = ("auto", "always", "never")
 TINY_SHAKESPEARE_URL = (
     "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 )
@@ -74,9 +77,12 @@ class CharCorpus:
 
     def split(self, name: str) -> str:
         """Returns the text of split `name`: `"train"`, `"validation"` or `"test"`."""
-        if name not in SPLITS:
-            raise UserInputError(f"unknown split {name!r}: choose one of {', '.join(SPLITS)}")
+        check_split(name)
         return getattr(self, name)
+
+    def size(self, name: str) -> int:
+        """The number of characters of split `name` (as `StreamedCorpus.size`)."""
+        return len(self.split(name))
 
     @property
     def text(self) -> str:
@@ -88,14 +94,26 @@ class CharCorpus:
         return f"CharCorpus(name={self.name!r}, {sizes})"
 
 
+def check_split(name: str) -> str:
+    """`name` if it is one of `SPLITS`; else UserInputError."""
+    if name not in SPLITS:
+        raise UserInputError(f"unknown split {name!r}: choose one of {', '.join(SPLITS)}")
+    return name
+
+
+def split_ends(length: int) -> tuple[int, int]:
+    """Where train and validation end in a text of `length` characters, by the 90/5/5 rule."""
+    train_end = int(length * 0.9)
+    return train_end, train_end + int((length - train_end) * 0.5)
+
+
 def split_text(text: str) -> tuple[str, str, str]:
     """Cuts `text` into (train, validation, test) by characters with the 90/5/5 rule.
 
     Same arithmetic as tfds's `tiny_shakespeare` builder: train is `text[:int(0.9 * n)]`, validation
-    the first half (rounded down) of the rest, test what remains.
+    the first half (rounded down) of the rest, test what remains (`split_ends`).
     """
-    train_end = int(len(text) * 0.9)
-    validation_end = train_end + int((len(text) - train_end) * 0.5)
+    train_end, validation_end = split_ends(len(text))
     return text[:train_end], text[train_end:validation_end], text[validation_end:]
 
 
@@ -140,8 +158,9 @@ def load_char_corpus(
     return corpus
 
 
-def check_long_enough(corpus: CharCorpus, sequence_length: int) -> None:
-    """Checks that every split holds at least one window: `sequence_length` + 1 characters.
+def check_long_enough(corpus, sequence_length: int) -> None:
+    """Checks that every split of `corpus` (a `CharCorpus` or a `corpus_stream.StreamedCorpus`) holds
+    at least one window: `sequence_length` + 1 characters.
 
     A window is `sequence_length` input characters plus the next character as the last target.
 
@@ -153,7 +172,7 @@ def check_long_enough(corpus: CharCorpus, sequence_length: int) -> None:
         raise UserInputError(f"sequence length must be a positive integer, got {sequence_length!r}")
     needed = sequence_length + 1
     for split in SPLITS:
-        size = len(corpus.split(split))
+        size = corpus.size(split)
         if size < needed:
             raise UserInputError(
                 f"corpus {corpus.name} is too small for sequence length {sequence_length:,}: its "
@@ -232,8 +251,35 @@ def _read_tfds_splits(builder) -> tuple[str, str, str]:
     return tuple(texts)
 
 
-def _read_source_path(source: str | os.PathLike) -> str:
-    """Reads a user's text file, or the `*.txt` files of a folder, as one string."""
+@dataclasses.dataclass(frozen=True)
+class SourceFiles:
+    """The files of a path corpus, found and checked but not read (see `source_files`).
+
+    Attributes:
+      given: the path as the user wrote it, for messages.
+      files: the text file, or the folder's `*.txt` files in the order they are joined.
+      folder: whether `given` is a folder.
+    """
+
+    given: str
+    files: tuple[Path, ...]
+    folder: bool
+
+    def empty_error(self) -> UserInputError:
+        """The error for a source with nothing but blanks in it."""
+        if self.folder:
+            return UserInputError(
+                f"the {len(self.files)} .txt files in folder {self.given} are empty: put text in them"
+            )
+        return UserInputError(f"{self.given} is empty (no text in it): give a file with text in it")
+
+
+def source_files(source: str | os.PathLike) -> SourceFiles:
+    """The file, or the `*.txt` files of the folder, that `source` names (see the module docstring).
+
+    Raises:
+      UserInputError: no source, no such path, neither a file nor a folder, a folder without `*.txt`.
+    """
     given = os.fspath(source)
     if not given.strip():
         raise UserInputError(
@@ -252,10 +298,7 @@ def _read_source_path(source: str | os.PathLike) -> str:
             f"UTF-8 text file or of a folder of .txt files"
         )
     if path.is_file():
-        text = _read_text_file(path)
-        if not text.strip():
-            raise UserInputError(f"{given} is empty (no text in it): give a file with text in it")
-        return text
+        return SourceFiles(given, (path,), folder=False)
     if not path.is_dir():
         raise UserInputError(f"{given} is neither a regular file nor a folder: give one of those")
     files = sorted(
@@ -266,13 +309,22 @@ def _read_source_path(source: str | os.PathLike) -> str:
         raise UserInputError(
             f"folder {given} has no .txt files: put the UTF-8 text to learn from in *.txt files"
         )
-    texts = [_read_text_file(p) for p in files]
+    return SourceFiles(given, tuple(files), folder=True)
+
+
+def _read_source_path(source: str | os.PathLike) -> str:
+    """Reads a user's text file, or the `*.txt` files of a folder, as one string."""
+    found = source_files(source)
+    if not found.folder:
+        text = _read_text_file(found.files[0])
+        if not text.strip():
+            raise found.empty_error()
+        return text
+    texts = [_read_text_file(p) for p in found.files]
     text = "".join(t if t.endswith("\n") or not t else t + "\n" for t in texts)
     if not text.strip():
-        raise UserInputError(
-            f"the {len(files)} .txt files in folder {given} are empty: put text in them"
-        )
-    logger.info("Read %d .txt files from %s", len(files), given)
+        raise found.empty_error()
+    logger.info("Read %d .txt files from %s", len(found.files), found.given)
     return text
 
 
@@ -280,19 +332,35 @@ def _read_text_file(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise UserInputError(f"cannot read {path}: {error.strerror}") from error
+        raise unreadable_error(path, error) from error
     if b"\0" in data:
-        raise UserInputError(
-            f"{path} looks binary (it contains NUL bytes): give a UTF-8 text file"
-        )
+        raise binary_error(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise UserInputError(
-            f"{path} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start:,}): "
-            f"convert it to UTF-8 or give another file"
-        ) from error
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+        raise not_utf8_error(path, data[error.start], error.start) from error
+    return normalise_newlines(text.removeprefix(BOM))
+
+
+
+def normalise_newlines(text: str) -> str:
+    """`text` with `\\r\\n` and lone `\\r` made `\\n`."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def unreadable_error(path: Path, error: OSError) -> UserInputError:
+    return UserInputError(f"cannot read {path}: {error.strerror}")
+
+
+def binary_error(path: Path) -> UserInputError:
+    return UserInputError(f"{path} looks binary (it contains NUL bytes): give a UTF-8 text file")
+
+
+def not_utf8_error(path: Path, byte: int, offset: int) -> UserInputError:
+    return UserInputError(
+        f"{path} is not UTF-8 text (byte 0x{byte:02x} at offset {offset:,}): convert it to UTF-8 or "
+        f"give another file"
+    )
 
 
 def _looks_like_a_name(given: str) -> bool:

@@ -12,6 +12,11 @@ not a hand-written dict, so an exported model can take raw strings. Its ids are 
 A window of L characters c₀…c_{L−1} is the input `[BOS] c₀ … c_{L−2}` and the target `c₀ … c_{L−1}`:
 the network learns the first character from its initial state alone, which is what sampling with an
 empty prompt asks of it, and every character of an evaluated split is predicted exactly once.
+
+Ids come in two forms, and every function below takes both: an int32 tensor (`encode`, the in-memory
+corpus) or a `kerasrnn.data.corpus_stream.IdSpan` (a split of a streamed corpus, read from its id
+file). For the same text and seed both give the same windows in the same order: the window starts are
+the same random numbers modulo the same count; only where the ids are read from differs.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasrnn.data.corpus_stream import IdSpan
 from kerasrnn.engine.run_dir import read_json, write_tokens
 from kerasrnn.errors import UserInputError
 
@@ -97,51 +103,84 @@ def _to_input_and_target(windows: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     return tf.concat([bos, windows[:, :-1]], axis=1), windows
 
 
-def random_windows(ids: tf.Tensor, sequence_length: int, batch_size: int, seed: int,
+def random_windows(ids, sequence_length: int, batch_size: int, seed: int,
                    first_step: int = 0) -> tf.data.Dataset:
     """An endless, seeded stream of batches of windows starting anywhere in `ids`, from batch
     `first_step` on (a resumed run continues the stream where it stopped: skipping batches of random
     numbers costs nothing).
 
+    Window i starts at r_i mod (n − L + 1), r_i the i-th number of `tf.data.Dataset.random(seed)`,
+    whether `ids` is a tensor or an `IdSpan` (whose windows are read from the disk, a batch at a
+    time).
+
     Yields `(inputs, targets)`, both int32 `(batch_size, sequence_length)`; see the module docstring.
     """
-    ids = tf.convert_to_tensor(ids, tf.int32)
-    starts = int(ids.shape[0]) - sequence_length + 1
+    size = _length(ids)
+    starts = size - sequence_length + 1
     if starts < 1:
         raise UserInputError(
-            f"text of {int(ids.shape[0]):,} characters is shorter than the sequence length "
-            f"{sequence_length:,}"
+            f"text of {size:,} characters is shorter than the sequence length {sequence_length:,}"
         )
-    offsets = tf.range(sequence_length, dtype=tf.int64)
+    if isinstance(ids, IdSpan):
+        def gather(random):
+            first = tf.math.floormod(random, starts)
+            windows = tf.numpy_function(lambda f: ids.windows(f, sequence_length), [first], tf.int32)
+            windows.set_shape([batch_size, sequence_length])
+            return windows
+    else:
+        ids = tf.convert_to_tensor(ids, tf.int32)
+        offsets = tf.range(sequence_length, dtype=tf.int64)
 
-    def gather(random):
-        first = tf.math.floormod(random, starts)
-        return tf.gather(ids, first[:, None] + offsets[None, :])
+        def gather(random):
+            first = tf.math.floormod(random, starts)
+            return tf.gather(ids, first[:, None] + offsets[None, :])
 
     dataset = tf.data.Dataset.random(seed=seed).batch(batch_size, drop_remainder=True).skip(first_step)
     return dataset.map(gather).map(_to_input_and_target).prefetch(tf.data.AUTOTUNE)
 
 
-def consecutive_windows(ids: tf.Tensor, sequence_length: int, batch_size: int) -> tf.data.Dataset:
-    """The non-overlapping windows that cover `ids` in order, once; a last partial window is dropped.
+def consecutive_windows(ids, sequence_length: int, batch_size: int) -> tf.data.Dataset:
+    """The non-overlapping windows that cover `ids` (a tensor or an `IdSpan`) in order, once; a last
+    partial window is dropped.
 
     Yields `(inputs, targets)` int32 batches (the last batch may be smaller).
     """
-    count = int(ids.shape[0]) // sequence_length
+    size = _length(ids)
+    count = size // sequence_length
     if count < 1:
         raise UserInputError(
-            f"text of {int(ids.shape[0]):,} characters is shorter than the sequence length "
-            f"{sequence_length:,}"
+            f"text of {size:,} characters is shorter than the sequence length {sequence_length:,}"
         )
-    windows = tf.reshape(ids[: count * sequence_length], [count, sequence_length])
-    dataset = tf.data.Dataset.from_tensor_slices(windows).batch(batch_size)
+    if isinstance(ids, IdSpan):
+        def read(first):
+            rows = tf.numpy_function(
+                lambda f: ids.rows(int(f), min(batch_size, count - int(f)), sequence_length), [first], tf.int32)
+            rows.set_shape([None, sequence_length])
+            return rows
+
+        dataset = tf.data.Dataset.range(0, count, batch_size).map(read)
+    else:
+        windows = tf.reshape(ids[: count * sequence_length], [count, sequence_length])
+        dataset = tf.data.Dataset.from_tensor_slices(windows).batch(batch_size)
     return dataset.map(_to_input_and_target).prefetch(tf.data.AUTOTUNE)
 
 
-def covered_ids(ids: tf.Tensor, sequence_length: int) -> np.ndarray:
-    """The targets `consecutive_windows` yields, flat: every id but the last partial window."""
-    count = int(ids.shape[0]) // sequence_length
+def covered_ids(ids, sequence_length: int):
+    """The targets `consecutive_windows` yields, flat: every id but the last partial window (a NumPy
+    array for a tensor, an `IdSpan` for an `IdSpan`; both have `size`)."""
+    count = _length(ids) // sequence_length
+    if isinstance(ids, IdSpan):
+        return ids.head(count * sequence_length)
     return np.asarray(ids[: count * sequence_length])
+
+
+def unknown_share(ids) -> float:
+    """The share of `[UNK]` among `ids` (a tensor or an `IdSpan`); 0 for no ids."""
+    if not _length(ids):
+        return 0.0
+    if isinstance(ids, IdSpan):
+        return float(ids.bincount(OOV_ID + 1)[OOV_ID] / ids.size)
+    return float(np.mean(np.asarray(ids) == OOV_ID))
 
 
 def unigram_cross_entropy(train_ids, evaluated_ids, vocabulary_size: int) -> float:
@@ -149,15 +188,26 @@ def unigram_cross_entropy(train_ids, evaluated_ids, vocabulary_size: int) -> flo
 
     The baseline a language model must beat: predict every character with its training frequency.
     Counts are add-one smoothed over every id that can be a target (all but `[BOS]`), so a character
-    unseen in training costs a finite amount.
+    unseen in training costs a finite amount. Either argument may be an `IdSpan`, read in chunks
+    (the mean is then taken from counts: equal up to rounding, about 1e-15).
     """
-    counts = np.bincount(np.asarray(train_ids), minlength=vocabulary_size).astype(np.float64) + 1.0
+    if isinstance(train_ids, IdSpan):
+        counts = train_ids.bincount(vocabulary_size).astype(np.float64) + 1.0
+    else:
+        counts = np.bincount(np.asarray(train_ids), minlength=vocabulary_size).astype(np.float64) + 1.0
     counts[BOS_ID] = 0.0
     log_probabilities = np.log(counts / counts.sum(), where=counts > 0, out=np.full_like(counts, -np.inf))
-    evaluated = np.asarray(evaluated_ids)
-    if evaluated.size == 0:
+    if _length(evaluated_ids) == 0:
         raise UserInputError("nothing to evaluate: the text is shorter than one window")
-    return float(-log_probabilities[evaluated].mean())
+    if isinstance(evaluated_ids, IdSpan):
+        evaluated = evaluated_ids.bincount(vocabulary_size)
+        present = evaluated > 0
+        return float(-(evaluated[present] * log_probabilities[present]).sum() / evaluated_ids.size)
+    return float(-log_probabilities[np.asarray(evaluated_ids)].mean())
+
+
+def _length(ids) -> int:
+    return ids.size if isinstance(ids, IdSpan) else int(np.shape(ids)[0])
 
 
 def nats_to_bits(nats: float) -> float:

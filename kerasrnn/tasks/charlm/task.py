@@ -5,6 +5,11 @@ optionally with residual connections between stacked layers (x_{l} = x_{l−1} +
 lecture's ResNet shortcut), dropout, and a dense layer giving logits over the vocabulary (the softmax
 is in the loss); see `model`. Its input is ids from `data.make_char_lookup`: `[BOS]` then characters.
 
+A corpus bigger than `STREAMING_THRESHOLD_BYTES` (or any path corpus with `streaming="always"`) is
+streamed: read twice in pieces into an id file in the user's cache, never whole into memory
+(`kerasrnn.data.corpus_stream`); it gives the same vocabulary, windows and losses as the in-memory
+path, which small corpora keep because it starts faster.
+
 Losses are in nats per character and bits per character (nats / ln 2), always shown next to the
 unigram baseline: the cross-entropy on the evaluated split of the training split's character
 frequencies. A model that has learned nothing about context scores the baseline. After training
@@ -31,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasrnn import checks
+from kerasrnn.data.corpus import STREAMING_MODES
 from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir, write_text
 from kerasrnn.tasks.base import Task, cross_entropy_arguments
 from kerasrnn.tasks.network_config import NetworkConfig
@@ -55,17 +61,23 @@ class CharLMConfig(NetworkConfig):
       sequence_length: characters per training window (the length of backpropagation through time).
       data: corpus: `"python_docs"`, `"tiny_shakespeare"`, or a path to a UTF-8 file or folder.
       data_dir: tensorflow-datasets folder for the named corpora; None: tfds's default.
+      streaming: how a file or folder is read: `"auto"` (default) streams one of more than
+        `kerasrnn.data.corpus_stream.STREAMING_THRESHOLD_BYTES` (16 MiB) through an id file on disk
+        and reads a smaller one into memory; `"always"` streams it, `"never"` reads it into memory.
+        The named corpora are always read into memory. Both ways train the same model.
     """
 
     residual: bool = False
     sequence_length: int = 100
     data: str = "python_docs"
     data_dir: str | None = None
+    streaming: str = "auto"
 
     def __post_init__(self):
         super().__post_init__()
         checks.positive_int("sequence length", self.sequence_length)
         checks.non_empty_text("no corpus given: name one or give the path of a UTF-8 text file", self.data)
+        checks.one_of("streaming mode", self.streaming, STREAMING_MODES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,8 +121,17 @@ class Prepared:
 
     characters: list[str]
     lookup: Any  # a StringLookup from `data.make_char_lookup`
-    corpus: Any  # a `kerasrnn.data.corpus.CharCorpus`
+    corpus: Any  # a `kerasrnn.data.corpus.CharCorpus`, or a `corpus_stream.StreamedCorpus`
     evaluation_batch: int
+    id_file: Any = None  # a streamed corpus's ids in this vocabulary (`corpus_stream.IdFile`)
+
+    def ids(self, split: str):
+        """The ids of `split`: an int32 tensor, or an `IdSpan` of a streamed corpus."""
+        from kerasrnn.tasks.charlm import data
+
+        if self.id_file is not None:
+            return self.id_file.split(split)
+        return data.encode(self.lookup, self.corpus.split(split))
 
 
 class CharLMTask(Task):
@@ -138,31 +159,48 @@ class CharLMTask(Task):
         return config.data not in CORPUS_NAMES
 
     def load_data(self, config: CharLMConfig):
+        """A `CharCorpus` in memory, or a `StreamedCorpus` (see `CharLMConfig.streaming`)."""
         from kerasrnn.data.corpus import check_long_enough, load_char_corpus
+        from kerasrnn.data.corpus_stream import scan_char_corpus, should_stream
 
-        corpus = load_char_corpus(config.data, config.data_dir)
+        if should_stream(config.data, config.streaming):
+            corpus = scan_char_corpus(config.data)
+            logger.info("Streaming %r", corpus)
+        else:
+            corpus = load_char_corpus(config.data, config.data_dir)
         check_long_enough(corpus, config.sequence_length)
         return corpus
 
     def prepare(self, config, train_config, corpus, run_dir: Path, *, resume: bool) -> Prepared:
+        from kerasrnn.data.corpus_stream import StreamedCorpus
         from kerasrnn.tasks.charlm import data
 
         if resume:
             characters = data.load_vocabulary(run_dir / VOCABULARY_FILE)
+        elif isinstance(corpus, StreamedCorpus):
+            characters = list(corpus.characters)
         else:
             characters = data.corpus_characters(corpus.train)
         lookup = data.make_char_lookup(characters)
         data.save_vocabulary(lookup, run_dir / VOCABULARY_FILE)
-        return Prepared(characters, lookup, corpus, train_config.batch_size)
+        return self._prepared(characters, lookup, corpus, train_config.batch_size)
 
     def restore(self, config, corpus, run_dir: Path) -> Prepared:
         from kerasrnn.tasks.charlm import data
 
         characters = data.load_vocabulary(run_dir / VOCABULARY_FILE)
-        return Prepared(characters, data.make_char_lookup(characters), corpus, EVALUATION_BATCH)
+        return self._prepared(characters, data.make_char_lookup(characters), corpus, EVALUATION_BATCH)
+
+    @staticmethod
+    def _prepared(characters, lookup, corpus, evaluation_batch: int) -> Prepared:
+        """`Prepared`, with a streamed corpus's ids written (once; then read from the cache)."""
+        from kerasrnn.data.corpus_stream import StreamedCorpus
+
+        id_file = corpus.ids(characters) if isinstance(corpus, StreamedCorpus) else None
+        return Prepared(characters, lookup, corpus, evaluation_batch, id_file)
 
     def steps_per_epoch(self, config, train_config, prepared: Prepared) -> int:
-        return max(1, len(prepared.corpus.train) // (config.sequence_length * train_config.batch_size))
+        return max(1, prepared.corpus.size("train") // (config.sequence_length * train_config.batch_size))
 
     def training_memory(self, config, train_config, prepared: Prepared) -> int:
         from kerasrnn.engine.memory import recurrent_training_bytes
@@ -185,27 +223,22 @@ class CharLMTask(Task):
         from kerasrnn.tasks.charlm import data
 
         return (
-            data.random_windows(data.encode(prepared.lookup, prepared.corpus.train), config.sequence_length,
-                                train_config.batch_size, train_config.seed, first_step),
-            data.consecutive_windows(data.encode(prepared.lookup, prepared.corpus.validation),
-                                     config.sequence_length, train_config.batch_size),
+            data.random_windows(prepared.ids("train"), config.sequence_length, train_config.batch_size,
+                                train_config.seed, first_step),
+            data.consecutive_windows(prepared.ids("validation"), config.sequence_length, train_config.batch_size),
         )
 
     def evaluate_model(self, model, config, prepared: Prepared, split: str, run_dir: Path) -> Evaluation:
-        import numpy as np
-
         from kerasrnn.tasks.charlm import data
         from kerasrnn.tasks.charlm.model import evaluate_loss
 
-        ids = data.encode(prepared.lookup, prepared.corpus.split(split))
-        unknown = float(np.mean(ids.numpy() == data.OOV_ID)) if int(ids.shape[0]) else 0.0
+        ids = prepared.ids(split)
+        unknown = data.unknown_share(ids)
         if unknown >= 0.5:
             logger.warning("Warning: %.0f%% of the characters of the %s text were never seen in training: its "
                            "loss and baseline say little", 100 * unknown, split)
         covered = data.covered_ids(ids, config.sequence_length)
-        baseline = data.unigram_cross_entropy(
-            data.encode(prepared.lookup, prepared.corpus.train), covered, prepared.lookup.vocabulary_size()
-        )
+        baseline = data.unigram_cross_entropy(prepared.ids("train"), covered, prepared.lookup.vocabulary_size())
         loss = evaluate_loss(model, ids, config.sequence_length, prepared.evaluation_batch)
         return Evaluation(split, loss, baseline, int(covered.size))
 
