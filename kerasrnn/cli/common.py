@@ -24,7 +24,7 @@ TRAIN_DEFAULTS = TrainConfig()
 POSITIVE = click.IntRange(min=1)
 
 # Options of `train` that are not settings of the run; only --epochs may change when resuming.
-RUNTIME_OPTIONS = {"run_dir", "resume", "device", "task"}
+RUNTIME_OPTIONS = {"run_dir", "resume", "device", "task", "distribute", "replicas"}
 
 
 class TaskChoice(click.Choice):
@@ -95,6 +95,33 @@ def device_option(function):
         help="Where to run: auto takes a GPU when TensorFlow sees one, cpu hides the GPUs, gpu "
         "fails unless there is one.",
     )(function)
+
+
+def distribute_options(function):
+    """`--distribute` and `--replicas`: how many devices or machines train (see
+    `kerasrnn.engine.distribution`)."""
+    from kerasrnn.engine.distribution import DISTRIBUTIONS
+
+    function = click.option(
+        "--replicas", type=POSITIVE, default=None,
+        help="--distribute mirrored only: how many devices; default every GPU, or 2 logical CPU "
+        "devices on a machine without one.",
+    )(function)
+    return click.option(
+        "--distribute", type=click.Choice(DISTRIBUTIONS), default="none", show_default=True,
+        help="none: one device; mirrored: every local GPU (or --replicas CPU devices); multi-worker: "
+        "the cluster in TF_CONFIG, the same command on every machine (the chief writes the run). "
+        "--batch-size is the global batch, split across the replicas.",
+    )(function)
+
+
+def start_distribution(kind: str, replicas: int | None, device: str):
+    """The process's strategy (after `setup_runtime`), from the options of `distribute_options`."""
+    from kerasrnn.engine.devices import select_device
+    from kerasrnn.engine.distribution import make_distribution
+
+    with reported_as_one_line():
+        return make_distribution(kind, replicas=replicas, device=select_device(device))
 
 
 def data_options(default: str | None, help_default: str):

@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from kerasrnn.cli.common import (DEFAULT_TASK, POSITIVE, RUNTIME_OPTIONS, TASK_DEFAULTS, TRAIN_DEFAULTS,
-                                 TaskChoice, cli, data_options, device_option, reported_as_one_line,
-                                 seed_option, setup_runtime, verbose_option)
+                                 TaskChoice, cli, data_options, device_option, distribute_options,
+                                 reported_as_one_line, seed_option, setup_runtime, start_distribution,
+                                 verbose_option)
 from kerasrnn.engine.train_config import OPTIMIZERS
 from kerasrnn.recurrent import CELL_NAMES
 from kerasrnn.tasks import get_task
@@ -61,7 +62,8 @@ from kerasrnn.tasks import get_task
               "(adding); default 100.")
 @data_options(TASK_DEFAULTS.data, "it is split 90/5/5 into train/validation/test.")
 @click.option("--batch-size", type=POSITIVE, default=TRAIN_DEFAULTS.batch_size, show_default=True,
-              help="Windows per training batch.")
+              help="Windows per training batch: the global batch, split across the replicas when "
+              "--distribute is used.")
 @click.option("--epochs", type=POSITIVE, default=TRAIN_DEFAULTS.epochs, show_default=True,
               help="Number of epochs, each followed by a validation pass and a checkpoint.")
 @click.option("--steps-per-epoch", type=POSITIVE, default=TRAIN_DEFAULTS.steps_per_epoch,
@@ -89,6 +91,7 @@ from kerasrnn.tasks import get_task
               "settings: it ends exactly where the uninterrupted run would have. Only --epochs may "
               "change, to train longer (with --decay the schedule is then stretched, and it says so).")
 @device_option
+@distribute_options
 @verbose_option
 @click.option("--mixed-precision/--no-mixed-precision", default=TRAIN_DEFAULTS.mixed_precision,
               show_default=True, help="Compute in float16 with float32 weights (GPU only).")
@@ -126,16 +129,21 @@ def train(**options):
                 task, {name: value for name, value in given.items() if name not in RUNTIME_OPTIONS}, flags=flags)
             task.check_data(task.resolve(config))  # before TensorFlow loads: seconds, not minutes
     setup_runtime()
+    distribution = start_distribution(options["distribute"], options["replicas"], options["device"])
     from kerasrnn.engine import run
 
     with reported_as_one_line():
         run_dir = options["run_dir"] or run_files.default_run_dir(task.name, config.cell)
-        click.echo(f"Training {task.name} with {config.cell} into {run_dir}", err=True)
+        if distribution.chief:
+            click.echo(f"Training {task.name} with {config.cell} into {run_dir}", err=True)
+        else:
+            click.echo(f"Training {task.name} with {config.cell} as {distribution.worker}; the chief "
+                       f"writes the run to {run_dir}", err=True)
         try:
             # One line per epoch when the output is a log file rather than a terminal.
             verbose = "auto" if sys.stdout.isatty() else 2
             result = run.train(task, config, train_config, run_dir, resume=options["resume"],
-                               device=options["device"], verbose=verbose)
+                               device=options["device"], verbose=verbose, distribution=distribution)
         except KeyboardInterrupt:
             if not (Path(run_dir) / run_files.CONFIG_FILE).is_file():
                 raise click.ClickException("interrupted before the first epoch finished; nothing was kept") from None

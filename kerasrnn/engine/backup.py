@@ -36,13 +36,13 @@ def state_path(run_dir: Path) -> Path:
     return Path(run_dir) / BACKUP_DIR / STATE_FILE
 
 
-def _variables(model) -> list:
+def state_variables(model) -> list:
     return list(model.variables) + list(model.optimizer.variables)
 
 
 def save_state(run_dir: Path, model, epochs: int) -> None:
     """Writes the state of `model` and its optimizer after `epochs` finished epochs, atomically."""
-    arrays = {f"v{index}": np.asarray(variable.numpy()) for index, variable in enumerate(_variables(model))}
+    arrays = {f"v{index}": np.asarray(variable.numpy()) for index, variable in enumerate(state_variables(model))}
     buffer = io.BytesIO()
     np.savez(buffer, epochs=np.int64(epochs), count=np.int64(len(arrays)), **arrays)
     path = state_path(run_dir)
@@ -73,7 +73,7 @@ def restore_state(run_dir: Path, model) -> int:
         return 0
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
-    variables = _variables(model)
+    variables = state_variables(model)
     state = _read(path)
     if int(state["count"]) != len(variables):
         raise UserInputError(f"{path} holds {int(state['count'])} variables, not the model's "

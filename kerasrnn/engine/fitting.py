@@ -1,5 +1,6 @@
-"""`model.fit` with the callbacks every run shares (`kerasrnn.engine.callbacks`: best checkpoint, exact
-backup, history, early stop, stop on NaN or divergence, step timing); then the history and curves.
+"""Training with the callbacks every run shares (`kerasrnn.engine.callbacks`: best checkpoint, exact
+backup, history, early stop, stop on NaN or divergence, step timing), through the one training
+loop (`kerasrnn.engine.loop`, which `tf.distribute` strategies need); then the history and curves.
 
 Example:
 
@@ -81,30 +82,27 @@ def fit(
     initial_epoch: int = 0,
     divergence_threshold: float | None = None,
     verbose: str | int = "auto",
+    strategy=None,
 ) -> FitOutcome:
     """Trains a compiled `model` from epoch `initial_epoch` (whose earlier epochs are `history`)
-    with the shared callbacks.
+    with the shared callbacks, under `strategy` (None: TensorFlow's default, one device).
 
     Afterwards `run_dir` holds `model.keras` (the best epoch, if any epoch had a finite validation
     loss), `history.csv` / `.json`, `learning_curves.png`, `timing.json` and the backup.
     """
+    import tensorflow as tf
+
     from kerasrnn.engine.callbacks import TrainingMonitor
+    from kerasrnn.engine.loop import train_loop
 
     run_dir = Path(run_dir)
     history = history or {}
     monitor = TrainingMonitor(steps_per_epoch=steps_per_epoch, threshold=divergence_threshold)
     if initial_epoch:
         logger.info("Resuming %s after epoch %d of %d", run_dir, initial_epoch, config.epochs)
-    model.fit(
-        train_data,
-        validation_data=validation_data,
-        epochs=config.epochs,
-        initial_epoch=initial_epoch,
-        steps_per_epoch=steps_per_epoch,
-        callbacks=make_callbacks(run_dir, config, history, monitor),
-        shuffle=False,  # The task's tf.data pipeline draws the windows at random already.
-        verbose=verbose,
-    )
+    train_loop(model, strategy or tf.distribute.get_strategy(), train_data, validation_data,
+               make_callbacks(run_dir, config, history, monitor), epochs=config.epochs,
+               steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch, verbose=verbose)
     history = run_files.read_history(run_dir)
     run_files.write_json(run_dir / run_files.HISTORY_JSON, history)
     if monitor.durations:

@@ -1,9 +1,14 @@
 """The one run skeleton every task trains through: `train(task, config, train_config, run_dir)`.
 
 start the run (run directory, resume check, device, data) → the task prepares its vocabularies →
-save the configs → seed → build → compile → fit with the shared callbacks → reload the best model
-→ evaluate it on validation → `metrics.json` → a `TrainResult`. The task supplies only its hooks
-(`kerasrnn.tasks.base.Task`); resuming, devices, checkpoints and files are decided here, once.
+save the configs → seed → build and compile in the strategy's scope → the training loop with the
+shared callbacks → reload the best model → evaluate it on validation → `metrics.json` → a
+`TrainResult`. The task supplies only its hooks (`kerasrnn.tasks.base.Task`); resuming, devices,
+distribution, checkpoints and files are decided here, once.
+
+Under `tf.distribute` (`kerasrnn.engine.distribution`) the same skeleton runs in every process: the
+chief writes the run directory; another worker trains into a temporary folder, deleted at the end,
+and takes the chief's state when a run is resumed.
 
 Example:
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +35,7 @@ from typing import Any
 from kerasrnn.engine import backup, fitting, memory
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.devices import select_device
+from kerasrnn.engine.distribution import Distribution, broadcast_from_chief, single_device
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
 
@@ -46,10 +53,14 @@ class TrainResult:
     best_epoch: int
     seconds: float
     parameters: int
-    validation: Any  # the task's evaluation, with a `summary()`
+    validation: Any  # the task's evaluation, with a `summary()`; None on a worker that is not the chief
     details: tuple[str, ...] = ()
+    worker: str | None = None  # a worker that is not the chief: its name in the cluster
 
     def summary(self) -> str:
+        if self.worker is not None:
+            return (f"{self.worker.capitalize()} trained {self.epochs} epochs ({self.steps:,} steps) in "
+                    f"{self.seconds:.0f} s; the chief wrote the run to {self.run_dir}")
         return "\n".join([
             f"Trained {self.epochs} epochs ({self.steps:,} steps) in {self.seconds:.0f} s; "
             f"{self.parameters:,} parameters; best validation loss at epoch {self.best_epoch}.",
@@ -60,8 +71,9 @@ class TrainResult:
 
 
 def start_run(task, config, train_config: TrainConfig, run_dir: Path | None, *, resume: bool,
-              device: str) -> tuple[Path, bool]:
-    """The run directory made (or checked, to resume) and the device chosen.
+              device: str, distribution: Distribution | None = None) -> tuple[Path, bool]:
+    """The run directory made (or checked, to resume) and the device chosen. A worker that is not
+    the chief checks nothing there: the chief does, and it may be on another machine.
 
     Returns:
       `(run_dir, created)`: `created` is True when the folder did not exist before.
@@ -73,6 +85,9 @@ def start_run(task, config, train_config: TrainConfig, run_dir: Path | None, *, 
     if resume and run_dir is None:
         raise UserInputError("resuming needs the run directory to continue (--run-dir)")
     run_dir = Path(run_dir) if run_dir is not None else run_files.default_run_dir(task.name, config.cell)
+    if distribution is not None and not distribution.chief:
+        select_device(device, mixed_precision=train_config.mixed_precision)
+        return run_dir, False
     if resume:
         saved = task.load_configs(run_dir)
         run_files.check_resumable(run_dir, saved, config, train_config)
@@ -88,7 +103,8 @@ def start_run(task, config, train_config: TrainConfig, run_dir: Path | None, *, 
 
 
 def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, *, resume: bool = False,
-          device: str = "auto", verbose: str | int = "auto") -> TrainResult:
+          device: str = "auto", verbose: str | int = "auto", distribution: Distribution | None = None
+          ) -> TrainResult:
     """Trains `task` with `config` into a run directory, or resumes the run there exactly.
 
     Args:
@@ -100,31 +116,72 @@ def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, 
       resume: continue the interrupted (or finished) run in `run_dir` from its backup: the run then
         ends where the uninterrupted run would have, bit for bit on a CPU.
       device: `"auto"`, `"cpu"` or `"gpu"`, see `select_device`.
-      verbose: Keras progress display of `fit`.
+      verbose: progress display, as `fit`'s.
+      distribution: the `tf.distribute` strategy to train under (`distribution.make_distribution`,
+        made once per process); None: one device. `train_config.batch_size` is the global batch.
 
     Raises:
       UserInputError: bad data or run directory, settings that differ from the resumed run, a
-        training that diverged, a file that could not be written (a full disk). A run in which no
-        epoch finished leaves no run directory behind (or an empty one, if it was given empty).
+        training that diverged, a file that could not be written (a full disk), a worker of the
+        cluster lost. A run in which no epoch finished leaves no run directory behind (or an empty
+        one, if it was given empty).
     """
     started = time.monotonic()
     config = task.resolve(config)
-    run_dir, created = start_run(task, config, train_config, run_dir, resume=resume, device=device)
+    distribution = distribution or single_device()
+    run_dir, created = start_run(task, config, train_config, run_dir, resume=resume, device=device,
+                                 distribution=distribution)
+    if not distribution.chief:
+        return _train_as_worker(task, config, train_config, run_dir, started, resume=resume,
+                                distribution=distribution)
     try:
-        result = _train_in(task, config, train_config, run_dir, resume=resume, verbose=verbose)
+        result = _train_in(task, config, train_config, run_dir, resume=resume, verbose=verbose,
+                           distribution=distribution)
     except OSError as error:
         _discard_if_unfinished(run_dir, created, resume)
         raise UserInputError(write_failure(error, run_dir)) from None
-    except BaseException:
+    except BaseException as error:
         _discard_if_unfinished(run_dir, created, resume)
+        _raise_if_cluster_failed(error, distribution, run_dir)
         raise
     return dataclasses.replace(result, seconds=time.monotonic() - started)
 
 
-def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume: bool, verbose) -> TrainResult:
+def _train_as_worker(task, config, train_config, run_dir: Path, started: float, *, resume: bool,
+                     distribution: Distribution) -> TrainResult:
+    """A worker that is not the chief: the same training, its files in a temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix="kerasrnn-worker-"))
+    try:
+        result = _train_in(task, config, train_config, folder, resume=resume, verbose=0,
+                           distribution=distribution)
+    except BaseException as error:
+        _raise_if_cluster_failed(error, distribution, run_dir)
+        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return dataclasses.replace(result, run_dir=run_dir, seconds=time.monotonic() - started)
+
+
+def _raise_if_cluster_failed(error: BaseException, distribution: Distribution, run_dir: Path) -> None:
+    """One line for a collective that failed because another worker is gone (TensorFlow's
+    health check aborts it within about a minute)."""
+    import tensorflow as tf
+
+    if distribution.kind != "multi-worker" or not isinstance(error, tf.errors.OpError):
+        return
+    reason = str(error.message).strip().splitlines()[0][:200] if str(error.message).strip() else ""
+    raise UserInputError(
+        f"{distribution.worker} lost the other workers of the cluster ({type(error).__name__}: {reason}); "
+        f"when every worker is back, restart them all with train --resume --run-dir {run_dir}") from None
+
+
+def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume: bool, verbose,
+              distribution: Distribution) -> TrainResult:
     import keras
 
-    prepared = task.prepare(config, train_config, task.data_for(config), run_dir, resume=resume)
+    chief = distribution.chief
+    # Another worker has no copy of the run directory: it makes the vocabularies from the data.
+    prepared = task.prepare(config, train_config, task.data_for(config), run_dir, resume=resume and chief)
     run_files.save_config(run_dir, task.name, config, train_config)
 
     needed = task.training_memory(config, train_config, prepared)
@@ -133,16 +190,22 @@ def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume:
                           "ask for fewer --units or --layers, a smaller --batch-size or shorter sequences")
     keras.utils.set_random_seed(train_config.seed)
     steps = train_config.steps_per_epoch or task.steps_per_epoch(config, train_config, prepared)
-    model = task.build_model(config, prepared, seed=train_config.seed)
-    model.compile(optimizer=fitting.make_optimizer(train_config, train_config.epochs * steps),
-                  **task.compile_arguments(config, prepared))
-    logger.info("%s", task.describe(model, config, prepared))
-    done = backup.restore_state(run_dir, model) if resume else 0
+    with distribution.strategy.scope():
+        model = task.build_model(config, prepared, seed=train_config.seed)
+        model.compile(optimizer=fitting.make_optimizer(train_config, train_config.epochs * steps),
+                      **task.compile_arguments(config, prepared))
+    logger.info("%s, on %s", task.describe(model, config, prepared), distribution.describe())
+    done = _restore(run_dir, model, distribution) if resume else 0
     history = run_files.truncated_history(run_files.read_history(run_dir), done)
     train_data, validation_data = task.datasets(config, train_config, prepared, first_step=done * steps)
     outcome = fitting.fit(model, train_data, validation_data, run_dir, train_config, steps_per_epoch=steps,
                           history=history, initial_epoch=done, verbose=verbose,
-                          divergence_threshold=task.divergence_threshold(config, prepared))
+                          divergence_threshold=task.divergence_threshold(config, prepared),
+                          strategy=distribution.strategy)
+    if not chief:
+        epochs = len(outcome.history.get("epoch", []))
+        return TrainResult(run_dir, epochs, epochs * steps, 0, 0.0, model.count_params(), None,
+                           worker=distribution.worker)
     if outcome.halted is not None:
         raise UserInputError(divergence_message(outcome, run_dir, train_config))
 
@@ -154,10 +217,27 @@ def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume:
     epochs = len(history["epoch"])
     run_files.write_json(run_dir / run_files.METRICS_FILE, {
         **validation.as_metrics(), "best_epoch": best_epoch, "epochs": epochs,
-        "parameters": best.count_params(),
+        "parameters": best.count_params(), "distribute": distribution.kind, "replicas": distribution.replicas,
     })
     return TrainResult(run_dir, epochs, epochs * steps, best_epoch, 0.0, best.count_params(), validation,
                        tuple(details))
+
+
+def _restore(run_dir: Path, model, distribution: Distribution) -> int:
+    """The backup loaded into `model` (by the chief, then given to every other worker); returns
+    the number of finished epochs."""
+    import numpy as np
+
+    done = backup.restore_state(run_dir, model) if distribution.chief else 0
+    if distribution.kind != "multi-worker":
+        return done
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    variables = backup.state_variables(model)
+    values = broadcast_from_chief(distribution, [np.float64(done)] + [v.numpy() for v in variables])
+    for variable, value in zip(variables, values[1:]):
+        variable.assign(value)
+    return int(values[0])
 
 
 def divergence_message(outcome: fitting.FitOutcome, run_dir: Path, train_config: TrainConfig) -> str:
