@@ -11,6 +11,7 @@ from kerasrnn.cli.common import (DEFAULT_TASK, POSITIVE, RUNTIME_OPTIONS, TASK_D
                                  TaskChoice, cli, data_options, device_option, distribute_options,
                                  reported_as_one_line, seed_option, setup_runtime, start_distribution,
                                  verbose_option)
+from kerasrnn.engine.distribution import check_options as check_distribution
 from kerasrnn.engine.train_config import OPTIMIZERS
 from kerasrnn.recurrent import CELL_NAMES
 from kerasrnn.tasks import get_task
@@ -128,6 +129,7 @@ def train(**options):
             config, train_config = settings.resolve_configs(
                 task, {name: value for name, value in given.items() if name not in RUNTIME_OPTIONS}, flags=flags)
             task.check_data(task.resolve(config))  # before TensorFlow loads: seconds, not minutes
+        check_distribution(options["distribute"], options["replicas"])
     setup_runtime()
     distribution = start_distribution(options["distribute"], options["replicas"], options["device"])
     from kerasrnn.engine import run

@@ -87,6 +87,25 @@ def make_distribution(kind: str = "none", *, replicas: int | None = None, device
     """
     import tensorflow as tf
 
+    cluster = check_options(kind, replicas)
+    if kind == "none":
+        return single_device()
+    if kind == "mirrored":
+        return Distribution(kind, tf.distribute.MirroredStrategy(devices=_mirrored_devices(replicas, device)))
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    resolver = strategy.cluster_resolver
+    task_type, task_id = resolver.task_type, int(resolver.task_id)
+    chief = task_type == "chief" or (task_type == "worker" and task_id == 0 and "chief" not in cluster)
+    return Distribution(kind, strategy, chief=chief, worker=f"{task_type} {task_id}")
+
+
+def check_options(kind: str, replicas: int | None) -> dict | None:
+    """Checks the choice without TensorFlow (in milliseconds, before it loads); returns the
+    cluster of `TF_CONFIG` for `multi-worker`.
+
+    Raises:
+      UserInputError: see `make_distribution`.
+    """
     if kind not in DISTRIBUTIONS:
         raise UserInputError(f"unknown --distribute {kind!r}: choose one of {', '.join(DISTRIBUTIONS)}")
     if replicas is not None and kind != "mirrored":
@@ -94,16 +113,7 @@ def make_distribution(kind: str = "none", *, replicas: int | None = None, device
                              "per worker device)")
     if replicas is not None and replicas < 1:
         raise UserInputError(f"--replicas must be at least 1, not {replicas}")
-    if kind == "none":
-        return single_device()
-    if kind == "mirrored":
-        return Distribution(kind, tf.distribute.MirroredStrategy(devices=_mirrored_devices(replicas, device)))
-    cluster = _cluster_spec()
-    strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    resolver = strategy.cluster_resolver
-    task_type, task_id = resolver.task_type, int(resolver.task_id)
-    chief = task_type == "chief" or (task_type == "worker" and task_id == 0 and "chief" not in cluster)
-    return Distribution(kind, strategy, chief=chief, worker=f"{task_type} {task_id}")
+    return _cluster_spec() if kind == "multi-worker" else None
 
 
 def _mirrored_devices(replicas: int | None, device: str) -> list[str]:
@@ -172,7 +182,14 @@ def broadcast_from_chief(distribution: Distribution, values: list) -> list:
             first = tf.logical_and(chief, tf.equal(context.replica_id_in_sync_group % len(
                 strategy.extended.worker_devices), 0))
             own = [tf.where(first, tensor, tf.zeros_like(tensor)) for tensor in tensors]
-            return context.all_reduce(tf.distribute.ReduceOp.SUM, own)
+            # One all-reduce per dtype: a batch of them is concatenated into one tensor.
+            summed = list(own)
+            for dtype in {tensor.dtype for tensor in own}:
+                indices = [index for index, tensor in enumerate(own) if tensor.dtype == dtype]
+                reduced = context.all_reduce(tf.distribute.ReduceOp.SUM, [own[index] for index in indices])
+                for index, tensor in zip(indices, reduced):
+                    summed[index] = tensor
+            return summed
 
         results = strategy.run(replica, args=(tensors,))
         return [strategy.experimental_local_results(result)[0] for result in results]

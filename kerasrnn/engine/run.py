@@ -56,16 +56,19 @@ class TrainResult:
     validation: Any  # the task's evaluation, with a `summary()`; None on a worker that is not the chief
     details: tuple[str, ...] = ()
     worker: str | None = None  # a worker that is not the chief: its name in the cluster
+    fingerprint: str | None = None  # of the final weights, when distributed: the same on every worker
 
     def summary(self) -> str:
+        weights = f"final weights {self.fingerprint}" if self.fingerprint else ""
         if self.worker is not None:
             return (f"{self.worker.capitalize()} trained {self.epochs} epochs ({self.steps:,} steps) in "
-                    f"{self.seconds:.0f} s; the chief wrote the run to {self.run_dir}")
+                    f"{self.seconds:.0f} s, {weights}; the chief wrote the run to {self.run_dir}")
         return "\n".join([
             f"Trained {self.epochs} epochs ({self.steps:,} steps) in {self.seconds:.0f} s; "
             f"{self.parameters:,} parameters; best validation loss at epoch {self.best_epoch}.",
             self.validation.summary(),
             *self.details,
+            *([f"The chief's {weights} (the same on every worker)."] if weights else []),
             f"Run saved in {self.run_dir}",
         ])
 
@@ -195,17 +198,22 @@ def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume:
         model.compile(optimizer=fitting.make_optimizer(train_config, train_config.epochs * steps),
                       **task.compile_arguments(config, prepared))
     logger.info("%s, on %s", task.describe(model, config, prepared), distribution.describe())
-    done = _restore(run_dir, model, distribution) if resume else 0
+    if resume:
+        with distribution.strategy.scope():
+            done = _restore(run_dir, model, distribution)
+    else:
+        done = 0
     history = run_files.truncated_history(run_files.read_history(run_dir), done)
     train_data, validation_data = task.datasets(config, train_config, prepared, first_step=done * steps)
     outcome = fitting.fit(model, train_data, validation_data, run_dir, train_config, steps_per_epoch=steps,
                           history=history, initial_epoch=done, verbose=verbose,
                           divergence_threshold=task.divergence_threshold(config, prepared),
                           strategy=distribution.strategy)
+    fingerprint = weights_fingerprint(model) if distribution.kind != "none" else None
     if not chief:
         epochs = len(outcome.history.get("epoch", []))
         return TrainResult(run_dir, epochs, epochs * steps, 0, 0.0, model.count_params(), None,
-                           worker=distribution.worker)
+                           worker=distribution.worker, fingerprint=fingerprint)
     if outcome.halted is not None:
         raise UserInputError(divergence_message(outcome, run_dir, train_config))
 
@@ -220,7 +228,20 @@ def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume:
         "parameters": best.count_params(), "distribute": distribution.kind, "replicas": distribution.replicas,
     })
     return TrainResult(run_dir, epochs, epochs * steps, best_epoch, 0.0, best.count_params(), validation,
-                       tuple(details))
+                       tuple(details), fingerprint=fingerprint)
+
+
+def weights_fingerprint(model) -> str:
+    """The first 16 hex digits of the SHA-256 of every weight's bytes: equal on two workers only
+    if their weights are equal bit for bit."""
+    import hashlib
+
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for variable in model.weights:
+        digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def _restore(run_dir: Path, model, distribution: Distribution) -> int:
