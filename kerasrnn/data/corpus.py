@@ -20,6 +20,10 @@ remainder. The tfds builders store their splits that way already; for a path, `s
 it. A path holding the tiny-shakespeare file therefore gives exactly the splits of
 `tfds.load("tiny_shakespeare")`.
 
+A file or folder bigger than memory is read by `kerasrnn.data.corpus_stream` instead, in pieces and
+with the same rules (`source_files`, `split_ends` and the error messages are shared); `STREAMING_MODES`
+says which way a path is read.
+
 Bad input raises `kerasrnn.errors.UserInputError` with a one-line message.
 
 Example:

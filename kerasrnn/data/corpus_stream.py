@@ -301,6 +301,8 @@ class IdSpan:
         itemsize = np.dtype(self.file.dtype).itemsize
         handle = _descriptor(self.file.path)
         data = b"".join(os.pread(handle, length * itemsize, int(self.start + s) * itemsize) for s in starts)
+        if len(data) != starts.size * length * itemsize:
+            raise UserInputError(f"the id cache {self.file.path} was cut short: delete it and run again")
         return np.frombuffer(data, self.file.dtype).reshape(len(starts), length).astype(np.int32)
 
     def rows(self, first_row: int, rows: int, length: int) -> np.ndarray:
@@ -338,6 +340,12 @@ def _descriptor(path: Path) -> int:
     return _DESCRIPTORS[key]
 
 
+def _forget_descriptor(path: Path) -> None:
+    handle = _DESCRIPTORS.pop((os.getpid(), os.fspath(path)), None)
+    if handle is not None:
+        os.close(handle)
+
+
 def _encode(corpus: StreamedCorpus, characters: tuple[str, ...]) -> IdFile:
     size = SPECIAL_IDS + len(characters)
     dtype = "uint16" if size <= 2**16 else "int32"
@@ -366,6 +374,7 @@ def _encode(corpus: StreamedCorpus, characters: tuple[str, ...]) -> IdFile:
                                  f"{corpus.length:,} before): run again")
 
     _write(path, write)
+    _forget_descriptor(path)  # a descriptor opened before reads the replaced file
     _write(path.with_suffix(".json"), lambda temporary: temporary.write_text(json.dumps(meta), "utf-8"))
     return id_file
 

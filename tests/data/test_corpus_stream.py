@@ -234,9 +234,12 @@ def test_a_half_written_id_file_is_rebuilt(tmp_path):
     path.write_text("abc\n" * 100)
     corpus = scan_char_corpus(path)
     ids = corpus.ids(corpus.characters)
+    assert IdSpan(ids, 0, 400).read(0, 4).tolist() == ids_by_hand("abc\n", corpus.characters)
     ids.path.write_bytes(ids.path.read_bytes()[:10])  # cut short behind our back
+    with pytest.raises(UserInputError, match="was cut short: delete it and run again"):
+        IdSpan(ids, 0, 400).read(396, 4)
 
-    again = corpus.ids(corpus.characters)
+    again = corpus.ids(corpus.characters)  # rebuilt, and read from the new file
 
     assert again.path.stat().st_size == 800
     assert IdSpan(again, 0, 400).read(396, 4).tolist() == ids_by_hand("abc\n", corpus.characters)
