@@ -114,3 +114,72 @@ def test_a_text_of_unknown_words_is_translated_with_a_warning(run_dir, caplog):
     assert result.exit_code == 0, result.output
     assert "Warning: 100% of the tokens of text 1 ('zzyzx qwxv') were never seen in training" in caplog.text
     assert "text 2" not in caplog.text
+
+
+def greedy_by_rerunning_the_network(model, translator, text):
+    """Greedy decoding the slow, obvious way: the whole teacher-forced network on each prefix, the most
+    likely allowed token appended until `[END]` or the run's longest translation."""
+    import numpy as np
+
+    from kerasrnn.tasks.translate import data as translate_data
+
+    source = translator.encode([text]).numpy()
+    tokens = []
+    while len(tokens) < translator.max_output_length:
+        logits = model([source, np.array([[translate_data.START_ID, *tokens]], np.int32)])[0, -1].numpy()
+        logits[[translate_data.PAD_ID, translate_data.START_ID]] = -np.inf
+        tokens.append(int(logits.argmax()))
+        if tokens[-1] == translate_data.END_ID:
+            break
+    return translator.ids_to_texts([tokens + [0]]).numpy()[0].decode()
+
+
+TEXTS = ["six five four three", "one", "two two", "four one six"]
+
+
+def test_a_beam_of_one_is_greedy_decoding(run_dir):
+    from kerasrnn.tasks import get_task
+
+    task = get_task("translate")
+    model, translator = task.load_model(run_dir), task.load_translator(run_dir)
+    greedy = [greedy_by_rerunning_the_network(model, translator, text) for text in TEXTS]
+    assert greedy == ["six cinq quatre trois", "un", "deux deux", "quatre un six"]
+    result = run("translate", run_dir, *TEXTS, "--beam-size", "1")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [f"{text}\t{translation}" for text, translation in zip(TEXTS, greedy)]
+
+
+def test_a_huge_beam_is_narrowed_to_what_fits_and_translates_like_that_beam(run_dir, monkeypatch, caplog):
+    """A memory ceiling that holds a beam of exactly 40 for these texts: a beam of 100,000 is narrowed
+    to 40 with a warning, answers what a beam of 40 answers (not empty), and quickly."""
+    import time
+
+    from kerasrnn.tasks import get_task
+
+    translator = get_task("translate").load_translator(run_dir)
+    assert translator.widest_useful_beam() == 8 ** 18  # six French words, [UNK] and [END]; 18 tokens at most
+    source_length = int(translator.encode(TEXTS).shape[1])
+    monkeypatch.setenv("KERASRNN_MEMORY_LIMIT", str(translator.search_bytes(40, source_length)))
+    narrow = run("translate", run_dir, *TEXTS, "--beam-size", "40")
+    assert narrow.exit_code == 0 and "Warning" not in caplog.text, narrow.output
+    started = time.monotonic()
+    huge = run("translate", run_dir, *TEXTS, "--beam-size", "100000")
+    assert huge.exit_code == 0, huge.output
+    assert time.monotonic() - started < 30
+    assert "Warning: a beam of 100,000 hypotheses needs about" in caplog.text
+    assert "(KERASRNN_MEMORY_LIMIT): searching with a beam of 40 instead" in caplog.text
+    assert huge.output == narrow.output
+    assert [line.split("\t")[1] for line in huge.output.splitlines()] == [
+        "six cinq quatre trois", "un", "deux deux", "quatre un six"]
+    caplog.clear()
+    evaluated = run("evaluate", run_dir, "--split", "test", "--beam-size", "100000")
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "beam search of width" in evaluated.output and "of width 100000" not in evaluated.output
+    assert json.loads((run_dir / "evaluation_test.json").read_text())["beam_size"] < 100000
+    assert "searching with a beam of" in caplog.text
+
+
+def test_a_beam_that_cannot_fit_even_once_is_refused(run_dir, monkeypatch):
+    monkeypatch.setenv("KERASRNN_MEMORY_LIMIT", "1K")
+    assert_one_line_error(run("translate", run_dir, "one", "--beam-size", "3"),
+                          "decoding one text needs about", "more than the 1.0 KiB available (KERASRNN_MEMORY_LIMIT)")

@@ -277,15 +277,46 @@ def warn_about_unknown_tokens(texts, ids, *, unknown_id: int = 1, padding_id: in
     import numpy as np
 
     ids = np.asarray(ids)
-    tokens = np.maximum((ids != padding_id).sum(axis=1), 1)
-    shares = ((ids == unknown_id).sum(axis=1) / tokens).tolist()
-    for index, (text, share) in enumerate(zip(texts, shares), start=1):
-        if share >= 0.5:
-            shown = text if len(text) <= 40 else text[:37] + "..."
+    tokens = (ids != padding_id).sum(axis=1)
+    # A text with no token at all (only punctuation, for words) gives the model nothing to read either.
+    shares = np.where(tokens > 0, (ids == unknown_id).sum(axis=1) / np.maximum(tokens, 1), 1.0).tolist()
+    for index, (text, share, count) in enumerate(zip(texts, shares, tokens), start=1):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        if count == 0:
+            logging.getLogger("kerasrnn").warning(
+                "Warning: text %d (%r) has no token the model reads: the answer is a guess", index, shown)
+        elif share >= 0.5:
             logging.getLogger("kerasrnn").warning(
                 "Warning: %.0f%% of the tokens of text %d (%r) were never seen in training: the answer is "
                 "a guess", 100 * share, index, shown)
     return shares
+
+
+def warn_about_unknown_share(id_batches, what: str, *, unknown_id: int = 1, padding_id: int = 0) -> float:
+    """Logs a warning when most of the tokens of `what` (say "the test texts") were never seen in
+    training, so that the scores computed on them say little; returns the share of unknown tokens.
+
+    Args:
+      id_batches: token ids `(texts, time)` padded with `padding_id`, or an iterable of such batches.
+      what: the texts, as the warning names them.
+    """
+    import logging
+
+    import numpy as np
+
+    if hasattr(id_batches, "shape"):  # one array or tensor
+        id_batches = [id_batches]
+    unknown = tokens = 0
+    for ids in id_batches:
+        ids = np.asarray(ids)
+        unknown += int((ids == unknown_id).sum())
+        tokens += int((ids != padding_id).sum())
+    share = unknown / tokens if tokens else 0.0
+    if share >= 0.5:
+        logging.getLogger("kerasrnn").warning(
+            "Warning: %.0f%% of the tokens of %s were never seen in training: the scores say little",
+            100 * share, what)
+    return share
 
 
 def check_texts(texts, verb: str) -> list[str]:

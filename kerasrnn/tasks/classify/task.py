@@ -46,7 +46,8 @@ from kerasrnn.engine.run_dir import (
 )
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
-from kerasrnn.tasks.base import Task, check_texts, cross_entropy_arguments, warn_about_unknown_tokens
+from kerasrnn.tasks.base import (Task, check_texts, cross_entropy_arguments, warn_about_unknown_share,
+                                 warn_about_unknown_tokens)
 from kerasrnn.tasks.network_config import NetworkConfig
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
@@ -268,6 +269,7 @@ class ClassifyTask(Task):
         import numpy as np
 
         from kerasrnn.tasks.classify import model as classify_model
+        from kerasrnn.tasks.classify.data import PAD_ID, UNKNOWN_ID, vectorize_batch
 
         data = prepared.data
         if split == "heldout":
@@ -276,6 +278,10 @@ class ClassifyTask(Task):
         else:
             texts, labels = data.split(split)
         classes = len(data.class_names)
+        warn_about_unknown_share((vectorize_batch(prepared.vectorizer, texts[start:start + EVALUATION_BATCH],
+                                                  config.max_length)
+                                  for start in range(0, len(texts), EVALUATION_BATCH)),
+                                 f"the {split} texts", unknown_id=UNKNOWN_ID, padding_id=PAD_ID)
         probabilities = classify_model.predict_probabilities(model, prepared.vectorizer, texts, config.max_length)
         labels = np.asarray(labels, np.int64)
         loss = float(-np.mean(np.log(np.maximum(probabilities[np.arange(len(labels)), labels], 1e-12))))

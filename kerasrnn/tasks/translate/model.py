@@ -18,7 +18,9 @@ logits (Luong et al. 2015, "attentional hidden state").
 Decoding runs the decoder one step at a time with carried states: `Translator` splits the trained
 network into an encoder model (source ids → outputs, states) and a step model sharing the decoder's
 weights (previous ids, states, encoder outputs → logits, new states), and `Translator.search` runs a
-beam search of width K inside one `tf.function` (greedy decoding is K = 1).
+beam search of width K inside one `tf.function` (greedy decoding is K = 1), ranking hypotheses by
+their mean log-probability per token. `Translator.translate` first narrows K to what can exist and
+to what fits in memory (`beam_width`, with a warning when memory is the limit).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from kerasrnn.recurrent import make_recurrent_layer, recurrent_output_size, stat
 from kerasrnn.tasks.translate import data as translate_data
 
 logger = logging.getLogger(__name__)
+LONG_SEARCH = 10**6  # decoder steps per text (beam × longest translation) announced before a search
 
 
 def build_translator(config, source_vocabulary_size: int, target_vocabulary_size: int, *,
@@ -181,8 +184,10 @@ class Translator:
         translation (Stahlberg & Byrne 2019, "On NMT search errors and model errors: cat got your
         tongue?"; the length normalisation of Wu et al. 2016 with α = 1). A hypothesis ends at
         `[END]` (kept, padded with 0 at no cost) or after `max_length` tokens; a finished one is
-        preferred to one cut off by the limit. `beam_size` 1 is greedy decoding (all candidates
-        then have the same length). `[START]` and padding are never produced.
+        preferred to one cut off by the limit. The search stops as soon as no live hypothesis can
+        end better than the best finished one (see `keep_going`), which changes no answer.
+        `beam_size` 1 is greedy decoding (all candidates then have the same length). `[START]` and
+        padding are never produced.
 
         Returns:
           `(ids, scores)`: int32 `(batch, max_length)` ids, `[END]` included where reached, then 0;
@@ -196,11 +201,17 @@ class Translator:
         pad_only = tf.where(tf.range(vocabulary) == translate_data.PAD_ID, 0.0, -float("inf"))
         minus_infinity = tf.constant(-float("inf"))
 
-        def done(scores, finished):  # finished, or dead (a -inf filler of a beam wider than the candidates)
-            return finished | tf.math.is_inf(scores)
-
         def keep_going(position, scores, lengths, finished, sequences, previous, states):
-            return (position < max_length) & tf.logical_not(tf.reduce_all(done(scores, finished)))
+            # Log-probabilities are ≤ 0, so a live hypothesis of sum s ends with a mean of at most
+            # s / max_length; once that is no better than the best finished one for every source,
+            # nothing can change the answer (nor push that one out of the beam): stop.
+            live = tf.logical_not(finished) & tf.math.is_finite(scores)
+            best_finished = tf.reduce_max(tf.where(finished, scores / tf.maximum(lengths, 1.0), minus_infinity),
+                                          axis=1)
+            best_live = tf.reduce_max(tf.where(live, scores, minus_infinity), axis=1) / tf.cast(max_length,
+                                                                                                  tf.float32)
+            hopeful = tf.reduce_any(live, axis=1) & (best_live > best_finished)
+            return (position < max_length) & tf.reduce_any(hopeful)
 
         def step(position, scores, lengths, finished, sequences, previous, states):
             # Beam j of source b is row b·width + j; each row reads its source's encoder outputs.
@@ -308,6 +319,10 @@ class Translator:
         source_ids = self.encode(texts)
         source_length = int(source_ids.shape[1])
         width = self.beam_width(beam_size, source_length)
+        if width * self.max_output_length > LONG_SEARCH:
+            logger.info("Searching with a beam of %s for up to %s tokens (up to %s decoder steps per text): this "
+                        "can take minutes", f"{width:,}", self.max_output_length,
+                        f"{width * self.max_output_length:,}")
         batch_size = max(1, min(batch_size, memory.available_bytes() // self.search_bytes(width, source_length)))
         results = []
         for start in range(0, len(texts), batch_size):

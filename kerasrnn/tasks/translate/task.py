@@ -43,7 +43,8 @@ from kerasrnn.data.sentence_pairs import SPELLED_NUMBERS, parse_pair
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
-from kerasrnn.tasks.base import Task, check_texts, cross_entropy_arguments, warn_about_unknown_tokens
+from kerasrnn.tasks.base import (Task, check_texts, cross_entropy_arguments, warn_about_unknown_share,
+                                 warn_about_unknown_tokens)
 from kerasrnn.tasks.network_config import NetworkConfig
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
@@ -248,6 +249,7 @@ class TranslateTask(Task):
         Raises:
           UserInputError: beam size not positive; an empty split; bad saved vocabularies.
         """
+        from kerasrnn.tasks.translate import data as translate_data
         from kerasrnn.tasks.translate import metrics
 
         checks.positive_int("beam size", beam_size)
@@ -256,6 +258,8 @@ class TranslateTask(Task):
         sources, references = pairs.split(split)
         if not sources:
             raise UserInputError(f"the {split} split of {pairs.name} is empty: nothing to evaluate")
+        warn_about_unknown_share(translator.encode(sources), f"the {split} sources",
+                                 unknown_id=translate_data.UNK_ID, padding_id=translate_data.PAD_ID)
         # The beam actually searched is the one reported: a wider one than can exist or fit is narrowed.
         translations, beam_size = translator.decode(sources, beam_size=beam_size)
         scores = metrics.score_translations(translations, references)
