@@ -163,20 +163,51 @@ def compare_cells(
     out_dir = Path(out_dir).expanduser()
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UserInputError(f"{out_dir} exists and is not an empty folder: choose a new --out-dir")
+    check_memory(task, plans)
+    created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
 
     rows = []
-    for cell, config, train_config in plans:
-        logger.info("Training %s on %s for %d steps", cell, task_name, epochs * steps_per_epoch)
-        started = time.monotonic()
-        result = train(task, config, train_config, out_dir / cell, device=device, verbose=verbose)
-        rows.append(_read_row(task, cell, result, steps_per_epoch, time.monotonic() - started))
-        logger.info("%s: final validation loss %.4f, %.0f ms per step", cell, rows[-1].final_loss,
-                    rows[-1].seconds_per_step * 1000)
+    try:
+        for cell, config, train_config in plans:
+            logger.info("Training %s on %s for %d steps", cell, task_name, epochs * steps_per_epoch)
+            started = time.monotonic()
+            result = train(task, config, train_config, out_dir / cell, device=device, verbose=verbose)
+            rows.append(_read_row(task, cell, result, steps_per_epoch, time.monotonic() - started))
+            logger.info("%s: final validation loss %.4f, %.0f ms per step", cell, rows[-1].final_loss,
+                        rows[-1].seconds_per_step * 1000)
+    except BaseException:
+        if created and out_dir.is_dir() and not any(out_dir.iterdir()):
+            out_dir.rmdir()  # the first run failed and left nothing: neither is the folder left
+        raise
     comparison = Comparison(task_name, task.loss_unit, tuple(rows), out_dir)
     write_table(comparison)
     plot_curves(comparison, out_dir / CURVES_PNG)
     return comparison
+
+
+def check_memory(task, plans) -> None:
+    """Refuses in one line, before anything is trained or created, when one of the cells could not be
+    trained in memory (the run skeleton would refuse it too, but only once the cells before it had
+    trained). The vocabularies are made once, in a scratch folder: they do not depend on the cell.
+
+    Args:
+      task: the `Task`.
+      plans: `(cell, config, train_config)` of every cell.
+    """
+    import tempfile
+
+    from kerasrnn.engine import memory
+
+    _, config, train_config = plans[0]
+    task.check_data(config)
+    with tempfile.TemporaryDirectory(prefix="kerasrnn-compare-") as scratch:
+        prepared = task.prepare(config, train_config, task.data_for(config), Path(scratch), resume=False)
+    for cell, config, train_config in plans:
+        needed = task.training_memory(config, train_config, prepared)
+        if needed is not None:
+            memory.check_fits(needed, f"training the {cell} {task.name} model",
+                              "ask for fewer --units, a smaller --batch-size or a shorter --length")
 
 
 def _read_row(task, cell: str, result, steps_per_epoch: int, wall: float) -> CellResult:
