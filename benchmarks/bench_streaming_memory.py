@@ -68,7 +68,8 @@ def write_corpus(path: Path, megabytes: float, seed: int = 0) -> int:
     of 8, so that a GiB takes seconds); returns its size in bytes."""
     rng = np.random.default_rng(seed)
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz" * 3 + "éüß日"))
-    words = np.array(["".join(rng.choice(letters, n)) for n in rng.integers(1, 10, WORDS)] + ["\n"] * (WORDS // 10))
+    words = ["".join(rng.choice(letters, n)) for n in rng.integers(1, 10, WORDS)]
+    words = np.array(words + ["\n"] * (WORDS // 10))
     pool = [(" ".join(words[rng.integers(0, words.size, 200_000)]) + " ").encode("utf-8") for _ in range(8)]
     target, written = int(megabytes * MIB), 0
     with open(path, "wb") as handle:
@@ -148,7 +149,7 @@ def compare_paths(path: Path, streaming: str, sequence_length: int, batch_size: 
     from kerasrnn.engine.train_config import TrainConfig
     from kerasrnn.tasks.charlm.task import CharLMConfig, CharLMTask
 
-    import tensorflow as tf  # noqa: F401  imported before the clock starts
+    import tensorflow  # noqa: F401  imported before the clock starts
 
     task = CharLMTask()
     config = CharLMConfig(data=str(path), streaming=streaming, sequence_length=sequence_length)
@@ -182,7 +183,8 @@ def _baseline_seconds(prepared, sequence_length: int) -> float:
 @click.option("--megabytes", type=click.FloatRange(min=1), default=1024, show_default=True,
               help="Size of the generated corpus in MiB.")
 @click.option("--steps", type=click.IntRange(min=1), default=40, show_default=True, help="Training steps.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True, help="Windows per batch.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Windows per batch.")
 @click.option("--seq-len", "sequence_length", type=click.IntRange(min=1), default=100, show_default=True,
               help="Characters per window.")
 @click.option("--units", type=click.IntRange(min=1), default=32, show_default=True, help="LSTM units.")
@@ -239,17 +241,20 @@ def _compare(folder: Path, sizes: list[float], sequence_length: int, batch_size:
             result = subprocess.run(
                 [sys.executable, __file__, "--child", streaming, "--corpus", str(path), "--seq-len",
                  str(sequence_length), "--batch-size", str(batch_size)],
-                capture_output=True, text=True, check=True, env={**os.environ, "KERASRNN_CACHE_DIR": str(cache)})
+                capture_output=True, text=True, check=True,
+                env={**os.environ, "KERASRNN_CACHE_DIR": str(cache)})
             row[streaming] = json.loads(result.stdout.strip().splitlines()[-1])
         rows.append(row)
         if not as_json:
             memory, stream = row["never"], row["always"]
-            click.echo(f"{size:7g} MiB  in memory: load {memory['load_s']:6.2f} s, {memory['batches_per_s']:5.0f} "
-                       f"batches/s, baseline {memory['baseline_s']:5.2f} s, peak {memory['peak_mib']:6.0f} MiB"
-                       f"  |  streamed: load {stream['load_s']:6.2f} s, {stream['batches_per_s']:5.0f} batches/s, "
-                       f"baseline {stream['baseline_s']:5.2f} s, peak {stream['peak_mib']:6.0f} MiB")
+            click.echo(f"{size:7g} MiB  in memory: {_row(memory)}  |  streamed: {_row(stream)}")
     if as_json:
         click.echo(json.dumps(rows))
+
+
+def _row(figures: dict) -> str:
+    return (f"load {figures['load_s']:6.2f} s, {figures['batches_per_s']:5.0f} batches/s, baseline "
+            f"{figures['baseline_s']:5.2f} s, peak {figures['peak_mib']:6.0f} MiB")
 
 
 if __name__ == "__main__":

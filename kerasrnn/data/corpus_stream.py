@@ -12,11 +12,8 @@ characters (`corpus.split_ends`):
    knowing n in advance. Bad input fails here, before TensorFlow is imported.
 2. `StreamedCorpus.ids(characters)` writes the ids of every character in a given vocabulary
    (`[UNK]` = 0, `[BOS]` = 1, `characters` from 2, the ids of `tasks.charlm.data.make_char_lookup`)
-   into one flat file of `uint16` (`int32` for a vocabulary of more than 65,536 ids), nanoGPT's
-   `train.bin` in one file for all three splits; `IdFile.split` gives each split as an `IdSpan`,
-   from which windows are read with `os.pread` (not `np.memmap`: pages of a mapping that training
-   touches stay counted in the process's resident memory until it ends, so random windows over a
-   long run would map most of the file in; a `pread` copies only the window asked for).
+   into one flat file, an `id_file.IdFile`, from whose splits (`IdSpan`s) training reads its
+   windows.
 
 The cache: both results are kept under `cache_root()` — `$KERASRNN_CACHE_DIR` if set, else
 `$XDG_CACHE_HOME/kerasrnn`, else `~/.cache/kerasrnn` — in `corpora/<P>-<S>/`, where P hashes the
@@ -32,7 +29,6 @@ Example:
 corpus = scan_char_corpus("books/")             # one pass; StreamedCorpus(name='books/', train=…)
 ids = corpus.ids(corpus.characters)             # a second pass, once; then from the cache
 train = ids.split("train")                      # an IdSpan: len(train) == corpus.size("train")
-windows = train.windows(np.array([0, 17]), 100) # int32 (2, 100)
 ```
 """
 
@@ -52,8 +48,9 @@ from typing import Iterator
 import numpy as np
 
 from kerasrnn.data.corpus import (BOM, CORPUS_NAMES, SPLITS, STREAMING_MODES, SourceFiles, binary_error,
-                                  check_split, normalise_newlines, not_utf8_error, source_files,
-                                  split_ends, unreadable_error)
+                                  normalise_newlines, not_utf8_error, source_files, split_ends,
+                                  unreadable_error)
+from kerasrnn.data.id_file import IdFile, forget_descriptor, split_span
 from kerasrnn.errors import UserInputError
 
 logger = logging.getLogger(__name__)
@@ -185,7 +182,7 @@ class StreamedCorpus:
 
     def size(self, split: str) -> int:
         """Characters in `split`; the 90/5/5 rule of `corpus.split_text`."""
-        start, stop = _span_of(self.length, split)
+        start, stop = split_span(self.length, split)
         return stop - start
 
     def ids(self, characters) -> "IdFile":
@@ -201,12 +198,6 @@ class StreamedCorpus:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{split}={self.size(split):,} chars" for split in SPLITS)
         return f"StreamedCorpus(name={self.name!r}, {sizes})"
-
-
-def _span_of(length: int, split: str) -> tuple[int, int]:
-    train_end, validation_end = split_ends(length)
-    return {"train": (0, train_end), "validation": (train_end, validation_end),
-            "test": (validation_end, length)}[check_split(split)]
 
 
 def scan_char_corpus(source: str | os.PathLike, *, chunk_bytes: int = CHUNK_BYTES) -> StreamedCorpus:
@@ -251,101 +242,6 @@ def scan_char_corpus(source: str | os.PathLike, *, chunk_bytes: int = CHUNK_BYTE
 # --- the id file ---------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class IdFile:
-    """The ids of a whole streamed corpus, flat, in one file of `dtype` (see the module docstring)."""
-
-    path: Path
-    dtype: str
-    length: int
-    vocabulary_size: int
-
-    def split(self, split: str) -> "IdSpan":
-        """The ids of `split` (train, validation or test)."""
-        return IdSpan(self, *_span_of(self.length, split))
-
-
-@dataclasses.dataclass(frozen=True)
-class IdSpan:
-    """The ids from `start` to `stop` (exclusive) of an `IdFile`; reads only what is asked for.
-
-    Every read returns int32 ids, like `tasks.charlm.data.encode`.
-    """
-
-    file: IdFile
-    start: int
-    stop: int
-
-    @property
-    def size(self) -> int:
-        return self.stop - self.start
-
-    def __len__(self) -> int:
-        return self.size
-
-    def head(self, count: int) -> "IdSpan":
-        """The first `count` ids."""
-        return IdSpan(self.file, self.start, self.start + min(count, self.size))
-
-    def read(self, first: int, count: int) -> np.ndarray:
-        """Ids `first` to `first + count` (relative to the span)."""
-        if first < 0 or count < 0 or first + count > self.size:
-            raise IndexError(f"ids {first}…{first + count} are outside a span of {self.size}")
-        return self._read(self.start + first, count)
-
-    def windows(self, starts: np.ndarray, length: int) -> np.ndarray:
-        """`(len(starts), length)` int32: the `length` ids from each of `starts` (relative)."""
-        starts = np.asarray(starts, np.int64)
-        if starts.size and (starts.min() < 0 or starts.max() + length > self.size):
-            raise IndexError(f"a window of {length} ids from {starts.min()}…{starts.max()} leaves a span of {self.size}")
-        itemsize = np.dtype(self.file.dtype).itemsize
-        handle = _descriptor(self.file.path)
-        data = b"".join(os.pread(handle, length * itemsize, int(self.start + s) * itemsize) for s in starts)
-        if len(data) != starts.size * length * itemsize:
-            raise UserInputError(f"the id cache {self.file.path} was cut short: delete it and run again")
-        return np.frombuffer(data, self.file.dtype).reshape(len(starts), length).astype(np.int32)
-
-    def rows(self, first_row: int, rows: int, length: int) -> np.ndarray:
-        """`(rows, length)` int32: consecutive windows of `length` from window `first_row` on."""
-        return self.read(first_row * length, rows * length).reshape(rows, length)
-
-    def chunks(self, chunk: int = CHUNK_BYTES) -> Iterator[np.ndarray]:
-        """The span's ids in order, `chunk` at a time."""
-        for first in range(0, self.size, chunk):
-            yield self.read(first, min(chunk, self.size - first))
-
-    def bincount(self, minlength: int = 0) -> np.ndarray:
-        """How often each id occurs in the span (int64), read in chunks."""
-        counts = np.zeros(max(minlength, self.file.vocabulary_size), np.int64)
-        for ids in self.chunks():
-            counts += np.bincount(ids, minlength=counts.size)
-        return counts
-
-    def _read(self, first: int, count: int) -> np.ndarray:
-        itemsize = np.dtype(self.file.dtype).itemsize
-        data = os.pread(_descriptor(self.file.path), count * itemsize, first * itemsize)
-        if len(data) != count * itemsize:
-            raise UserInputError(f"the id cache {self.file.path} was cut short: delete it and run again")
-        return np.frombuffer(data, self.file.dtype).astype(np.int32)
-
-
-_DESCRIPTORS: dict[tuple[int, str], int] = {}
-
-
-def _descriptor(path: Path) -> int:
-    """One read-only descriptor per file and process (a forked worker opens its own)."""
-    key = (os.getpid(), os.fspath(path))
-    if key not in _DESCRIPTORS:
-        _DESCRIPTORS[key] = os.open(path, os.O_RDONLY)
-    return _DESCRIPTORS[key]
-
-
-def _forget_descriptor(path: Path) -> None:
-    handle = _DESCRIPTORS.pop((os.getpid(), os.fspath(path)), None)
-    if handle is not None:
-        os.close(handle)
-
-
 def _encode(corpus: StreamedCorpus, characters: tuple[str, ...]) -> IdFile:
     size = SPECIAL_IDS + len(characters)
     dtype = "uint16" if size <= 2**16 else "int32"
@@ -374,7 +270,7 @@ def _encode(corpus: StreamedCorpus, characters: tuple[str, ...]) -> IdFile:
                                  f"{corpus.length:,} before): run again")
 
     _write(path, write)
-    _forget_descriptor(path)  # a descriptor opened before reads the replaced file
+    forget_descriptor(path)  # a descriptor opened before reads the replaced file
     _write(path.with_suffix(".json"), lambda temporary: temporary.write_text(json.dumps(meta), "utf-8"))
     return id_file
 
@@ -386,9 +282,10 @@ def _cache_dir(found: SourceFiles) -> Path:
     """`cache_root()/corpora/<P>-<S>`: P hashes the absolute path, S every file's identity."""
     source = Path(found.given).expanduser().resolve()
     try:
-        identity = [(os.fspath(p), s.st_size, s.st_mtime_ns, s.st_ino) for p in found.files for s in [p.stat()]]
+        stats = [(os.fspath(path), path.stat()) for path in found.files]
     except OSError as error:
         raise unreadable_error(Path(error.filename or found.given), error) from error
+    identity = [(name, stat.st_size, stat.st_mtime_ns, stat.st_ino) for name, stat in stats]
     path_key = hashlib.sha256(os.fspath(source).encode("utf-8", "surrogateescape")).hexdigest()[:16]
     state_key = hashlib.sha256(json.dumps([FORMAT_VERSION, identity]).encode("utf-8", "surrogateescape"))
     return cache_root() / "corpora" / f"{path_key}-{state_key.hexdigest()[:16]}"

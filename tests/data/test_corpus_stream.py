@@ -14,7 +14,8 @@ import pytest
 
 from kerasrnn.data import corpus_stream
 from kerasrnn.data.corpus import load_char_corpus, source_files
-from kerasrnn.data.corpus_stream import IdSpan, scan_char_corpus, should_stream, text_pieces
+from kerasrnn.data.corpus_stream import scan_char_corpus, should_stream, text_pieces
+from kerasrnn.data.id_file import IdSpan
 from kerasrnn.errors import UserInputError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -133,8 +134,9 @@ def test_the_id_file_holds_every_character_s_id(tmp_path, cache):
     assert whole.read(0, len(text)).tolist() == expected
     assert whole.read(0, 3).dtype == np.int32
     train, validation, test = (ids.split(s) for s in ("train", "validation", "test"))
-    assert (train.start, train.stop, validation.stop, test.stop) == (0, corpus.size("train"),
-                                                                      len(text) - corpus.size("test"), len(text))
+    assert (train.start, train.stop, test.start, test.stop) == (
+        0, corpus.size("train"), len(text) - corpus.size("test"), len(text))
+    assert validation.start == train.stop and validation.stop == test.start
     assert test.read(0, test.size).tolist() == expected[-test.size:]
     # Windows and rows, relative to the span.
     starts = np.array([0, 5, validation.size - 4])

@@ -14,7 +14,7 @@ the network learns the first character from its initial state alone, which is wh
 empty prompt asks of it, and every character of an evaluated split is predicted exactly once.
 
 Ids come in two forms, and every function below takes both: an int32 tensor (`encode`, the in-memory
-corpus) or a `kerasrnn.data.corpus_stream.IdSpan` (a split of a streamed corpus, read from its id
+corpus) or a `kerasrnn.data.id_file.IdSpan` (a split of a streamed corpus, read from its id
 file). For the same text and seed both give the same windows in the same order: the window starts are
 the same random numbers modulo the same count; only where the ids are read from differs.
 """
@@ -29,7 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasrnn.data.corpus_stream import IdSpan
+from kerasrnn.data.id_file import IdSpan
 from kerasrnn.engine.run_dir import read_json, write_tokens
 from kerasrnn.errors import UserInputError
 
@@ -152,11 +152,13 @@ def consecutive_windows(ids, sequence_length: int, batch_size: int) -> tf.data.D
             f"text of {size:,} characters is shorter than the sequence length {sequence_length:,}"
         )
     if isinstance(ids, IdSpan):
+        def rows(first) -> np.ndarray:
+            return ids.rows(int(first), min(batch_size, count - int(first)), sequence_length)
+
         def read(first):
-            rows = tf.numpy_function(
-                lambda f: ids.rows(int(f), min(batch_size, count - int(f)), sequence_length), [first], tf.int32)
-            rows.set_shape([None, sequence_length])
-            return rows
+            batch = tf.numpy_function(rows, [first], tf.int32)
+            batch.set_shape([None, sequence_length])
+            return batch
 
         dataset = tf.data.Dataset.range(0, count, batch_size).map(read)
     else:

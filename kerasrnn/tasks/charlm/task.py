@@ -5,10 +5,10 @@ optionally with residual connections between stacked layers (x_{l} = x_{l−1} +
 lecture's ResNet shortcut), dropout, and a dense layer giving logits over the vocabulary (the softmax
 is in the loss); see `model`. Its input is ids from `data.make_char_lookup`: `[BOS]` then characters.
 
-A corpus bigger than `STREAMING_THRESHOLD_BYTES` (or any path corpus with `streaming="always"`) is
-streamed: read twice in pieces into an id file in the user's cache, never whole into memory
-(`kerasrnn.data.corpus_stream`); it gives the same vocabulary, windows and losses as the in-memory
-path, which small corpora keep because it starts faster.
+A file or folder of more than 1 MiB (or any, with `streaming="always"`) is streamed: read twice in
+pieces into an id file in the user's cache, never whole into memory (`kerasrnn.data.corpus_stream`);
+it gives the same vocabulary, windows and losses as the in-memory path, which smaller corpora and
+the named ones keep (it writes nothing to the disk, and reads windows faster).
 
 Losses are in nats per character and bits per character (nats / ln 2), always shown next to the
 unigram baseline: the cross-entropy on the evaluated split of the training split's character
@@ -62,7 +62,7 @@ class CharLMConfig(NetworkConfig):
       data: corpus: `"python_docs"`, `"tiny_shakespeare"`, or a path to a UTF-8 file or folder.
       data_dir: tensorflow-datasets folder for the named corpora; None: tfds's default.
       streaming: how a file or folder is read: `"auto"` (default) streams one of more than
-        `kerasrnn.data.corpus_stream.STREAMING_THRESHOLD_BYTES` (16 MiB) through an id file on disk
+        `kerasrnn.data.corpus_stream.STREAMING_THRESHOLD_BYTES` (1 MiB) through an id file on disk
         and reads a smaller one into memory; `"always"` streams it, `"never"` reads it into memory.
         The named corpora are always read into memory. Both ways train the same model.
     """
@@ -225,7 +225,8 @@ class CharLMTask(Task):
         return (
             data.random_windows(prepared.ids("train"), config.sequence_length, train_config.batch_size,
                                 train_config.seed, first_step),
-            data.consecutive_windows(prepared.ids("validation"), config.sequence_length, train_config.batch_size),
+            data.consecutive_windows(prepared.ids("validation"), config.sequence_length,
+                                     train_config.batch_size),
         )
 
     def evaluate_model(self, model, config, prepared: Prepared, split: str, run_dir: Path) -> Evaluation:
@@ -238,7 +239,8 @@ class CharLMTask(Task):
             logger.warning("Warning: %.0f%% of the characters of the %s text were never seen in training: its "
                            "loss and baseline say little", 100 * unknown, split)
         covered = data.covered_ids(ids, config.sequence_length)
-        baseline = data.unigram_cross_entropy(prepared.ids("train"), covered, prepared.lookup.vocabulary_size())
+        baseline = data.unigram_cross_entropy(prepared.ids("train"), covered,
+                                              prepared.lookup.vocabulary_size())
         loss = evaluate_loss(model, ids, config.sequence_length, prepared.evaluation_batch)
         return Evaluation(split, loss, baseline, int(covered.size))
 

@@ -57,7 +57,8 @@ def prepared(path, streaming, run_dir):
     config, train_config = configs(path, streaming)
     run_dir.mkdir()
     loaded = task.load_data(config)
-    return task, config, train_config, loaded, task.prepare(config, train_config, loaded, run_dir, resume=False)
+    ready = task.prepare(config, train_config, loaded, run_dir, resume=False)
+    return task, config, train_config, loaded, ready
 
 
 def assert_same_batches(first, second, count=None):
@@ -76,12 +77,14 @@ def test_both_paths_give_the_same_vocabulary_windows_and_steps(corpus_file, tmp_
 
     assert isinstance(memory_corpus, CharCorpus) and isinstance(streamed_corpus, StreamedCorpus)
     assert streamed.characters == memory.characters and "Q" not in streamed.characters
-    assert (tmp_path / "s" / "vocabulary.json").read_text() == (tmp_path / "m" / "vocabulary.json").read_text()
+    vocabulary = "vocabulary.json"
+    assert (tmp_path / "s" / vocabulary).read_text() == (tmp_path / "m" / vocabulary).read_text()
     assert streamed.id_file.dtype == "uint16"
     for split in ("train", "validation", "test"):
         np.testing.assert_array_equal(streamed.ids(split).read(0, streamed.ids(split).size),
                                       memory.ids(split).numpy())
-    assert task.steps_per_epoch(config, train_config, streamed) == task.steps_per_epoch(config, train_config, memory)
+    assert (task.steps_per_epoch(config, train_config, streamed)
+            == task.steps_per_epoch(config, train_config, memory))
     assert task.output_classes(config, streamed) == task.output_classes(config, memory)
 
     for first_step in (0, 7):  # a fresh run, and a resumed one
@@ -92,7 +95,8 @@ def test_both_paths_give_the_same_vocabulary_windows_and_steps(corpus_file, tmp_
         assert assert_same_batches(memory_train, streamed_train, 8) == 8
     batches = assert_same_batches(memory_validation, streamed_validation)
     count = memory_corpus.size("validation") // config.sequence_length
-    assert batches == math.ceil(count / train_config.batch_size) and count % train_config.batch_size  # a short last batch
+    assert batches == math.ceil(count / train_config.batch_size)
+    assert count % train_config.batch_size  # so the last batch is a short one
 
 
 def test_the_baseline_and_unknown_share_agree(corpus_file, tmp_path):
@@ -122,7 +126,7 @@ def test_both_paths_train_the_same_model(corpus_file, tmp_path):
         keras.utils.set_random_seed(0)
         result = train(task, config, train_config, tmp_path / streaming, verbose=0)
         runs[streaming] = (result, json.loads((tmp_path / streaming / "metrics.json").read_text()))
-    (memory, memory_metrics), (streamed, streamed_metrics) = runs["never"], runs["always"]
+    (_, memory_metrics), (streamed, streamed_metrics) = runs["never"], runs["always"]
 
     assert streamed_metrics["validation_nats_per_char"] == memory_metrics["validation_nats_per_char"]
     assert streamed_metrics["validation_characters"] == memory_metrics["validation_characters"]
@@ -183,7 +187,7 @@ def test_a_bad_big_file_is_one_line(tmp_path):
 
 
 def test_the_streaming_setting(tmp_path):
-    with pytest.raises(UserInputError, match="unknown streaming mode 'sometimes': choose one of auto, always, never"):
+    with pytest.raises(UserInputError, match="unknown streaming mode 'sometimes': choose one of auto, always"):
         CharLMConfig(streaming="sometimes")
     assert CharLMConfig().streaming == "auto"
     # A run saved before the setting existed loads with the default.
