@@ -74,3 +74,31 @@ def non_empty_text(message: str, value) -> str:
     if not isinstance(value, str) or not value.strip():
         raise UserInputError(message)
     return value
+
+
+def saved_list(path, values: list, *, what: str, first: tuple = (), at_least: int = 1, size: int | None = None) -> list:
+    """`values` read from the run file `path` (a vocabulary, class names) if they can be what the run
+    saved: they start with `first` (the special tokens), have at least `at_least` entries besides
+    them, no entry twice, and, when `size` is given (the model's), exactly `size` entries.
+    UserInputError naming the file otherwise: it is damaged, or was copied from another run.
+
+    Args:
+      what: what the entries are, for the message ("tokens", "classes").
+    """
+    problem = None
+    if tuple(values[:len(first)]) != tuple(first):
+        problem = f"it does not start with {', '.join(map(repr, first))}"
+    elif len(values) - len(first) < at_least:
+        problem = f"too few {what}{' besides the special ones' if first else ''} ({len(values) - len(first)})"
+    else:
+        seen = set()
+        for value in values:
+            if value in seen:
+                problem = f"{value!r} appears twice"
+                break
+            seen.add(value)
+    if problem is None and size is not None and len(values) != size:
+        problem = f"{len(values):,} {what}, where the model has {size:,}"
+    if problem is not None:
+        raise UserInputError(f"{path} is damaged or belongs to another run ({problem}): train the run again")
+    return values

@@ -200,11 +200,12 @@ def check_memory(task, plans) -> None:
     from kerasrnn.engine import memory
 
     _, config, train_config = plans[0]
+    config = task.resolve(config)  # as the run skeleton does first
     task.check_data(config)
     with tempfile.TemporaryDirectory(prefix="kerasrnn-compare-") as scratch:
         prepared = task.prepare(config, train_config, task.data_for(config), Path(scratch), resume=False)
     for cell, config, train_config in plans:
-        needed = task.training_memory(config, train_config, prepared)
+        needed = task.training_memory(task.resolve(config), train_config, prepared)
         if needed is not None:
             memory.check_fits(needed, f"training the {cell} {task.name} model",
                               "ask for fewer --units, a smaller --batch-size or a shorter --length")

@@ -54,6 +54,7 @@ from kerasrnn.tasks.network_config import NetworkConfig
 # `ClassifyConfig` for `--help`; the network and token modules are imported where needed.
 
 LABELS_FILE = "labels.json"
+UNKNOWN_TOKEN = "[UNK]"  # TextVectorization's, second in its vocabulary after padding ('')
 TOKEN_MODES = ("words", "characters")
 EVALUATION_BATCH = 256
 
@@ -305,12 +306,33 @@ class ClassifyTask(Task):
         return evaluation
 
     def load_vectorizer(self, run_dir: Path, config: ClassifyConfig):
-        """The run's TextVectorization, rebuilt from its saved vocabulary; and the class names."""
+        """The run's TextVectorization, rebuilt from its saved vocabulary; and the class names.
+
+        Raises:
+          UserInputError: `vocabulary.json` or `labels.json` unreadable, damaged or of another run.
+        """
         from kerasrnn.tasks.classify import data as tokens
 
-        vectorizer = tokens.make_text_vectorizer(config.tokens,
-                                                 vocabulary=read_tokens(Path(run_dir) / VOCABULARY_FILE))
-        return vectorizer, tuple(read_tokens(Path(run_dir) / LABELS_FILE))
+        vocabulary, class_names = self._read_vocabulary_and_labels(run_dir)
+        return tokens.make_text_vectorizer(config.tokens, vocabulary=vocabulary), tuple(class_names)
+
+    def _read_vocabulary_and_labels(self, run_dir: Path, model=None) -> tuple[list[str], list[str]]:
+        """The saved vocabulary and class names, checked (and against `model`'s sizes when given)."""
+        vocabulary_path, labels_path = Path(run_dir) / VOCABULARY_FILE, Path(run_dir) / LABELS_FILE
+        sizes = (None, None) if model is None else (model.get_layer("embedding").input_dim,
+                                                     model.get_layer("logits").units)
+        vocabulary = checks.saved_list(vocabulary_path, read_tokens(vocabulary_path), what="tokens",
+                                       first=("", UNKNOWN_TOKEN), size=sizes[0])
+        class_names = checks.saved_list(labels_path, read_tokens(labels_path), what="classes", at_least=2,
+                                        size=sizes[1])
+        return vocabulary, class_names
+
+    def load_model(self, run_dir: Path):
+        """The run's best model, once its vocabulary and class names are known to fit it (a file
+        copied from another run would otherwise give ids past the embedding or the wrong names)."""
+        model = super().load_model(run_dir)
+        self._read_vocabulary_and_labels(run_dir, model)
+        return model
 
     def classify(self, run_dir: Path, texts, *, device: str = "auto") -> list[Prediction]:
         """The most likely class of each text, with its probability, from a run's best model.
@@ -326,9 +348,10 @@ class ClassifyTask(Task):
         config, _ = self.load_configs(run_dir)
         check_run_dir(run_dir)
         select_device(device)
+        model = self.load_model(run_dir)
         vectorizer, class_names = self.load_vectorizer(run_dir, config)
         warn_about_unknown_tokens(texts, vectorizer(texts), unknown_id=UNKNOWN_ID, padding_id=PAD_ID)
-        probabilities = predict_probabilities(self.load_model(run_dir), vectorizer, texts, config.max_length)
+        probabilities = predict_probabilities(model, vectorizer, texts, config.max_length)
         return [Prediction(text, class_names[int(row.argmax())], float(row.max()))
                 for text, row in zip(texts, probabilities)]
 

@@ -291,7 +291,7 @@ class Translator:
         Raises:
           UserInputError: not even one hypothesis fits in memory.
         """
-        width = min(int(beam_size), self.widest_useful_beam())
+        width = min(int(beam_size), self.widest_useful_beam(), 2**31 - 1)  # the search counts in int32
         needed = self.search_bytes(width, source_length)
         available = memory.available_bytes()
         if needed <= available:

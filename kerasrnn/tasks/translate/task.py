@@ -179,8 +179,7 @@ class TranslateTask(Task):
         from kerasrnn.tasks.translate import data
 
         if resume:
-            source_tokens, target_tokens = (data.lookup_tokens(run_files.read_tokens(run_dir / name))
-                                            for name in (SOURCE_VOCABULARY_FILE, TARGET_VOCABULARY_FILE))
+            source_tokens, target_tokens = (data.lookup_tokens(vocabulary) for vocabulary in _read_vocabularies(run_dir))
             max_output_length = _read_max_output_length(run_dir)
         else:
             sources, targets = pairs.split("train")
@@ -284,6 +283,13 @@ class TranslateTask(Task):
         except ValueError as error:
             raise UserInputError(f"{run_dir} has bad vocabularies: {error}") from error
 
+    def load_model(self, run_dir: Path):
+        """The run's best model, once its vocabularies are known to fit it (a file copied from another
+        run would otherwise give ids past an embedding, or tokens under the wrong names)."""
+        model = super().load_model(run_dir)
+        _read_vocabularies(run_dir, model)
+        return model
+
     def load_translator(self, run_dir: Path):
         """The run's best model wrapped in a `model.Translator` (greedy and beam search)."""
         config, _ = self.load_configs(run_dir)
@@ -318,9 +324,27 @@ def loss_function():
 
 def _read_decoding(run_dir: Path) -> tuple[list[str], list[str], int]:
     """The source and target vocabularies and the longest translation, as saved in `run_dir`."""
-    vocabularies = [run_files.read_tokens(Path(run_dir) / name)
-                    for name in (SOURCE_VOCABULARY_FILE, TARGET_VOCABULARY_FILE)]
-    return vocabularies[0], vocabularies[1], _read_max_output_length(run_dir)
+    return (*_read_vocabularies(run_dir), _read_max_output_length(run_dir))
+
+
+def _read_vocabularies(run_dir: Path, model=None) -> tuple[list[str], list[str]]:
+    """The saved source and target vocabularies (padding, `[UNK]`, and for the target `[START]` and
+    `[END]` first; no token twice), checked against `model`'s embedding and output sizes when given.
+
+    Raises:
+      UserInputError: a file unreadable, damaged, or of another run.
+    """
+    special = {SOURCE_VOCABULARY_FILE: ("", "[UNK]"), TARGET_VOCABULARY_FILE: ("", "[UNK]", "[START]", "[END]")}
+    sizes = {SOURCE_VOCABULARY_FILE: None, TARGET_VOCABULARY_FILE: None}
+    if model is not None:
+        sizes = {SOURCE_VOCABULARY_FILE: model.get_layer("source_embedding").input_dim,
+                 TARGET_VOCABULARY_FILE: model.get_layer("logits").units}
+    vocabularies = []
+    for name in (SOURCE_VOCABULARY_FILE, TARGET_VOCABULARY_FILE):
+        path = Path(run_dir) / name
+        vocabularies.append(checks.saved_list(path, run_files.read_tokens(path), what="tokens", first=special[name],
+                                              size=sizes[name]))
+    return vocabularies[0], vocabularies[1]
 
 
 def _read_max_output_length(run_dir: Path) -> int:
