@@ -75,6 +75,7 @@ def test_mirrored_replicas_train_the_one_device_run(single, corpus, tmp_path):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert (metrics["distribute"], metrics["replicas"]) == ("mirrored", 2)
     difference = _largest_difference(_final_state(run_dir), _final_state(single))
+    print(f"mirrored x2 against one device: largest difference {difference:.2e}")  # pytest -s shows it
     assert difference < 1e-5, difference
     # The loss must have moved, or equal weights would prove nothing.
     history = json.loads((run_dir / "history.json").read_text())
@@ -138,7 +139,9 @@ def test_two_workers_train_the_one_process_run_and_only_the_chief_writes(single,
     # Both workers end with the same weights, bit for bit, equal to one process's to 1e-5.
     chief_prints, worker_prints = _fingerprints(chief_out), _fingerprints(worker_out)
     assert len(chief_prints) == 1 and chief_prints == worker_prints, (chief_out, worker_out)
-    assert _largest_difference(_final_state(run_dir), _final_state(single)) < 1e-5
+    difference = _largest_difference(_final_state(run_dir), _final_state(single))
+    print(f"two workers against one process: largest difference {difference:.2e}")
+    assert difference < 1e-5, difference
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert (metrics["distribute"], metrics["replicas"]) == ("multi-worker", 2)
     assert "Worker 1 trained 3 epochs" in worker_out and str(run_dir) in worker_out
@@ -165,6 +168,7 @@ def test_a_lost_worker_stops_the_other_with_one_line_and_both_resume(single, cor
     lines = [line for line in chief_err.splitlines() if line.startswith("Error:")]
     assert len(lines) == 1 and "lost the other workers" in lines[0] and "--resume" in lines[0], chief_err
     assert "Traceback" not in chief_err
+    print(f"the chief stopped {waited:.1f} s after worker 1 was killed")
     assert waited < 60, waited
     assert (run_dir / "backup" / "state.npz").is_file()
     (chief_code, chief_out, chief_err), (worker_code, worker_out, worker_err) = _finish(
@@ -172,7 +176,9 @@ def test_a_lost_worker_stops_the_other_with_one_line_and_both_resume(single, cor
     assert chief_code == 0, chief_err
     assert worker_code == 0, worker_err
     assert _fingerprints(chief_out) == _fingerprints(worker_out)
-    assert _largest_difference(_final_state(run_dir), _final_state(single)) < 1e-5
+    difference = _largest_difference(_final_state(run_dir), _final_state(single))
+    print(f"killed, resumed cluster against one process: largest difference {difference:.2e}")
+    assert difference < 1e-5, difference
 
 
 @pytest.mark.parametrize("arguments, tf_config, fragment", [
