@@ -360,5 +360,6 @@ def check_labels(run_dir: Path, saved, class_names) -> None:
     """UserInputError unless the data's `class_names` are the run's `saved` ones, in the same order."""
     if tuple(saved) != tuple(class_names):
         raise UserInputError(
-            f"the data's classes {list(class_names)} differ from the run's {list(saved)} in {run_dir}"
+            f"the data's classes {list(class_names)} differ from the run's {list(saved)} in "
+            f"{Path(run_dir) / LABELS_FILE}: give data of the run's classes"
         )
