@@ -1,9 +1,16 @@
 """Shared test settings: quiet TensorFlow, and the path of the read-only public data beside the repo."""
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Streamed corpora write id files to a cache: the suite's go to a folder of its own, removed at the end.
+if "KERASRNN_CACHE_DIR" not in os.environ:
+    os.environ["KERASRNN_CACHE_DIR"] = tempfile.mkdtemp(prefix="kerasrnn-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["KERASRNN_CACHE_DIR"], ignore_errors=True)
 
 import pytest  # noqa: E402
 

@@ -64,6 +64,14 @@ def setup_runtime() -> None:
     verbose = bool(context and context.find_root().meta.get("kerasrnn.verbose"))
     with reported_as_one_line():
         import_tensorflow_quietly(verbose=verbose)
+    setup_logging()
+
+
+def setup_logging() -> None:
+    """The project's INFO lines on stderr (TensorFlow's own only with --verbose); before TensorFlow
+    loads too, so that reading a big corpus says so."""
+    context = click.get_current_context(silent=True)
+    verbose = bool(context and context.find_root().meta.get("kerasrnn.verbose"))
     logging.basicConfig(format="%(message)s", level=logging.INFO if verbose else logging.WARNING)
     logging.getLogger("kerasrnn").setLevel(logging.INFO)
 

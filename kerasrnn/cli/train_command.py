@@ -9,8 +9,9 @@ import click
 
 from kerasrnn.cli.common import (DEFAULT_TASK, POSITIVE, RUNTIME_OPTIONS, TASK_DEFAULTS, TRAIN_DEFAULTS,
                                  TaskChoice, cli, data_options, device_option, distribute_options,
-                                 reported_as_one_line, seed_option, setup_runtime, start_distribution,
-                                 verbose_option)
+                                 reported_as_one_line, seed_option, setup_logging, setup_runtime,
+                                 start_distribution, verbose_option)
+from kerasrnn.data.corpus import STREAMING_MODES
 from kerasrnn.engine.distribution import check_options as check_distribution
 from kerasrnn.engine.train_config import OPTIMIZERS
 from kerasrnn.recurrent import CELL_NAMES
@@ -62,6 +63,11 @@ from kerasrnn.tasks import get_task
               help="copy and adding only: T, the delay to bridge (copy) or the sequence length "
               "(adding); default 100.")
 @data_options(TASK_DEFAULTS.data, "it is split 90/5/5 into train/validation/test.")
+@click.option("--streaming", type=click.Choice(STREAMING_MODES), default=TASK_DEFAULTS.streaming,
+              show_default=True,
+              help="charlm, a text file or folder: stream it from an id file in ~/.cache/kerasrnn "
+              "($KERASRNN_CACHE_DIR) with bounded memory (always), read it into memory (never), or "
+              "stream it when it is bigger than 1 MiB (auto). Both train the same model.")
 @click.option("--batch-size", type=POSITIVE, default=TRAIN_DEFAULTS.batch_size, show_default=True,
               help="Windows per training batch: the global batch, split across the replicas when "
               "--distribute is used.")
@@ -69,6 +75,9 @@ from kerasrnn.tasks import get_task
               help="Number of epochs, each followed by a validation pass and a checkpoint.")
 @click.option("--steps-per-epoch", type=POSITIVE, default=TRAIN_DEFAULTS.steps_per_epoch,
               show_default=True, help="Batches per epoch; none means one pass over the training text.")
+@click.option("--validation-steps", type=POSITIVE, default=None,
+              help="Validation batches after each epoch (the same first ones every epoch); default: "
+              "the whole validation split. The final evaluation always covers all of it.")
 @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True),
               default=TRAIN_DEFAULTS.learning_rate, show_default=True,
               help="Peak learning rate of the optimizer.")
@@ -128,6 +137,7 @@ def train(**options):
             task = get_task(options["task"])
             config, train_config = settings.resolve_configs(
                 task, {name: value for name, value in given.items() if name not in RUNTIME_OPTIONS}, flags=flags)
+            setup_logging()
             task.check_data(task.resolve(config))  # before TensorFlow loads: seconds, not minutes
         check_distribution(options["distribute"], options["replicas"])
     setup_runtime()

@@ -205,6 +205,8 @@ def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume:
         done = 0
     history = run_files.truncated_history(run_files.read_history(run_dir), done)
     train_data, validation_data = task.datasets(config, train_config, prepared, first_step=done * steps)
+    if train_config.validation_steps is not None:
+        validation_data = validation_data.take(train_config.validation_steps)
     outcome = fitting.fit(model, train_data, validation_data, run_dir, train_config, steps_per_epoch=steps,
                           history=history, initial_epoch=done, verbose=verbose,
                           divergence_threshold=task.divergence_threshold(config, prepared),

@@ -43,6 +43,8 @@ class TrainConfig:
       patience: stop after this many epochs without a better validation loss.
       seed: seed of weights, data order, dropout and the final sample.
       mixed_precision: compute in float16 with float32 weights (GPU only).
+      validation_steps: validation batches after each epoch (the first ones of the split, the same
+        every epoch); None: the whole validation split. The final evaluation always covers it all.
     """
 
     # The defaults are the short character-LM budget of `python cli.py train` (about 2 minutes on a
@@ -59,6 +61,7 @@ class TrainConfig:
     seed: int = 0
     mixed_precision: bool = False
     clipvalue: float | None = None
+    validation_steps: int | None = None
 
     def __post_init__(self):
         checks.positive_int("epochs", self.epochs)
@@ -77,3 +80,5 @@ class TrainConfig:
         if self.clipnorm is not None and self.clipvalue is not None:
             raise UserInputError("clip by norm or by value, not both: set clipnorm or clipvalue to None")
         checks.int_in_range("seed", self.seed, 0, MAX_SEED)
+        if self.validation_steps is not None:
+            checks.positive_int("validation steps", self.validation_steps)

@@ -200,3 +200,4 @@ def test_bad_distribution_options_are_one_line_before_anything_is_made(tmp_path,
     result = run("train", "--data", corpus, "--run-dir", tmp_path / "run", *arguments)
     assert_one_line_error(result, fragment)
     assert not (tmp_path / "run").exists()
+

@@ -256,3 +256,25 @@ def test_gpu_and_mixed_precision_need_a_gpu():
 def test_mixed_precision_on_a_gpu():
     assert select_device("gpu", mixed_precision=True) == "gpu"
     assert keras.mixed_precision.global_policy().name == "mixed_float16"
+
+
+def test_validation_steps_validate_the_first_batches_only(tmp_path):
+    """`--validation-steps 1`: each epoch's val_loss is the loss of the first validation batch."""
+    from kerasrnn.engine.run import train
+    from kerasrnn.engine.train_config import TrainConfig
+    from kerasrnn.tasks.charlm.task import CharLMConfig, CharLMTask
+
+    corpus = tmp_path / "text.txt"
+    corpus.write_text("the gate forgets a long sequence of the cell state\n" * 80, encoding="utf-8")
+    task = CharLMTask()
+    config = CharLMConfig(units=8, embedding_dim=4, sequence_length=20, data=str(corpus))
+    train_config = TrainConfig(epochs=1, steps_per_epoch=3, batch_size=8, validation_steps=1)
+    train(task, config, train_config, tmp_path / "run", device="cpu", verbose=0)
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    model = keras.models.load_model(tmp_path / "run" / "model.keras")
+    prepared = task.restore(config, task.load_data(config), tmp_path / "run")
+    batches = list(task.datasets(config, train_config, prepared)[1])
+    assert len(batches) > 1
+    x, y = batches[0]
+    first = float(tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, model(x), from_logits=True)))
+    assert abs(history["val_loss"][0] - first) < 1e-5, (history["val_loss"], first)
