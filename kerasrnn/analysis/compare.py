@@ -126,7 +126,8 @@ def compare_cells(
     device: str = "auto",
     verbose: str | int = 0,
     flags: Mapping[str, str] | None = None,
-) -> Comparison:
+    distribution=None,
+) -> Comparison | None:
     """Trains each cell on `task_name` for `steps` steps with the same settings and seed.
 
     Args:
@@ -139,7 +140,9 @@ def compare_cells(
       settings: task or training setting name → value, what the user chose (e.g. `{"length": 100,
         "batch_size": 32}`); the rest are the task's defaults. The budget (seed, epochs, steps per
         epoch, patience) is this function's.
-      device, verbose: as for `kerasrnn.engine.run.train`.
+      device, verbose, distribution: as for `kerasrnn.engine.run.train`. A worker of a cluster
+        that is not the chief trains every cell with the others in a temporary folder, writes
+        nothing in `out_dir`, and returns None.
       flags: how each setting is written on the command line, for messages.
 
     Raises:
@@ -161,6 +164,9 @@ def compare_cells(
         config, train_config = resolve_configs(task, {**(settings or {}), "cell": cell}, flags=flags)
         plans.append((cell, config, dataclasses.replace(train_config, **budget)))
     out_dir = Path(out_dir).expanduser()
+    if distribution is not None and not distribution.chief:
+        _train_as_worker(task, plans, out_dir, device, distribution)
+        return None
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UserInputError(f"{out_dir} exists and is not an empty folder: choose a new --out-dir")
     check_memory(task, plans)
@@ -172,7 +178,8 @@ def compare_cells(
         for cell, config, train_config in plans:
             logger.info("Training %s on %s for %d steps", cell, task_name, epochs * steps_per_epoch)
             started = time.monotonic()
-            result = train(task, config, train_config, out_dir / cell, device=device, verbose=verbose)
+            result = train(task, config, train_config, out_dir / cell, device=device, verbose=verbose,
+                           distribution=distribution)
             rows.append(_read_row(task, cell, result, steps_per_epoch, time.monotonic() - started))
             logger.info("%s: final validation loss %.4f, %.0f ms per step", cell, rows[-1].final_loss,
                         rows[-1].seconds_per_step * 1000)
@@ -184,6 +191,16 @@ def compare_cells(
     write_table(comparison)
     plot_curves(comparison, out_dir / CURVES_PNG)
     return comparison
+
+
+def _train_as_worker(task, plans, out_dir: Path, device: str, distribution) -> None:
+    """Every cell's training on a worker that is not the chief (whose runs go to `out_dir`)."""
+    from kerasrnn.engine.run import train
+
+    for cell, config, train_config in plans:
+        result = train(task, config, train_config, out_dir / cell, device=device, verbose=0,
+                       distribution=distribution)
+        logger.info("%s", result.summary())
 
 
 def check_memory(task, plans) -> None:

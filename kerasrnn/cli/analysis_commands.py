@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from kerasrnn.analysis.gradients import GRADIENT_TASKS
-from kerasrnn.cli.common import (POSITIVE, TaskChoice, cli, common_options, reported_as_one_line, seed_option,
-                                 setup_runtime)
+from kerasrnn.cli.common import (POSITIVE, TaskChoice, cli, common_options, distribute_options,
+                                 reported_as_one_line, seed_option, setup_runtime, start_distribution)
+from kerasrnn.engine.distribution import check_options as check_distribution
 from kerasrnn.recurrent import CELL_NAMES
 
 
@@ -70,7 +71,8 @@ def gradients(task, length, cells, units, batch_size, after_steps, seed, out, de
 @click.option("--length", type=POSITIVE, default=None,
               help="copy and adding: T; default: the task's (100).")
 @click.option("--units", type=POSITIVE, default=None, help="Units of every cell; default: the task's.")
-@click.option("--batch-size", type=POSITIVE, default=None, help="Batch size; default: the task's.")
+@click.option("--batch-size", type=POSITIVE, default=None,
+              help="Batch size (the global batch under --distribute); default: the task's.")
 @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Learning rate; default: the task's.")
 @seed_option("Seed of every run: the same weights' draw, data and order for each cell.")
@@ -78,15 +80,19 @@ def gradients(task, length, cells, units, batch_size, after_steps, seed, out, de
               help="New folder for the runs, the table and the plot; default: "
               "runs/compare-<task>-<YYYYmmdd-HHMMSS>.")
 @common_options
+@distribute_options
 def compare(task, cells, steps, evaluations, length, units, batch_size, learning_rate, seed, out_dir,
-            device):
+            device, distribute, replicas):
     """Train several cells on one task with the same budget and seed, and compare them.
 
     Prints a table (cell, parameters, final validation loss, loss / baseline, time per step) and
     saves it as comparison.md and .csv, with curves.png (every learning curve, the baseline dashed),
     in --out-dir. Options left out take the task's defaults.
     """
+    with reported_as_one_line():
+        check_distribution(distribute, replicas)
     setup_runtime()
+    distribution = start_distribution(distribute, replicas, device)
     from kerasrnn.analysis import compare as comparing
     from kerasrnn.recurrent import parse_cells
 
@@ -98,7 +104,11 @@ def compare(task, cells, steps, evaluations, length, units, batch_size, learning
         out_dir = out_dir or comparing.default_out_dir(task)
         result = comparing.compare_cells(
             task, parse_cells(cells), steps=steps, evaluations=evaluations, seed=seed, settings=given,
-            out_dir=out_dir, device=device, flags=flags,
+            out_dir=out_dir, device=device, flags=flags, distribution=distribution,
         )
+    if result is None:
+        click.echo(f"{distribution.worker.capitalize()} trained every cell; the chief wrote the comparison to "
+                   f"{out_dir}")
+        return
     click.echo(result.table())
     click.echo(f"Saved the runs, {comparing.TABLE_MD} and {comparing.CURVES_PNG} in {out_dir}")
