@@ -166,7 +166,9 @@ def test_a_huge_beam_is_narrowed_to_what_fits_and_translates_like_that_beam(run_
     huge = run("translate", run_dir, *TEXTS, "--beam-size", "100000")
     assert huge.exit_code == 0, huge.output
     assert time.monotonic() - started < 30
-    assert "Warning: a beam of 100,000 hypotheses needs about" in caplog.text
+    assert ("Warning: a beam of 100,000 would take up to 1,800,000 decoder steps per text (18 tokens at most), "
+            "more than the 1,000,000 a search may: searching with a beam of 55,555 instead") in caplog.text
+    assert "Warning: a beam of 55,555 hypotheses needs about" in caplog.text
     assert "(KERASRNN_MEMORY_LIMIT): searching with a beam of 40 instead" in caplog.text
     assert huge.output == narrow.output
     assert [line.split("\t")[1] for line in huge.output.splitlines()] == [

@@ -19,8 +19,9 @@ Decoding runs the decoder one step at a time with carried states: `Translator` s
 network into an encoder model (source ids → outputs, states) and a step model sharing the decoder's
 weights (previous ids, states, encoder outputs → logits, new states), and `Translator.search` runs a
 beam search of width K inside one `tf.function` (greedy decoding is K = 1), ranking hypotheses by
-their mean log-probability per token. `Translator.translate` first narrows K to what can exist and
-to what fits in memory (`beam_width`, with a warning when memory is the limit).
+their mean log-probability per token. `Translator.translate` first narrows K to what can exist, to
+a bound on the work of one search and to what fits in memory (`beam_width`; a warning says when the
+last two narrow it).
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ from kerasrnn.recurrent import make_recurrent_layer, recurrent_output_size, stat
 from kerasrnn.tasks.translate import data as translate_data
 
 logger = logging.getLogger(__name__)
-LONG_SEARCH = 10**6  # decoder steps per text (beam × longest translation) announced before a search
+# The most decoder steps (hypotheses × tokens) one text's search may take: a bound on the work (about
+# ten seconds on a laptop's CPU for the default character model), since a search in one TensorFlow
+# graph cannot be interrupted. Beam search gains nothing from such widths anyway (Koehn & Knowles 2017).
+MAX_DECODER_STEPS = 10**6
 
 
 def build_translator(config, source_vocabulary_size: int, target_vocabulary_size: int, *,
@@ -286,12 +290,20 @@ class Translator:
 
     def beam_width(self, beam_size: int, source_length: int) -> int:
         """The beam actually searched for `beam_size`: no wider than `widest_useful_beam` (same
-        result), and no wider than fits in memory for one source, with a warning saying so.
+        result); no wider than `MAX_DECODER_STEPS` allow for the run's longest translation, nor than
+        fits in memory for one source, with a warning saying so (the largest useful beam here).
 
         Raises:
           UserInputError: not even one hypothesis fits in memory.
         """
-        width = min(int(beam_size), self.widest_useful_beam(), 2**31 - 1)  # the search counts in int32
+        width = min(int(beam_size), self.widest_useful_beam())
+        most = max(1, MAX_DECODER_STEPS // self.max_output_length)
+        if width > most:
+            logger.warning("Warning: a beam of %s would take up to %s decoder steps per text (%s tokens at most), more "
+                           "than the %s a search may: searching with a beam of %s instead", f"{beam_size:,}",
+                           f"{width * self.max_output_length:,}", self.max_output_length,
+                           f"{MAX_DECODER_STEPS:,}", f"{most:,}")
+            width = most
         needed = self.search_bytes(width, source_length)
         available = memory.available_bytes()
         if needed <= available:
@@ -301,8 +313,8 @@ class Translator:
         if fitting < 1:
             memory.check_fits(self.search_bytes(1, source_length), "decoding one text",
                               f"free some memory{' or raise the limit' if limit else ''}")
-        logger.warning("Warning: a beam of %s hypotheses needs about %s of memory per text, more than the %s available%s: "
-                       "searching with a beam of %s instead", f"{beam_size:,}", memory.human(needed),
+        logger.warning("Warning: a beam of %s hypotheses needs about %s of memory per text, more than the %s "
+                       "available%s: searching with a beam of %s instead", f"{width:,}", memory.human(needed),
                        memory.human(available), limit, f"{fitting:,}")
         return int(fitting)
 
@@ -316,17 +328,15 @@ class Translator:
         texts = list(texts)
         if not texts:
             return [], int(beam_size)
-        source_ids = self.encode(texts)
-        source_length = int(source_ids.shape[1])
+        # The longest source as the encoder sees it, counted a few thousand texts at a time.
+        source_length = max(1, min(self.config.max_length, max(
+            translate_data.longest(texts[start:start + 4096], self.config.tokens)
+            for start in range(0, len(texts), 4096))))
         width = self.beam_width(beam_size, source_length)
-        if width * self.max_output_length > LONG_SEARCH:
-            logger.info("Searching with a beam of %s for up to %s tokens (up to %s decoder steps per text): this "
-                        "can take minutes", f"{width:,}", self.max_output_length,
-                        f"{width * self.max_output_length:,}")
         batch_size = max(1, min(batch_size, memory.available_bytes() // self.search_bytes(width, source_length)))
         results = []
         for start in range(0, len(texts), batch_size):
-            ids, _ = self.search(source_ids[start:start + batch_size], tf.constant(width),
+            ids, _ = self.search(self.encode(texts[start:start + batch_size]), tf.constant(width),
                                  tf.constant(self.max_output_length))
             results += [text.decode("utf-8") for text in self.ids_to_texts(ids).numpy()]
         return results, width

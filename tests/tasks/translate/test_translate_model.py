@@ -154,3 +154,14 @@ def test_texts_stop_at_the_end_symbol():
     translator, _ = make_translator()
     ids = np.array([[4, 5, 3, 6, 0], [6, 6, 6, 6, 6], [3, 4, 0, 0, 0]], np.int32)
     assert translator.ids_to_texts(ids).numpy().tolist() == [b"xy", b"zzzzz", b""]
+
+
+def test_the_work_of_one_search_is_bounded(caplog):
+    """5 producible tokens and 20 at most: 5²⁰ hypotheses could exist, but a search may take at most
+    a million decoder steps, so 50,000 hypotheses of 20 tokens; a wider beam is narrowed, with a warning."""
+    translator, _ = make_translator("gru", "dot", max_output_length=20)
+    assert translator.widest_useful_beam() == 5 ** 20
+    assert translator.beam_width(50_000, 5) == 50_000 and "Warning" not in caplog.text
+    assert translator.beam_width(10 ** 9, 5) == 50_000
+    assert ("Warning: a beam of 1,000,000,000 would take up to 20,000,000,000 decoder steps per text (20 tokens at "
+            "most), more than the 1,000,000 a search may: searching with a beam of 50,000 instead") in caplog.text
