@@ -70,7 +70,8 @@ def test_every_cell_trains_saves_and_translates_the_same_after_loading(cell, pai
     assert saved["exact_match"] == result.validation.exact_match
     assert 0 <= saved["character_error_rate"] and saved["loss"] > 0
     assert saved == {**json.loads((tmp_path / "run" / "evaluation_validation.json").read_text()),
-                     "best_epoch": 1, "epochs": 1, "parameters": result.parameters}
+                     "best_epoch": 1, "epochs": 1, "parameters": result.parameters, "distribute": "none",
+                     "replicas": 1}
 
 
 def test_resuming_needs_the_same_settings(pairs_file, tmp_path):
