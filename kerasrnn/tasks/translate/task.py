@@ -179,7 +179,8 @@ class TranslateTask(Task):
         from kerasrnn.tasks.translate import data
 
         if resume:
-            source_tokens, target_tokens = (data.lookup_tokens(vocabulary) for vocabulary in _read_vocabularies(run_dir))
+            source_tokens, target_tokens = (data.lookup_tokens(vocabulary)
+                                            for vocabulary in _read_vocabularies(run_dir))
             max_output_length = _read_max_output_length(run_dir)
         else:
             sources, targets = pairs.split("train")
