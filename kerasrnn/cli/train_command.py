@@ -18,6 +18,10 @@ from kerasrnn.recurrent import CELL_NAMES
 from kerasrnn.tasks import get_task
 
 
+# With --time-budget and no --epochs, the budget picks the number of epochs, up to this.
+BUDGET_EPOCHS = 10_000
+
+
 @cli.command()
 @click.option("--task", type=TaskChoice(), default=DEFAULT_TASK, show_default=True,
               help="What to learn: charlm is a character-level language model; copy and adding are "
@@ -75,6 +79,12 @@ from kerasrnn.tasks import get_task
               help="Number of epochs, each followed by a validation pass and a checkpoint.")
 @click.option("--steps-per-epoch", type=POSITIVE, default=TRAIN_DEFAULTS.steps_per_epoch,
               show_default=True, help="Batches per epoch; none means one pass over the training text.")
+@click.option("--time-budget", type=click.FloatRange(min=0, min_open=True), default=None, metavar="MINUTES",
+              help="Train for at most this many minutes, validation included: the step time is measured "
+              "first and the number of epochs chosen to fit (never more than --epochs, if given), so "
+              "that the learning-rate schedule ends with the budget.")
+@click.option("--warmup-steps", type=click.IntRange(min=0), default=TRAIN_DEFAULTS.warmup_steps,
+              show_default=True, help="Raise the learning rate linearly from 0 over the first steps.")
 @click.option("--validation-steps", type=POSITIVE, default=None,
               help="Validation batches after each epoch (the same first ones every epoch); default: "
               "the whole validation split. The final evaluation always covers all of it.")
@@ -135,6 +145,8 @@ def train(**options):
             task, config, train_config = settings.resumed_configs(options["run_dir"], epochs=given.get("epochs"))
         else:
             task = get_task(options["task"])
+            if "time_budget" in given and "epochs" not in given:
+                given["epochs"] = BUDGET_EPOCHS  # the budget chooses
             config, train_config = settings.resolve_configs(
                 task, {name: value for name, value in given.items() if name not in RUNTIME_OPTIONS}, flags=flags)
             setup_logging()

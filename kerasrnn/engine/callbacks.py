@@ -145,3 +145,97 @@ class Backup(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor.halted is None:
             backup.save_state(self.run_dir, self.model, epoch + 1)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Ends training after an epoch when another would end past `deadline` (a `time.monotonic()`),
+    judged by the longest epoch so far; see `kerasrnn.engine.budget`."""
+
+    def __init__(self, deadline: float):
+        super().__init__()
+        self.deadline = deadline
+        self.longest = 0.0
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.monotonic()
+        self.longest = max(self.longest, now - self._start)
+        if now + self.longest > self.deadline and not self.model.stop_training:
+            print(f"Stopping after epoch {epoch + 1}: another would overrun the time budget", flush=True)
+            self.model.stop_training = True
+
+
+class Progress(keras.callbacks.Callback):
+    """Says how long the run will take, once its first steps are timed, and — when the output is a
+    log file or a pipe rather than a terminal, where Keras prints only a line per epoch — a line
+    every `interval` seconds: the step, the loss, the rate and the time left."""
+
+    def __init__(self, *, epochs: int, steps_per_epoch: int, initial_epoch: int = 0, lines: bool = False,
+                 interval: float = 30.0, timed_steps: int = 5):
+        super().__init__()
+        self.epochs, self.steps_per_epoch, self.initial_epoch = epochs, steps_per_epoch, initial_epoch
+        self.lines, self.interval, self.timed_steps = lines, interval, timed_steps
+        self._epoch = initial_epoch
+        self._steps_done = 0  # in this process
+        self._first_timed = None  # (time, steps) after the step that traced the graph
+        self._last_line = 0.0
+        self._validation_seconds: list[float] = []
+        self._validation_start = 0.0
+        self._estimated = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_test_begin(self, logs=None):
+        self._validation_start = time.monotonic()
+
+    def on_test_end(self, logs=None):
+        self._validation_seconds.append(time.monotonic() - self._validation_start)
+
+    def seconds_per_step(self) -> float | None:
+        if self._first_timed is None or self._steps_done <= self._first_timed[1]:
+            return None
+        return (time.monotonic() - self._first_timed[0]) / (self._steps_done - self._first_timed[1])
+
+    def seconds_left(self, step_in_epoch: int) -> float | None:
+        per_step = self.seconds_per_step()
+        if per_step is None:
+            return None
+        steps_left = (self.epochs - self._epoch) * self.steps_per_epoch - step_in_epoch
+        validations_left = self.epochs - self._epoch
+        validation = statistics.mean(self._validation_seconds) if self._validation_seconds else 0.0
+        return steps_left * per_step + validations_left * validation
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps_done += 1
+        now = time.monotonic()
+        if self._steps_done == 1:
+            self._first_timed, self._last_line = (now, 1), now
+            return
+        if not self._estimated and self._steps_done == 1 + self.timed_steps:
+            self._estimated = True
+            left = self.seconds_left(batch + 1)
+            print(f"Estimated time: about {_duration(left)} more for {self.epochs - self.initial_epoch} "
+                  f"epoch{'s' if self.epochs - self.initial_epoch != 1 else ''} of {self.steps_per_epoch:,} "
+                  f"steps ({1000 * self.seconds_per_step():.0f} ms a step; validation not timed yet)",
+                  flush=True)
+        if self.lines and now - self._last_line >= self.interval:
+            self._last_line = now
+            loss = float((logs or {}).get("loss", math.nan))
+            rate = 1 / self.seconds_per_step()
+            print(f"  epoch {self._epoch + 1}/{self.epochs}, step {batch + 1}/{self.steps_per_epoch}: "
+                  f"loss {loss:.4f}, {rate:.2f} steps/s, about {_duration(self.seconds_left(batch + 1))} "
+                  f"left", flush=True)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "? min"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

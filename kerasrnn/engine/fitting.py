@@ -25,11 +25,17 @@ logger = logging.getLogger(__name__)
 
 
 def make_optimizer(config: TrainConfig, total_steps: int):
-    """The optimizer of `config`, with its cosine decay over `total_steps` if `config.decay`."""
+    """The optimizer of `config`: its learning rate warmed up linearly over `config.warmup_steps`,
+    then cosine-decayed over the rest of `total_steps` if `config.decay`."""
     import keras
 
     learning_rate = config.learning_rate
-    if config.decay:
+    alpha = config.final_learning_rate_fraction if config.decay else 1.0  # 1: no decay at all
+    if config.warmup_steps:
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            0.0, decay_steps=max(total_steps - config.warmup_steps, 1), alpha=alpha,
+            warmup_target=config.learning_rate, warmup_steps=config.warmup_steps)
+    elif config.decay:
         learning_rate = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=max(total_steps, 1), alpha=config.final_learning_rate_fraction
         )
@@ -51,16 +57,21 @@ class FitOutcome:
     halted_epoch: int | None = None
 
 
-def make_callbacks(run_dir: Path, config: TrainConfig, history: dict, monitor) -> list:
-    """The run's callbacks (see `kerasrnn.engine.callbacks`), started from `history`."""
+def make_callbacks(run_dir: Path, config: TrainConfig, history: dict, monitor, *, progress=None,
+                   deadline: float | None = None) -> list:
+    """The run's callbacks (see `kerasrnn.engine.callbacks`), started from `history`; with a
+    `progress` callback, and a `TimeBudget` when there is a `deadline`."""
     import keras
 
     from kerasrnn.engine import callbacks
 
     run_dir = Path(run_dir)
     finite = [loss for loss in history.get("val_loss", []) if math.isfinite(loss)]
+    extra = ([progress] if progress is not None else []) + (
+        [callbacks.TimeBudget(deadline)] if deadline is not None else [])
     return [
         monitor,
+        *extra,
         callbacks.BestModelCheckpoint(run_dir / run_files.MODEL_FILE, monitor, min(finite, default=math.inf)),
         callbacks.HistoryLogger(run_dir, history),
         callbacks.EarlyStop(config.patience, history.get("val_loss", [])),
@@ -83,16 +94,19 @@ def fit(
     divergence_threshold: float | None = None,
     verbose: str | int = "auto",
     strategy=None,
+    deadline: float | None = None,
 ) -> FitOutcome:
     """Trains a compiled `model` from epoch `initial_epoch` (whose earlier epochs are `history`)
-    with the shared callbacks, under `strategy` (None: TensorFlow's default, one device).
+    with the shared callbacks, under `strategy` (None: TensorFlow's default, one device). With
+    `deadline` (a `time.monotonic()`), training ends after an epoch when another would overrun it.
+    `verbose=2` (a log file rather than a terminal) adds a progress line every 30 s.
 
     Afterwards `run_dir` holds `model.keras` (the best epoch, if any epoch had a finite validation
     loss), `history.csv` / `.json`, `learning_curves.png`, `timing.json` and the backup.
     """
     import tensorflow as tf
 
-    from kerasrnn.engine.callbacks import TrainingMonitor
+    from kerasrnn.engine.callbacks import Progress, TrainingMonitor
     from kerasrnn.engine.loop import train_loop
 
     run_dir = Path(run_dir)
@@ -101,7 +115,9 @@ def fit(
     if initial_epoch:
         logger.info("Resuming %s after epoch %d of %d", run_dir, initial_epoch, config.epochs)
     train_loop(model, strategy or tf.distribute.get_strategy(), train_data, validation_data,
-               make_callbacks(run_dir, config, history, monitor), epochs=config.epochs,
+               make_callbacks(run_dir, config, history, monitor, deadline=deadline, progress=Progress(
+                   epochs=config.epochs, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch,
+                   lines=verbose == 2) if verbose else None), epochs=config.epochs,
                steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch, verbose=verbose)
     history = run_files.read_history(run_dir)
     run_files.write_json(run_dir / run_files.HISTORY_JSON, history)

@@ -129,18 +129,7 @@ def train_loop(model, strategy, train_data, validation_data, callbacks, *, epoch
     callbacks = keras.callbacks.CallbackList(callbacks, add_history=False, add_progbar=verbose != 0,
                                              verbose=verbose, epochs=epochs, steps=steps_per_epoch,
                                              model=model)
-    with strategy.scope():
-        # Build the optimizer, loss and metrics before tracing: variables cannot be made in a step.
-        model._symbolic_build(data_batch=train_data.element_spec)
-        if not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)
-        step = TrainStep(model, strategy)
-        options = tf.data.Options()
-        # Every worker computes the same stream of global batches and keeps its part of each, so
-        # that R replicas see exactly the batches one device would.
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-        iterator = iter(strategy.experimental_distribute_dataset(train_data.with_options(options)))
-        validation = strategy.experimental_distribute_dataset(validation_data.with_options(options))
+    step, iterator, validation = _start(model, strategy, train_data, validation_data)
     model.stop_training = False
     callbacks.on_train_begin()
     for epoch in range(initial_epoch, epochs):
@@ -159,6 +148,47 @@ def train_loop(model, strategy, train_data, validation_data, callbacks, *, epoch
         if _agreed_stop(strategy, model.stop_training):
             break
     callbacks.on_train_end()
+
+
+def _start(model, strategy, train_data, validation_data):
+    """The step functions, the training iterator and the validation dataset, distributed."""
+    with strategy.scope():
+        # Build the optimizer, loss and metrics before tracing: variables cannot be made in a step.
+        model._symbolic_build(data_batch=train_data.element_spec)
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        step = TrainStep(model, strategy)
+        options = tf.data.Options()
+        # Every worker computes the same stream of global batches and keeps its part of each, so
+        # that R replicas see exactly the batches one device would.
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        iterator = iter(strategy.experimental_distribute_dataset(train_data.with_options(options)))
+        validation = strategy.experimental_distribute_dataset(validation_data.with_options(options))
+    return step, iterator, validation
+
+
+def measure_seconds(model, strategy, train_data, validation_data, *, steps: int = 8,
+                    validation_batches: int = 4) -> tuple[float, float]:
+    """Seconds per training step and per validation batch of a compiled `model` (whose weights
+    this changes: use a throwaway copy), each median after one untimed call that traces it."""
+    import statistics
+    import time
+
+    step, iterator, validation = _start(model, strategy, train_data, validation_data)
+    times = []
+    for _ in range(steps + 1):
+        started = time.perf_counter()
+        float(step.train(iterator)["loss"])  # float(): wait for the step
+        times.append(time.perf_counter() - started)
+    validation_times = []
+    for index, data in enumerate(validation):
+        if index > validation_batches:
+            break
+        started = time.perf_counter()
+        float(step.test(data)[1])
+        validation_times.append(time.perf_counter() - started)
+    validation_time = statistics.median(validation_times[1:] or validation_times or [0.0])
+    return statistics.median(times[1:]), validation_time
 
 
 def _agreed_stop(strategy, wish: bool) -> bool:

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kerasrnn.engine import backup, fitting, memory
+from kerasrnn.engine import backup, budget, fitting, memory
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.devices import select_device
 from kerasrnn.engine.distribution import Distribution, broadcast_from_chief, single_device
@@ -139,7 +139,7 @@ def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, 
                                 distribution=distribution)
     try:
         result = _train_in(task, config, train_config, run_dir, resume=resume, verbose=verbose,
-                           distribution=distribution)
+                           distribution=distribution, started=started)
     except OSError as error:
         _discard_if_unfinished(run_dir, created, resume)
         raise UserInputError(write_failure(error, run_dir)) from None
@@ -156,7 +156,7 @@ def _train_as_worker(task, config, train_config, run_dir: Path, started: float, 
     folder = Path(tempfile.mkdtemp(prefix="kerasrnn-worker-"))
     try:
         result = _train_in(task, config, train_config, folder, resume=resume, verbose=0,
-                           distribution=distribution)
+                           distribution=distribution, started=started)
     except BaseException as error:
         _raise_if_cluster_failed(error, distribution, run_dir)
         raise
@@ -179,7 +179,7 @@ def _raise_if_cluster_failed(error: BaseException, distribution: Distribution, r
 
 
 def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume: bool, verbose,
-              distribution: Distribution) -> TrainResult:
+              distribution: Distribution, started: float) -> TrainResult:
     import keras
 
     chief = distribution.chief
@@ -191,8 +191,15 @@ def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume:
     if needed is not None:
         memory.check_fits(needed, f"training this {task.name} model",
                           "ask for fewer --units or --layers, a smaller --batch-size or shorter sequences")
-    keras.utils.set_random_seed(train_config.seed)
     steps = train_config.steps_per_epoch or task.steps_per_epoch(config, train_config, prepared)
+    deadline = None
+    if train_config.time_budget is not None and not resume:
+        # A resumed run keeps the epochs chosen when it started (in config.json): the same run.
+        train_config = budget.epochs_within_budget(task, config, train_config, prepared, steps, distribution,
+                                                   started)
+        run_files.save_config(run_dir, task.name, config, train_config)
+        deadline = started + 60 * train_config.time_budget
+    keras.utils.set_random_seed(train_config.seed)
     with distribution.strategy.scope():
         model = task.build_model(config, prepared, seed=train_config.seed)
         model.compile(optimizer=fitting.make_optimizer(train_config, train_config.epochs * steps),
@@ -210,7 +217,7 @@ def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume:
     outcome = fitting.fit(model, train_data, validation_data, run_dir, train_config, steps_per_epoch=steps,
                           history=history, initial_epoch=done, verbose=verbose,
                           divergence_threshold=task.divergence_threshold(config, prepared),
-                          strategy=distribution.strategy)
+                          strategy=distribution.strategy, deadline=deadline)
     fingerprint = weights_fingerprint(model) if distribution.kind != "none" else None
     if not chief:
         epochs = len(outcome.history.get("epoch", []))

@@ -45,6 +45,13 @@ class TrainConfig:
       mixed_precision: compute in float16 with float32 weights (GPU only).
       validation_steps: validation batches after each epoch (the first ones of the split, the same
         every epoch); None: the whole validation split. The final evaluation always covers it all.
+      warmup_steps: raise the learning rate linearly from 0 to `learning_rate` over the first steps,
+        then decay (or keep) it as `decay` says.
+      time_budget: minutes of training (validation included) the run may take: before training,
+        the step and validation times are measured on a throwaway copy of the model, and `epochs`
+        becomes the most that fit (never more than asked; saved in `config.json`, so a resumed run
+        is the same run). Training also stops after an epoch when the next would overrun. None: no
+        budget.
     """
 
     # The defaults are the short character-LM budget of `python cli.py train` (about 2 minutes on a
@@ -62,6 +69,8 @@ class TrainConfig:
     mixed_precision: bool = False
     clipvalue: float | None = None
     validation_steps: int | None = None
+    warmup_steps: int = 0
+    time_budget: float | None = None
 
     def __post_init__(self):
         checks.positive_int("epochs", self.epochs)
@@ -82,3 +91,5 @@ class TrainConfig:
         checks.int_in_range("seed", self.seed, 0, MAX_SEED)
         if self.validation_steps is not None:
             checks.positive_int("validation steps", self.validation_steps)
+        checks.int_in_range("warm-up steps", self.warmup_steps, 0, 10**9)
+        checks.positive_float("time budget", self.time_budget, optional=True)

@@ -161,9 +161,9 @@ def test_a_lost_worker_stops_the_other_with_one_line_and_both_resume(single, cor
         elif workers[0].poll() is not None:
             pytest.fail(f"the chief ended first: {workers[0].communicate()}")
         time.sleep(0.2)
-    (chief_code, _, chief_err), (worker_code, _, _) = _finish(workers, timeout=90)
+    (chief_code, _, chief_err), (worker_code, _, worker_err) = _finish(workers, timeout=90)
     waited = time.monotonic() - killed_at
-    assert worker_code == -9
+    assert worker_code == -9, worker_err
     assert chief_code == 1
     lines = [line for line in chief_err.splitlines() if line.startswith("Error:")]
     assert len(lines) == 1 and "lost the other workers" in lines[0] and "--resume" in lines[0], chief_err
