@@ -6,8 +6,11 @@
 | `settings.py`     | user settings → the frozen configs of a run (`train` and `compare` alike)  |
 | `run_dir.py`      | the run directory's layout, creation, resume checks, atomic file writes    |
 | `devices.py`      | CPU or GPU, dtype policy, a quiet TensorFlow import                        |
-| `fitting.py`      | optimizer, `model.fit` with the run's callbacks, history and curves         |
-| `callbacks.py`    | best model, history, early stop, divergence stop, backup: all resumable    |
+| `fitting.py`      | optimizer and schedule, training with the run's callbacks, history, curves |
+| `loop.py`         | the one training loop: `strategy.run` steps driven like `model.fit`         |
+| `distribution.py` | `--distribute`: one device, mirrored replicas, a multi-worker cluster       |
+| `budget.py`       | `--time-budget`: the epochs that fit, measured before training             |
+| `callbacks.py`    | best model, history, early and divergence stops, backup, time budget, progress |
 | `backup.py`       | the state an exact resume needs (weights, optimizer, dropout seeds)        |
 | `memory.py`       | the memory a training run needs, checked before anything is allocated      |
 | `faults.py`       | fault injection for tests: crash at a step, during validation or a write   |
