@@ -6,9 +6,12 @@ Every cell works inside `keras.layers.RNN` on any Keras backend:
     layer = keras.layers.RNN(TextbookGRUCell(64), return_sequences=True)
 """
 
-from kerasrnn.layers.gru import TextbookGRUCell
-from kerasrnn.layers.lstm import TextbookLSTMCell
+from kerasrnn.layers.gru import TextbookGRU, TextbookGRUCell
+from kerasrnn.layers.lstm import TextbookLSTM, TextbookLSTMCell
 from kerasrnn.layers.urnn import URNN, URNNCell
-from kerasrnn.layers.vanilla import VanillaRNNCell
+from kerasrnn.layers.vanilla import VanillaRNN, VanillaRNNCell
 
-__all__ = ["VanillaRNNCell", "TextbookGRUCell", "TextbookLSTMCell", "URNNCell", "URNN"]
+__all__ = [
+    "VanillaRNNCell", "TextbookGRUCell", "TextbookLSTMCell", "URNNCell",
+    "VanillaRNN", "TextbookGRU", "TextbookLSTM", "URNN",
+]

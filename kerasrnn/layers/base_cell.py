@@ -106,6 +106,8 @@ class DenseRecurrentCell(keras.Layer, DropoutRNNCell):
         self.recurrent_dropout = check_rate(recurrent_dropout, "recurrent_dropout", owner)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed=seed)
+        # True only while a DenseRecurrentLayer runs its time loop on pre-projected inputs.
+        self.inputs_projected = False
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
@@ -139,13 +141,28 @@ class DenseRecurrentCell(keras.Layer, DropoutRNNCell):
         return self.bias_initializer
 
     def input_projection(self, inputs, training):
-        """x W + b for all gates at once, with the sequence's input dropout mask applied to x."""
+        """x W + b for all gates at once, with the sequence's input dropout mask applied to x.
+
+        `inputs` is one step `(batch, input_dim)` or a whole sequence `(batch, time, input_dim)`
+        (what `DenseRecurrentLayer` projects in one matrix product before its time loop).
+        """
         if training and self.dropout > 0.0:
-            inputs = inputs * self.get_dropout_mask(inputs)
+            mask = self.get_dropout_mask(inputs if len(inputs.shape) == 2 else inputs[:, 0])
+            inputs = inputs * (mask if len(inputs.shape) == 2 else ops.expand_dims(mask, 1))
         projected = ops.matmul(inputs, self.kernel)
         if self.use_bias:
             projected = projected + self.bias
         return projected
+
+    def call(self, inputs, states, training=False):
+        """One step from the raw input x_t, or from x_t W + b inside a `DenseRecurrentLayer`."""
+        if not self.inputs_projected:
+            inputs = self.input_projection(inputs, training)
+        return self.recurrent_step(inputs, states, training)
+
+    def recurrent_step(self, projected, states, training):
+        """One step from the projected input x_t W + b `(batch, gates * units)`; each cell's equations."""
+        raise NotImplementedError
 
     def dropped_state(self, h, training):
         """h with the sequence's recurrent dropout mask applied (h itself when not training)."""

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from kerasrnn.layers.dense_layer import DenseRecurrentLayer
 from kerasrnn.layers.base_cell import DenseRecurrentCell, get_activation
 
 
@@ -62,9 +63,9 @@ class TextbookGRUCell(DenseRecurrentCell):
         self.state_size = self.units
         self.output_size = self.units
 
-    def call(self, inputs, states, training=False):
+    def recurrent_step(self, projected, states, training):
         h = states[0] if isinstance(states, (list, tuple)) else states
-        x_z, x_r, x_h = ops.split(self.input_projection(inputs, training), 3, axis=-1)
+        x_z, x_r, x_h = ops.split(projected, 3, axis=-1)
         h_dropped = self.dropped_state(h, training)
         u_zr, u_h = self.recurrent_kernel[:, : 2 * self.units], self.recurrent_kernel[:, 2 * self.units :]
         h_z, h_r = ops.split(ops.matmul(h_dropped, u_zr), 2, axis=-1)
@@ -77,3 +78,17 @@ class TextbookGRUCell(DenseRecurrentCell):
     def get_config(self):
         config = {"recurrent_activation": keras.activations.serialize(self.recurrent_activation)}
         return {**super().get_config(), **config}
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class TextbookGRU(DenseRecurrentLayer):
+    """`keras.layers.RNN(TextbookGRUCell(units, ...))` with flat arguments and the inputs of all steps
+    projected in one matrix product before the time loop (see `DenseRecurrentLayer`).
+
+    Example:
+
+    >>> TextbookGRU(4, return_sequences=True)(np.zeros((2, 6, 3), "float32")).shape
+    (2, 6, 4)
+    """
+
+    cell_class = TextbookGRUCell

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from kerasrnn.layers.dense_layer import DenseRecurrentLayer
 from kerasrnn.layers.base_cell import DenseRecurrentCell, get_activation
 
 
@@ -87,9 +88,9 @@ class TextbookLSTMCell(DenseRecurrentCell):
 
         return bias_with_forget_one
 
-    def call(self, inputs, states, training=False):
+    def recurrent_step(self, projected, states, training):
         h, c = states[0], states[1]
-        gates = self.input_projection(inputs, training) + ops.matmul(
+        gates = projected + ops.matmul(
             self.dropped_state(h, training), self.recurrent_kernel
         )
         x_i, x_f, x_c, x_o = ops.split(gates, 4, axis=-1)
@@ -100,9 +101,34 @@ class TextbookLSTMCell(DenseRecurrentCell):
         h_next = o * self.activation(c_next)
         return h_next, [h_next, c_next]
 
+    def can_fuse(self):
+        """Whether `fused_sequence` computes this cell: the default activations (tanh, sigmoid)."""
+        return self.activation is keras.activations.tanh and self.recurrent_activation is keras.activations.sigmoid
+
+    def fused_sequence(self, projected, states):
+        """The whole sequence on TensorFlow, from time-major projected inputs (`fused_tf.lstm_sequence`)."""
+        from kerasrnn.layers import fused_tf
+
+        outputs, h, c = fused_tf.lstm_sequence(projected, states[0], states[1], self.recurrent_kernel.value)
+        return outputs, [h, c]
+
     def get_config(self):
         config = {
             "recurrent_activation": keras.activations.serialize(self.recurrent_activation),
             "unit_forget_bias": self.unit_forget_bias,
         }
         return {**super().get_config(), **config}
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class TextbookLSTM(DenseRecurrentLayer):
+    """`keras.layers.RNN(TextbookLSTMCell(units, ...))` with flat arguments and the inputs of all steps
+    projected in one matrix product before the time loop (see `DenseRecurrentLayer`).
+
+    Example:
+
+    >>> TextbookLSTM(4, return_sequences=True)(np.zeros((2, 6, 3), "float32")).shape
+    (2, 6, 4)
+    """
+
+    cell_class = TextbookLSTMCell

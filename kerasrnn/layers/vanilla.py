@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from kerasrnn.layers.dense_layer import DenseRecurrentLayer
 from kerasrnn.layers.base_cell import DenseRecurrentCell
 
 
@@ -58,10 +59,24 @@ class VanillaRNNCell(DenseRecurrentCell):
         self.state_size = self.units
         self.output_size = self.units
 
-    def call(self, inputs, states, training=False):
+    def recurrent_step(self, projected, states, training):
         h = states[0] if isinstance(states, (list, tuple)) else states
-        pre_activation = self.input_projection(inputs, training) + ops.matmul(
+        pre_activation = projected + ops.matmul(
             self.dropped_state(h, training), self.recurrent_kernel
         )
         h_next = self.activation(pre_activation)
         return h_next, [h_next]
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class VanillaRNN(DenseRecurrentLayer):
+    """`keras.layers.RNN(VanillaRNNCell(units, ...))` with flat arguments and the inputs of all steps
+    projected in one matrix product before the time loop (see `DenseRecurrentLayer`).
+
+    Example:
+
+    >>> VanillaRNN(4, return_sequences=True)(np.zeros((2, 6, 3), "float32")).shape
+    (2, 6, 4)
+    """
+
+    cell_class = VanillaRNNCell

@@ -1,0 +1,238 @@
+"""Training-step time of our cells, Keras's built-in layers and PyTorch's, side by side on one CPU.
+
+    python benchmarks/bench_vs_torch.py                                  # everything (about 30 min)
+    python benchmarks/bench_vs_torch.py --units 256 --threads 1 --cells lstm --rounds 3
+
+The workload is a character-LM training step: ids `(64, 100)` → embedding 64 → one recurrent layer
+(`return_sequences`) → dense 65 → mean cross-entropy, Adam. Every variant:
+
+| cell      | ours (kerasrnn)                     | Keras                                   | PyTorch                  |
+| --------- | ----------------------------------- | --------------------------------------- | ------------------------ |
+| `vanilla` | `VanillaRNN` (tanh)                 | `SimpleRNN`                             | `nn.RNN` (tanh)          |
+| `gru`     | `TextbookGRU` (= `reset_after=False`) | `GRU(reset_after=True)` and `(False)`  | `nn.GRU` (reset after)   |
+| `lstm`    | `TextbookLSTM`                      | `LSTM`                                  | `nn.LSTM`                |
+| `urnn`    | `URNN`                              | —                                       | — (compared with ours lstm) |
+
+PyTorch's GRU multiplies the reset gate after the recurrent matmul, as Keras's default
+`GRU(reset_after=True)` does: those two compute the same equations. Ours is the lecture's GRU (reset
+before the matmul, one more matmul on the critical path per step), equal to `GRU(reset_after=False)`.
+
+Each framework runs in a process of its own (one per thread setting), started once; the parent
+asks the processes in turn for `--steps` timed steps of one model, round after round (`--rounds`),
+so that a noisy moment on a shared machine hits every variant alike, and only one process computes
+at a time. The table prints medians (ms per step) and ratios to PyTorch; the load average
+(`os.getloadavg()`) before and after is printed with it: trust a table only when it is below 0.5
+per core, or compare ratios of one run only.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import click  # noqa: E402
+
+BATCH, TIMESTEPS, EMBEDDING, VOCABULARY = 64, 100, 64, 65
+CELLS = ("vanilla", "gru", "lstm", "urnn")
+# cell -> [(variant, framework)], the first is "ours", the last the PyTorch reference (if any).
+VARIANTS = {
+    "vanilla": [("ours vanilla", "tensorflow"), ("keras SimpleRNN", "tensorflow"), ("torch RNN", "torch")],
+    "gru": [("ours gru", "tensorflow"), ("keras GRU", "tensorflow"), ("keras GRU(reset_after=False)", "tensorflow"),
+            ("torch GRU", "torch")],
+    "lstm": [("ours lstm", "tensorflow"), ("keras LSTM", "tensorflow"), ("torch LSTM", "torch")],
+    "urnn": [("ours urnn", "tensorflow")],
+}
+
+
+# ---------------------------------------------------------------- the worker processes
+
+
+def _keras_layer(variant, units):
+    import keras
+
+    from kerasrnn import layers
+
+    return {
+        "ours vanilla": lambda: layers.VanillaRNN(units, return_sequences=True),
+        "ours gru": lambda: layers.TextbookGRU(units, return_sequences=True),
+        "ours lstm": lambda: layers.TextbookLSTM(units, return_sequences=True),
+        "ours urnn": lambda: layers.URNN(units, return_sequences=True, seed=0),
+        "keras SimpleRNN": lambda: keras.layers.SimpleRNN(units, return_sequences=True),
+        "keras GRU": lambda: keras.layers.GRU(units, return_sequences=True),
+        "keras GRU(reset_after=False)": lambda: keras.layers.GRU(units, reset_after=False, return_sequences=True),
+        "keras LSTM": lambda: keras.layers.LSTM(units, return_sequences=True),
+    }[variant]()
+
+
+def _batch(seed=0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, VOCABULARY, size=(BATCH, TIMESTEPS + 1)).astype("int32")
+    return ids[:, :-1], ids[:, 1:]
+
+
+def _tensorflow_step(variant, units):
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    ids = keras.Input((TIMESTEPS,), dtype="int32")
+    x = keras.layers.Embedding(VOCABULARY, EMBEDDING)(ids)
+    logits = keras.layers.Dense(VOCABULARY)(_keras_layer(variant, units)(x))
+    model = keras.Model(ids, logits)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = (tf.constant(a) for a in _batch())
+    model.train_on_batch(x, y)  # trace
+    model.train_on_batch(x, y)
+    return lambda: model.train_on_batch(x, y)
+
+
+def _torch_step(variant, units):
+    import torch
+
+    torch.manual_seed(0)
+    recurrent = {"torch RNN": torch.nn.RNN, "torch GRU": torch.nn.GRU, "torch LSTM": torch.nn.LSTM}[variant]
+    embedding = torch.nn.Embedding(VOCABULARY, EMBEDDING)
+    rnn = recurrent(EMBEDDING, units, batch_first=True)
+    dense = torch.nn.Linear(units, VOCABULARY)
+    parameters = [*embedding.parameters(), *rnn.parameters(), *dense.parameters()]
+    optimizer = torch.optim.Adam(parameters, lr=1e-3)
+    x, y = (torch.from_numpy(a).long() for a in _batch())
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        outputs, _ = rnn(embedding(x))
+        loss = torch.nn.functional.cross_entropy(dense(outputs).reshape(-1, VOCABULARY), y.reshape(-1))
+        loss.backward()
+        optimizer.step()
+
+    step()
+    step()
+    return step
+
+
+def worker(framework, threads):
+    """Answers `{"variant", "units", "steps"}` lines on stdin with `{"times": [...]}` on stdout."""
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+        torch.set_num_interop_threads(1)
+        make = _torch_step
+    else:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        tf.get_logger().setLevel("ERROR")
+        make = _tensorflow_step
+    steps = {}
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        key = (request["variant"], request["units"])
+        if key not in steps:
+            steps[key] = make(*key)
+        times = []
+        for _ in range(request["steps"]):
+            started = time.perf_counter()
+            steps[key]()
+            times.append(time.perf_counter() - started)
+        print(json.dumps({"times": times}), flush=True)
+
+
+class Worker:
+    """One worker process, driven line by line."""
+
+    def __init__(self, framework, threads):
+        command = [sys.executable, __file__, "--worker", framework, "--threads", str(threads)]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._read()
+
+    def _read(self):
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError("a benchmark worker died; its error is printed above")
+            if line.startswith("{"):
+                return json.loads(line)
+
+    def time(self, variant, units, steps):
+        self.process.stdin.write(json.dumps({"variant": variant, "units": units, "steps": steps}) + "\n")
+        self.process.stdin.flush()
+        return self._read()["times"]
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def _load():
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+@click.command()
+@click.option("--units", "units_list", type=int, multiple=True, default=(128, 256, 512), show_default=True,
+              help="Hidden sizes; repeat the option for several.")
+@click.option("--threads", "threads_list", type=int, multiple=True, default=None,
+              help="Thread counts; repeat the option for several. Default: 1 and all cores.")
+@click.option("--cells", default=",".join(CELLS), show_default=True, help="Cells, separated by commas.")
+@click.option("--rounds", default=3, show_default=True, help="Alternation rounds.")
+@click.option("--steps", default=3, show_default=True, help="Timed steps per variant and round.")
+@click.option("--worker", "worker_framework", type=click.Choice(["tensorflow", "torch"]), hidden=True)
+def main(units_list, threads_list, cells, rounds, steps, worker_framework):
+    """Prints median training-step times of ours, Keras and PyTorch and their ratios to PyTorch."""
+    if worker_framework:
+        return worker(worker_framework, threads_list[0])
+    cells = [cell.strip() for cell in cells.split(",") if cell.strip()]
+    unknown = [cell for cell in cells if cell not in CELLS]
+    if unknown:
+        raise click.BadParameter(f"unknown cell {unknown[0]!r}: choose from {', '.join(CELLS)}", param_hint="--cells")
+    threads_list = threads_list or tuple(sorted({1, os.cpu_count() or 1}))
+    variants = [variant for cell in cells for variant in VARIANTS[cell]]
+    if "urnn" in cells and "lstm" not in cells:
+        variants.append(("ours lstm", "tensorflow"))  # the uRNN's reference
+    click.echo(f"batch {BATCH} x {TIMESTEPS} steps, embedding {EMBEDDING}, vocabulary {VOCABULARY}, Adam; "
+               f"{rounds} rounds x {steps} steps, median; {os.cpu_count()} cores; {_load()} (start)")
+    results = {}
+    for threads in threads_list:
+        workers = {framework: Worker(framework, threads) for framework in {f for _, f in variants}}
+        try:
+            for units in units_list:
+                times = {variant: [] for variant, _ in variants}
+                for round_ in range(rounds):
+                    shift = round_ % len(variants)  # a different variant goes first each round
+                    for variant, framework in variants[shift:] + variants[:shift]:
+                        times[variant] += workers[framework].time(variant, units, steps)
+                results[threads, units] = {v: 1000 * statistics.median(t) for v, t in times.items()}
+        finally:
+            for process in workers.values():
+                process.close()
+    click.echo(_load() + " (end)")
+    _print_table(results, cells)
+
+
+def _print_table(results, cells):
+    for (threads, units), medians in results.items():
+        click.echo(f"\nunits {units}, {threads} thread{'s' if threads > 1 else ''}")
+        click.echo(f"  {'variant':<30} {'ms/step':>9} {'/ torch':>8}")
+        for cell in cells:
+            reference = {"vanilla": "torch RNN", "gru": "torch GRU", "lstm": "torch LSTM",
+                         "urnn": "torch LSTM"}[cell]
+            for variant, _ in VARIANTS[cell]:
+                ratio = medians[variant] / medians[reference] if reference in medians else float("nan")
+                click.echo(f"  {variant:<30} {medians[variant]:>9.1f} {ratio:>8.2f}")
+        if "ours urnn" in medians and "ours lstm" in medians:
+            click.echo(f"  {'ours urnn / ours lstm':<30} {'':>9} {medians['ours urnn'] / medians['ours lstm']:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
