@@ -77,11 +77,108 @@ def lstm_sequence(projected, h0, c0, recurrent_kernel):
                 return (tf.matmul(d_gates, transposed), d_c * f), [arrays[0].write(t, d_gates)]
 
             (d_h0, d_c0), (d_gates,) = _scan(backward_body, length, (d_h, d_c), [d_outputs.dtype])
-            h_previous = tf.concat([h0[None], hs[:-1]], axis=0)
-            d_kernel = tf.matmul(tf.reshape(h_previous, [-1, tf.shape(h0)[-1]]),
-                                 tf.reshape(d_gates, [-1, 4 * units]), transpose_a=True)
-            return d_gates, d_h0, d_c0, d_kernel
+            return d_gates, d_h0, d_c0, _state_kernel_gradient(h0, hs, d_gates)
 
         return (hs, h, c), gradient
 
     return forward(projected, h0, c0, recurrent_kernel)
+
+
+def _state_kernel_gradient(h0, hs, d_pre_activations):
+    """∂L/∂U = Σ_t h_{t−1}ᵀ ∂pre-activation_t as one product over all steps and rows."""
+    h_previous = tf.concat([h0[None], hs[:-1]], axis=0)
+    return tf.matmul(tf.reshape(h_previous, [-1, tf.shape(h0)[-1]]),
+                     tf.reshape(d_pre_activations, [-1, tf.shape(d_pre_activations)[-1]]), transpose_a=True)
+
+
+def vanilla_sequence(projected, h0, recurrent_kernel, activation="tanh"):
+    """h_{t+1} = σ(x_t W + b + h_t U) over a sequence, σ = tanh or relu; `(outputs, h_T)`."""
+
+    @tf.custom_gradient
+    def forward(projected, h0, recurrent_kernel):
+        length = tf.shape(projected)[0]
+        inputs = tf.TensorArray(projected.dtype, size=length).unstack(projected)
+        function = tf.tanh if activation == "tanh" else tf.nn.relu
+
+        def body(t, state, arrays):
+            h = function(inputs.read(t) + tf.matmul(state, recurrent_kernel))
+            return h, [arrays[0].write(t, h)]
+
+        h, (hs,) = _scan(body, length, h0, [h0.dtype])
+
+        def gradient(d_outputs, d_h):
+            d_outputs = tf.zeros_like(hs) if d_outputs is None else d_outputs
+            d_h = tf.zeros_like(h0) if d_h is None else d_h
+            grads = tf.TensorArray(d_outputs.dtype, size=length).unstack(d_outputs)
+            outputs = tf.TensorArray(hs.dtype, size=length).unstack(hs)
+            transposed = tf.transpose(recurrent_kernel)
+
+            def backward_body(k, d_h, arrays):
+                t = length - 1 - k
+                h = outputs.read(t)
+                d_h = d_h + grads.read(t)
+                slope = 1.0 - h * h if activation == "tanh" else tf.cast(h > 0, h.dtype)
+                d_pre = d_h * slope
+                return tf.matmul(d_pre, transposed), [arrays[0].write(t, d_pre)]
+
+            d_h0, (d_pre,) = _scan(backward_body, length, d_h, [d_outputs.dtype])
+            return d_pre, d_h0, _state_kernel_gradient(h0, hs, d_pre)
+
+        return (hs, h), gradient
+
+    return forward(projected, h0, recurrent_kernel)
+
+
+def textbook_gru_sequence(projected, h0, recurrent_kernel):
+    """The lecture's GRU (reset before U; sigmoid, tanh) over a sequence; `(outputs, h_T)`. Gates z, r, h."""
+
+    @tf.custom_gradient
+    def forward(projected, h0, recurrent_kernel):
+        length = tf.shape(projected)[0]
+        units = tf.shape(h0)[-1]
+        inputs = tf.TensorArray(projected.dtype, size=length).unstack(projected)
+        u_zr, u_h = recurrent_kernel[:, : 2 * units], recurrent_kernel[:, 2 * units:]
+
+        def body(t, h, arrays):
+            x_zr, x_h = tf.split(inputs.read(t), [2 * units, units], axis=-1)
+            zr = tf.sigmoid(x_zr + tf.matmul(h, u_zr))
+            z, r = tf.split(zr, 2, axis=-1)
+            candidate = tf.tanh(x_h + tf.matmul(r * h, u_h))
+            h_next = z * h + (1.0 - z) * candidate
+            saved = tf.concat([zr, candidate], axis=-1)
+            return h_next, [arrays[0].write(t, h_next), arrays[1].write(t, saved)]
+
+        h, (hs, saved) = _scan(body, length, h0, [h0.dtype] * 2)
+
+        def gradient(d_outputs, d_h):
+            d_outputs = tf.zeros_like(hs) if d_outputs is None else d_outputs
+            d_h = tf.zeros_like(h0) if d_h is None else d_h
+            h_previous = tf.concat([h0[None], hs[:-1]], axis=0)
+            grads = tf.TensorArray(d_outputs.dtype, size=length).unstack(d_outputs)
+            saved_steps = tf.TensorArray(saved.dtype, size=length).unstack(saved)
+            previous = tf.TensorArray(hs.dtype, size=length).unstack(h_previous)
+            u_zr_t, u_h_t = tf.transpose(u_zr), tf.transpose(u_h)
+
+            def backward_body(k, d_h, arrays):
+                t = length - 1 - k
+                z, r, candidate = tf.split(saved_steps.read(t), 3, axis=-1)
+                h = previous.read(t)
+                d_h = d_h + grads.read(t)
+                d_candidate = d_h * (1.0 - z) * (1.0 - candidate * candidate)
+                d_reset_state = tf.matmul(d_candidate, u_h_t)
+                d_zr = tf.concat([d_h * (h - candidate) * z * (1.0 - z),
+                                  d_reset_state * h * r * (1.0 - r)], axis=-1)
+                d_previous = d_h * z + d_reset_state * r + tf.matmul(d_zr, u_zr_t)
+                return d_previous, [arrays[0].write(t, tf.concat([d_zr, d_candidate], axis=-1))]
+
+            d_h0, (d_pre,) = _scan(backward_body, length, d_h, [d_outputs.dtype])
+            d_zr, d_candidate = tf.split(d_pre, [2 * units, units], axis=-1)
+            r = tf.split(saved, 3, axis=-1)[1]
+            d_kernel = tf.concat([_state_kernel_gradient(h0, hs, d_zr),
+                                  tf.matmul(tf.reshape(r * h_previous, [-1, units]),
+                                            tf.reshape(d_candidate, [-1, units]), transpose_a=True)], axis=1)
+            return d_pre, d_h0, d_kernel
+
+        return (hs, h), gradient
+
+    return forward(projected, h0, recurrent_kernel)

@@ -75,6 +75,17 @@ class TextbookGRUCell(DenseRecurrentCell):
         h_next = z * h + (1.0 - z) * candidate
         return h_next, [h_next]
 
+    def can_fuse(self):
+        """Whether `fused_sequence` computes this cell: the default activations (tanh, sigmoid)."""
+        return self.activation is keras.activations.tanh and self.recurrent_activation is keras.activations.sigmoid
+
+    def fused_sequence(self, projected, states):
+        """The whole sequence on TensorFlow (`fused_tf.textbook_gru_sequence`), time-major."""
+        from kerasrnn.layers import fused_tf
+
+        outputs, h = fused_tf.textbook_gru_sequence(projected, states[0], self.recurrent_kernel.value)
+        return outputs, [h]
+
     def get_config(self):
         config = {"recurrent_activation": keras.activations.serialize(self.recurrent_activation)}
         return {**super().get_config(), **config}

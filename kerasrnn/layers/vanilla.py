@@ -67,6 +67,18 @@ class VanillaRNNCell(DenseRecurrentCell):
         h_next = self.activation(pre_activation)
         return h_next, [h_next]
 
+    def can_fuse(self):
+        """Whether `fused_sequence` computes this cell: tanh or relu."""
+        return self.activation in (keras.activations.tanh, keras.activations.relu)
+
+    def fused_sequence(self, projected, states):
+        """The whole sequence on TensorFlow (`fused_tf.vanilla_sequence`), time-major."""
+        from kerasrnn.layers import fused_tf
+
+        name = "tanh" if self.activation is keras.activations.tanh else "relu"
+        outputs, h = fused_tf.vanilla_sequence(projected, states[0], self.recurrent_kernel.value, name)
+        return outputs, [h]
+
 
 @keras.saving.register_keras_serializable(package="kerasrnn")
 class VanillaRNN(DenseRecurrentLayer):
