@@ -67,6 +67,31 @@ def setup_runtime() -> None:
     setup_logging()
 
 
+@contextlib.contextmanager
+def lines_kept_until_it_succeeds(*, live: tuple[str, ...] = ("kerasrnn.data.corpus_stream",)):
+    """Holds the log lines of the block back, and prints them only if it succeeds: a user whose
+    input is refused sees the one `Error:` line alone. Lines of the `live` loggers (a long read
+    announcing itself) are printed at once."""
+    held: list[logging.LogRecord] = []
+
+    def hold(record: logging.LogRecord) -> bool:
+        if record.name.startswith(live):
+            return True
+        held.append(record)
+        return False
+
+    handlers = logging.getLogger().handlers
+    for handler in handlers:
+        handler.addFilter(hold)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(hold)
+    for record in dict.fromkeys(held):  # one record reaches each handler: print it once
+        logging.getLogger(record.name).handle(record)
+
+
 def setup_logging() -> None:
     """The project's INFO lines on stderr (TensorFlow's own only with --verbose); before TensorFlow
     loads too, so that reading a big corpus says so."""

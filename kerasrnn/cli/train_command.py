@@ -9,8 +9,8 @@ import click
 
 from kerasrnn.cli.common import (DEFAULT_TASK, POSITIVE, RUNTIME_OPTIONS, TASK_DEFAULTS, TRAIN_DEFAULTS,
                                  TaskChoice, cli, data_options, device_option, distribute_options,
-                                 reported_as_one_line, seed_option, setup_logging, setup_runtime,
-                                 start_distribution, verbose_option)
+                                 lines_kept_until_it_succeeds, reported_as_one_line, seed_option, setup_logging,
+                                 setup_runtime, start_distribution, verbose_option)
 from kerasrnn.data.corpus import STREAMING_MODES
 from kerasrnn.engine.distribution import check_options as check_distribution
 from kerasrnn.engine.train_config import OPTIMIZERS
@@ -150,7 +150,8 @@ def train(**options):
             config, train_config = settings.resolve_configs(
                 task, {name: value for name, value in given.items() if name not in RUNTIME_OPTIONS}, flags=flags)
             setup_logging()
-            task.check_data(task.resolve(config))  # before TensorFlow loads: seconds, not minutes
+            with lines_kept_until_it_succeeds():
+                task.check_data(task.resolve(config))  # before TensorFlow loads: seconds, not minutes
         check_distribution(options["distribute"], options["replicas"])
     setup_runtime()
     distribution = start_distribution(options["distribute"], options["replicas"], options["device"])
