@@ -21,6 +21,7 @@ the same random numbers modulo the same count; only where the ids are read from 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -115,7 +116,7 @@ def random_windows(ids, sequence_length: int, batch_size: int, seed: int,
 
     Yields `(inputs, targets)`, both int32 `(batch_size, sequence_length)`; see the module docstring.
     """
-    size = _length(ids)
+    size = id_count(ids)
     starts = size - sequence_length + 1
     if starts < 1:
         raise UserInputError(
@@ -139,13 +140,105 @@ def random_windows(ids, sequence_length: int, batch_size: int, seed: int,
     return dataset.map(gather).map(_to_input_and_target).prefetch(tf.data.AUTOTUNE)
 
 
+@dataclasses.dataclass(frozen=True)
+class StreamLayout:
+    """How `carried_windows` lays a training split of `size` ids out in `rows` streams.
+
+    Pass p of the text starts at an offset o_p in [0, L) (`pass_offset`); row i of it reads the
+    `windows` windows of L ids from o_p + i·stride on, so that the rows never overlap and the
+    ids left over (fewer than L per row, plus the offset) change from pass to pass.
+    """
+
+    size: int
+    sequence_length: int
+    rows: int
+
+    def __post_init__(self):
+        if self.windows < 1:
+            needed = (self.rows + 1) * self.sequence_length - 1
+            raise UserInputError(
+                f"carrying the state needs a window of {self.sequence_length:,} characters for each of the "
+                f"{self.rows:,} batch rows: the training text of {self.size:,} characters is too short (it "
+                f"needs {needed:,}); lower the batch size or the sequence length")
+
+    @property
+    def stride(self) -> int:
+        """Ids between the starts of two rows' streams."""
+        return (self.size - self.sequence_length + 1) // self.rows
+
+    @property
+    def windows(self) -> int:
+        """Windows of each row in one pass: the steps of a pass over the text."""
+        return self.stride // self.sequence_length
+
+
+def pass_offset(seed: int, text_pass, sequence_length: int):
+    """Where pass `text_pass` (from 0) of `carried_windows` starts: a seeded number in [0, L)."""
+    key = tf.stack([tf.constant(seed, tf.int64), tf.cast(text_pass, tf.int64)])
+    return tf.random.stateless_uniform([], key, minval=0, maxval=sequence_length, dtype=tf.int64)
+
+
+def carried_windows(ids, sequence_length: int, batch_size: int, seed: int, first_step: int = 0
+                    ) -> tf.data.Dataset:
+    """An endless stream of batches for training with carried state (truncated backpropagation
+    through time over the text in order, as char-rnn does), from batch `first_step` on.
+
+    Row i of the batches walks through its own contiguous part of `ids` (a tensor or an `IdSpan`):
+    window k + 1 of the row starts where window k ended, and its first input is the last character
+    of window k (whose final state the model carries into it, `carried_state.CarriedState`). The
+    first window of a pass over the text starts with `[BOS]`, which resets the row's state; a pass
+    is `StreamLayout.windows` steps, and each starts at its own offset (`pass_offset`). Step s is a
+    function of s alone, so a resumed run continues exactly.
+
+    Yields `(inputs, targets)`, both int32 `(batch_size, sequence_length)`.
+
+    Raises:
+      UserInputError: `ids` too short for a window per row (`StreamLayout`).
+    """
+    layout = StreamLayout(id_count(ids), sequence_length, batch_size)
+    row_starts = tf.range(batch_size, dtype=tf.int64) * layout.stride
+    windows = layout.windows
+
+    def firsts(step):
+        text_pass, window = step // windows, step % windows
+        first = pass_offset(seed, text_pass, sequence_length) + row_starts + window * sequence_length
+        return first, window
+
+    if isinstance(ids, IdSpan):
+        def read(first, window):
+            previous = np.maximum(first - 1, 0)
+            return ids.windows(first, sequence_length), ids.windows(previous, 1)[:, 0]
+
+        def batch(step):
+            first, window = firsts(step)
+            targets, previous = tf.numpy_function(read, [first, window], [tf.int32, tf.int32])
+            targets.set_shape([batch_size, sequence_length])
+            previous.set_shape([batch_size])
+            return targets, previous, window
+    else:
+        ids = tf.convert_to_tensor(ids, tf.int32)
+        offsets = tf.range(sequence_length, dtype=tf.int64)
+
+        def batch(step):
+            first, window = firsts(step)
+            targets = tf.gather(ids, first[:, None] + offsets[None, :])
+            return targets, tf.gather(ids, tf.maximum(first - 1, 0)), window
+
+    def to_input_and_target(targets, previous, window):
+        first_input = tf.where(window == 0, tf.fill(tf.shape(previous), BOS_ID), previous)
+        return tf.concat([first_input[:, None], targets[:, :-1]], axis=1), targets
+
+    dataset = tf.data.Dataset.range(first_step, 2**62)
+    return dataset.map(batch).map(to_input_and_target).prefetch(tf.data.AUTOTUNE)
+
+
 def consecutive_windows(ids, sequence_length: int, batch_size: int) -> tf.data.Dataset:
     """The non-overlapping windows that cover `ids` (a tensor or an `IdSpan`) in order, once; a last
     partial window is dropped.
 
     Yields `(inputs, targets)` int32 batches (the last batch may be smaller).
     """
-    size = _length(ids)
+    size = id_count(ids)
     count = size // sequence_length
     if count < 1:
         raise UserInputError(
@@ -167,10 +260,43 @@ def consecutive_windows(ids, sequence_length: int, batch_size: int) -> tf.data.D
     return dataset.map(_to_input_and_target).prefetch(tf.data.AUTOTUNE)
 
 
+def stream_chunks(ids, streams: int, chunk: int):
+    """The whole of `ids` (a tensor or an `IdSpan`) read in order, as `streams` contiguous parts side
+    by side, `chunk` ids of each at a time: for reading a split with the state carried through it.
+
+    Part r is ids[r·P, min((r + 1)·P, n)), P = ⌈n / streams⌉. Its first input is `[BOS]` and every
+    later input is the id before the target, across chunks too; past the end of a part the targets
+    weigh 0. Every id of `ids` is a target of weight 1 exactly once.
+
+    Yields `(inputs, targets, weights)`: int32, int32 and float32 NumPy arrays `(streams, chunk)`.
+    """
+    size = id_count(ids)
+    if not isinstance(ids, IdSpan):
+        ids = np.asarray(ids, np.int32)
+    part = -(-size // streams)
+    for first in range(0, part, chunk):
+        inputs = np.zeros((streams, chunk), np.int32)
+        targets = np.zeros((streams, chunk), np.int32)
+        weights = np.zeros((streams, chunk), np.float32)
+        for row in range(streams):
+            start = row * part + first
+            stop = min(row * part + min(first + chunk, part), size)
+            if stop <= start:
+                continue
+            count = stop - start
+            before = 0 if first == 0 else 1  # the id before the chunk, or [BOS] at the part's start
+            read = ids.read(start - before, count + before) if isinstance(ids, IdSpan) \
+                else ids[start - before : stop]
+            targets[row, :count] = read[before:]
+            inputs[row, :count] = np.concatenate([[BOS_ID], read[:-1]]) if first == 0 else read[:-1]
+            weights[row, :count] = 1.0
+        yield inputs, targets, weights
+
+
 def covered_ids(ids, sequence_length: int):
     """The targets `consecutive_windows` yields, flat: every id but the last partial window (a NumPy
     array for a tensor, an `IdSpan` for an `IdSpan`; both have `size`)."""
-    count = _length(ids) // sequence_length
+    count = id_count(ids) // sequence_length
     if isinstance(ids, IdSpan):
         return ids.head(count * sequence_length)
     return np.asarray(ids[: count * sequence_length])
@@ -178,7 +304,7 @@ def covered_ids(ids, sequence_length: int):
 
 def unknown_share(ids) -> float:
     """The share of `[UNK]` among `ids` (a tensor or an `IdSpan`); 0 for no ids."""
-    if not _length(ids):
+    if not id_count(ids):
         return 0.0
     if isinstance(ids, IdSpan):
         return float(ids.bincount(OOV_ID + 1)[OOV_ID] / ids.size)
@@ -199,7 +325,7 @@ def unigram_cross_entropy(train_ids, evaluated_ids, vocabulary_size: int) -> flo
         counts = np.bincount(np.asarray(train_ids), minlength=vocabulary_size).astype(np.float64) + 1.0
     counts[BOS_ID] = 0.0
     log_probabilities = np.log(counts / counts.sum(), where=counts > 0, out=np.full_like(counts, -np.inf))
-    if _length(evaluated_ids) == 0:
+    if id_count(evaluated_ids) == 0:
         raise UserInputError("nothing to evaluate: the text is shorter than one window")
     if isinstance(evaluated_ids, IdSpan):
         evaluated = evaluated_ids.bincount(vocabulary_size)
@@ -208,7 +334,8 @@ def unigram_cross_entropy(train_ids, evaluated_ids, vocabulary_size: int) -> flo
     return float(-log_probabilities[np.asarray(evaluated_ids)].mean())
 
 
-def _length(ids) -> int:
+def id_count(ids) -> int:
+    """The number of ids in `ids`, a tensor or an `IdSpan`."""
     return ids.size if isinstance(ids, IdSpan) else int(np.shape(ids)[0])
 
 

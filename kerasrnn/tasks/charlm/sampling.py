@@ -26,6 +26,7 @@ from kerasrnn import checks
 from kerasrnn.errors import UserInputError
 from kerasrnn.recurrent import state_sizes
 from kerasrnn.tasks.charlm import data as char_data
+from kerasrnn.tasks.charlm.carried_state import recurrent_layer
 # Seeds are int32: XLA's stateless_categorical takes no int64 seed.
 from kerasrnn.engine.train_config import MAX_SEED
 
@@ -63,7 +64,7 @@ class CharStepper:
 
     def __init__(self, model: keras.Model, layers: int, residual: bool):
         self.embedding = model.get_layer("embedding")
-        self.recurrent_layers = [model.get_layer(f"recurrent_{i}") for i in range(1, layers + 1)]
+        self.recurrent_layers = [recurrent_layer(model, i) for i in range(1, layers + 1)]
         self.cells = [layer.cell for layer in self.recurrent_layers]
         self.residual = residual
         self.readout = model.get_layer("logits")

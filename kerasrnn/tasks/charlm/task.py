@@ -38,6 +38,7 @@ from typing import Any
 from kerasrnn import checks
 from kerasrnn.data.corpus import STREAMING_MODES
 from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir, write_text
+from kerasrnn.errors import OptionError, UserInputError
 from kerasrnn.tasks.base import Task, cross_entropy_arguments
 from kerasrnn.tasks.network_config import NetworkConfig
 
@@ -65,6 +66,12 @@ class CharLMConfig(NetworkConfig):
         `kerasrnn.data.corpus_stream.STREAMING_THRESHOLD_BYTES` (1 MiB) through an id file on disk
         and reads a smaller one into memory; `"always"` streams it, `"never"` reads it into memory.
         The named corpora are always read into memory. Both ways train the same model.
+      carry_state: train by truncated backpropagation through time over the text in order (char-rnn's
+        way): batch row i reads its own contiguous part of the training split window after window,
+        each window starting from the state where the row's previous one ended
+        (`data.carried_windows`, `carried_state.CarriedState`). False (default): independent
+        windows from random places, each from the initial state. One device only (not with
+        `--distribute mirrored` or `multi-worker`).
     """
 
     residual: bool = False
@@ -72,47 +79,79 @@ class CharLMConfig(NetworkConfig):
     data: str = "python_docs"
     data_dir: str | None = None
     streaming: str = "auto"
+    carry_state: bool = False
 
     def __post_init__(self):
         super().__post_init__()
         checks.positive_int("sequence length", self.sequence_length)
         checks.non_empty_text("no corpus given: name one or give the path of a UTF-8 text file", self.data)
         checks.one_of("streaming mode", self.streaming, STREAMING_MODES)
+        if not isinstance(self.carry_state, bool):
+            raise UserInputError(f"carry state must be True or False, got {self.carry_state!r}")
 
 
 @dataclasses.dataclass(frozen=True)
 class Evaluation:
-    """Loss of a model on one split, with the unigram baseline, both in nats per character."""
+    """Loss of a model on one split, with the unigram baseline, all in nats per character.
+
+    Two losses, which differ by what the model knows at the start of a window:
+      loss: the window figure: the split cut into independent windows of the training length, each
+        read from the initial state after `[BOS]` (the first characters of each window are guessed
+        without context). The engine's `val_loss`, and what selects the best epoch.
+      carried_loss: the carried-state figure: the whole split read in order, the state carried from
+        character to character (`model.carried_loss`): what char-rnn-style numbers mean, and what a
+        sample drawn one character at a time sees. Lower by the context the windows lose.
+    """
 
     split: str
     loss: float
     baseline: float
     characters: int
+    carried_loss: float | None = None
+    carried_characters: int = 0
+    sequence_length: int = 0
+    carried_streams: int = 1
 
     @property
     def bits(self) -> float:
         return self.loss / math.log(2.0)
 
     @property
+    def carried_bits(self) -> float | None:
+        return None if self.carried_loss is None else self.carried_loss / math.log(2.0)
+
+    @property
     def baseline_bits(self) -> float:
         return self.baseline / math.log(2.0)
 
     def summary(self) -> str:
-        return (
-            f"{self.split.capitalize()} loss {self.loss:.4f} nats/char = {self.bits:.4f} bits/char over "
-            f"{self.characters:,} characters; unigram baseline {self.baseline:.4f} nats/char = "
-            f"{self.baseline_bits:.4f} bits/char (the model's loss is {self.loss / self.baseline:.0%} "
-            f"of it)"
-        )
+        windows = f" in independent {self.sequence_length}-character windows" if self.sequence_length else ""
+        text = (f"{self.split.capitalize()} loss {self.loss:.4f} nats/char = {self.bits:.4f} bits/char over "
+                f"{self.characters:,} characters{windows}")
+        if self.carried_loss is not None:
+            parts = f" in {self.carried_streams} parts" if self.carried_streams > 1 else ""
+            text += (f"; {self.carried_loss:.4f} nats/char = {self.carried_bits:.4f} bits/char over all "
+                     f"{self.carried_characters:,} read in order{parts} with the state carried (char-rnn's "
+                     f"figure)")
+        return (f"{text}; unigram baseline {self.baseline:.4f} nats/char = {self.baseline_bits:.4f} bits/char "
+                f"(the model's loss is {self.loss / self.baseline:.0%} of it)")
 
     def as_metrics(self) -> dict:
-        return {
+        metrics = {
             f"{self.split}_nats_per_char": self.loss,
             f"{self.split}_bits_per_char": self.bits,
             "unigram_baseline_nats_per_char": self.baseline,
             "unigram_baseline_bits_per_char": self.baseline_bits,
             f"{self.split}_characters": self.characters,
         }
+        if self.carried_loss is not None:
+            metrics.update({
+                f"{self.split}_carried_nats_per_char": self.carried_loss,
+                f"{self.split}_carried_bits_per_char": self.carried_bits,
+                f"{self.split}_carried_characters": self.carried_characters,
+                f"{self.split}_carried_streams": self.carried_streams,
+            })
+        return metrics
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,6 +163,7 @@ class Prepared:
     corpus: Any  # a `kerasrnn.data.corpus.CharCorpus`, or a `corpus_stream.StreamedCorpus`
     evaluation_batch: int
     id_file: Any = None  # a streamed corpus's ids in this vocabulary (`corpus_stream.IdFile`)
+    batch_size: int | None = None  # of training (the rows whose state is carried); None: evaluation only
 
     def ids(self, split: str):
         """The ids of `split`: an int32 tensor, or an `IdSpan` of a streamed corpus."""
@@ -182,8 +222,11 @@ class CharLMTask(Task):
         else:
             characters = data.corpus_characters(corpus.train)
         lookup = data.make_char_lookup(characters)
+        if config.carry_state:  # a batch row for every stream of the text, or one line now
+            data.StreamLayout(corpus.size("train"), config.sequence_length, train_config.batch_size)
         data.save_vocabulary(lookup, run_dir / VOCABULARY_FILE)
-        return self._prepared(characters, lookup, corpus, train_config.batch_size)
+        return dataclasses.replace(self._prepared(characters, lookup, corpus, train_config.batch_size),
+                                   batch_size=train_config.batch_size)
 
     def restore(self, config, corpus, run_dir: Path) -> Prepared:
         from kerasrnn.tasks.charlm import data
@@ -200,6 +243,11 @@ class CharLMTask(Task):
         return Prepared(characters, lookup, corpus, evaluation_batch, id_file)
 
     def steps_per_epoch(self, config, train_config, prepared: Prepared) -> int:
+        if config.carry_state:  # one pass of every row over its part of the text
+            from kerasrnn.tasks.charlm import data
+
+            return data.StreamLayout(prepared.corpus.size("train"), config.sequence_length,
+                                     train_config.batch_size).windows
         return max(1, prepared.corpus.size("train") // (config.sequence_length * train_config.batch_size))
 
     def training_memory(self, config, train_config, prepared: Prepared) -> int:
@@ -212,7 +260,14 @@ class CharLMTask(Task):
     def build_model(self, config, prepared: Prepared, *, seed: int):
         from kerasrnn.tasks.charlm.model import build_char_lm
 
-        return build_char_lm(config, prepared.lookup.vocabulary_size(), seed=seed)
+        if config.carry_state:
+            _check_one_replica()
+        return build_char_lm(config, prepared.lookup.vocabulary_size(), seed=seed, rows=prepared.batch_size)
+
+    def load_model(self, run_dir: Path):
+        import kerasrnn.tasks.charlm.carried_state  # noqa: F401 - registers CarriedState for loading
+
+        return super().load_model(run_dir)
 
     def compile_arguments(self, config, prepared: Prepared) -> dict:
         from kerasrnn.tasks.charlm.model import loss_function
@@ -222,16 +277,18 @@ class CharLMTask(Task):
     def datasets(self, config, train_config, prepared: Prepared, *, first_step: int = 0):
         from kerasrnn.tasks.charlm import data
 
+        windows = data.carried_windows if config.carry_state else data.random_windows
         return (
-            data.random_windows(prepared.ids("train"), config.sequence_length, train_config.batch_size,
-                                train_config.seed, first_step),
+            windows(prepared.ids("train"), config.sequence_length, train_config.batch_size, train_config.seed,
+                    first_step),
             data.consecutive_windows(prepared.ids("validation"), config.sequence_length,
                                      train_config.batch_size),
         )
 
     def evaluate_model(self, model, config, prepared: Prepared, split: str, run_dir: Path) -> Evaluation:
+        """The window and the carried-state loss of `model` on `split` (see `Evaluation`)."""
         from kerasrnn.tasks.charlm import data
-        from kerasrnn.tasks.charlm.model import evaluate_loss
+        from kerasrnn.tasks.charlm.model import carried_loss, evaluate_loss
 
         ids = prepared.ids(split)
         unknown = data.unknown_share(ids)
@@ -242,7 +299,9 @@ class CharLMTask(Task):
         baseline = data.unigram_cross_entropy(prepared.ids("train"), covered,
                                               prepared.lookup.vocabulary_size())
         loss = evaluate_loss(model, ids, config.sequence_length, prepared.evaluation_batch)
-        return Evaluation(split, loss, baseline, int(covered.size))
+        carried, streams = carried_loss(model, config, ids)
+        return Evaluation(split, loss, baseline, int(covered.size), carried, data.id_count(ids),
+                          config.sequence_length, streams)
 
     def output_classes(self, config, prepared: Prepared) -> int:
         return prepared.lookup.vocabulary_size()
@@ -283,3 +342,17 @@ class CharLMTask(Task):
         select_device(device)
         sampler = CharSampler(self.load_model(run_dir), config, characters)
         return sampler.stream(prompt, length, temperature=temperature, top_k=top_k, seed=seed)
+
+
+def _check_one_replica() -> None:
+    """Carried state is refused under a strategy of several replicas or workers: each replica would
+    carry the states of its own rows in variables the backup reads from one replica only, so neither
+    the run nor its resumption would be exact."""
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    if strategy.num_replicas_in_sync > 1 or isinstance(
+            strategy, (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy)):
+        raise OptionError("--carry-state trains on one device only: each replica would carry the states "
+                          "of its own batch rows, which cannot be backed up and resumed exactly; use "
+                          "--distribute none")
