@@ -3,9 +3,10 @@
 Made with the `num2words` library (pinned in requirements.txt, its version recorded in
 `builder.info.metadata["num2words_version"]`), so nothing is downloaded. One example per number
 holds the number, its digits and its spelling in English, French, German, Spanish and Italian.
-Each number belongs to exactly one split, chosen by a hash of its digits (80/10/10), so a model
-never sees in training a number it is scored on, and the split of a number does not depend on how
-many numbers are built.
+Each number belongs to exactly one split, so a model never sees in training a number it is scored
+on: 0…100 are all in train (they are what a user types first, so a model must have seen them; the
+test split stays honest by never holding them), every other number is in the split chosen by a hash
+of its digits (80/10/10), which does not depend on how many numbers are built.
 
 Uses: language identification (text → language, kerasrnn's `classify` task) and translation
 between spellings or from digits to words (pairs of any two text features).
@@ -23,11 +24,15 @@ import tensorflow_datasets as tfds
 SPLITS = ("train", "validation", "test")
 LANGUAGES = ("en", "fr", "de", "es", "it")  # num2words `lang=` codes
 SIZE = 20_000  # numbers 0 … SIZE − 1
+ALWAYS_TRAIN = 101  # numbers 0 … ALWAYS_TRAIN − 1 are all in the training split (since 2.0.0)
 
 
 def split_of(number: int) -> str:
-    """The split of `number`: the first byte of sha256 of its digits, < 205 train (80 %), < 231
-    validation (10 %), else test — fixed forever, whatever the dataset's size."""
+    """The split of `number`: train for 0…100; otherwise the first byte of sha256 of its digits,
+    < 205 train (80 %), < 231 validation (10 %), else test — fixed forever, whatever the dataset's
+    size."""
+    if number < ALWAYS_TRAIN:
+        return "train"
     first_byte = hashlib.sha256(str(number).encode("ascii")).digest()[0]
     if first_byte < 205:
         return "train"
@@ -52,9 +57,10 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     name = "spelled_numbers"
     pkg_dir_path = epath.Path(__file__).parent
 
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("2.0.0")
     RELEASE_NOTES = {
         "1.0.0": "Initial release: 0…19,999 in en, fr, de, es, it; 80/10/10 by a hash of the number.",
+        "2.0.0": "0…100 all in train (the numbers a user types first); the others split as before.",
     }
 
     def _info(self) -> tfds.core.DatasetInfo:

@@ -58,60 +58,136 @@ def generate(run_dir, prompt, length, temperature, top_k, seed, device):
               "test together.")
 @click.option("--beam-size", type=POSITIVE, default=None,
               help="translate only: decode with a beam search of this width; default 1 (greedy).")
+@click.option("--numbers", default=None, metavar="FIRST-LAST",
+              help="classify runs trained on spelled_numbers: check every number of this range (e.g. "
+              "0-999) in every language instead of a split: accuracy per size of number and per "
+              "language, texts that are the same in two languages (uno) apart.")
 @common_options
-def evaluate(run_dir, data, data_dir, split, beam_size, device):
+def evaluate(run_dir, data, data_dir, split, beam_size, numbers, device):
     """Loss of the model of RUN_DIR on a split, in nats and bits per character, with the baseline.
 
     For a classify run: accuracy, per-class precision and recall, and a confusion-matrix PNG
-    (confusion_<split>.png in RUN_DIR). For a translate run: the split decoded, scored by exact
+    (confusion_<split>.png in RUN_DIR); on spelled_numbers also the accuracy per size of number.
+    --data FILE is scored whole, unless it is a folder with files named train*, dev*, test*. For a translate run: the split decoded, scored by exact
     match, character error rate, chrF and BLEU, and the teacher-forced loss.
     """
     setup_runtime()
     from kerasrnn.tasks import task_of_run
 
     options = {} if beam_size is None else {"beam_size": beam_size}
+    if numbers is not None:
+        options["numbers"] = numbers
     with reported_as_one_line():
         result = task_of_run(run_dir).evaluate(run_dir, split=split, data=data, data_dir=data_dir,
                                                device=device, **options)
     click.echo(result.summary())
 
 
+def file_option(verb: str):
+    return click.option(
+        "--file", "text_file", default=None, metavar="PATH",
+        help=f"Read the texts to {verb} from this UTF-8 file, one per line ('-': standard input), "
+        f"instead of the TEXT arguments; they go through the model in batches, and the output has one "
+        f"line per input line, in order.")
+
+
+def texts_of(texts: tuple[str, ...], text_file: str | None, verb: str) -> list[str]:
+    """The TEXT arguments, or the lines of `--file` (a usage error for both or neither)."""
+    from kerasrnn.errors import OptionError
+
+    if text_file is not None and texts:
+        raise OptionError(f"give the texts to {verb} as TEXT arguments or with --file, not both")
+    if text_file is None:
+        if not texts:
+            raise OptionError(f"Missing argument 'TEXT...': give texts to {verb}, or --file PATH")
+        return list(texts)
+    return read_lines(text_file, verb)
+
+
+def read_lines(text_file: str, verb: str) -> list[str]:
+    """The lines of a UTF-8 file (or of standard input for '-'), without their line ends.
+
+    Raises:
+      UserInputError: no such file, a folder, unreadable, not UTF-8, no lines, or a blank line
+        (its number named: the output would no longer line up with the input).
+    """
+    from kerasrnn.errors import UserInputError
+
+    name = "standard input" if text_file == "-" else text_file
+    try:
+        if text_file == "-":
+            data = click.get_binary_stream("stdin").read()
+        else:
+            path = Path(text_file).expanduser()
+            if path.is_dir():
+                raise UserInputError(f"{text_file} is a folder: give a file of texts, one per line")
+            data = path.read_bytes()
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except FileNotFoundError:
+        raise UserInputError(f"no such file: {text_file}") from None
+    except OSError as error:
+        raise UserInputError(f"cannot read {name}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise UserInputError(f"{name} is not UTF-8 text (offset {error.start:,}): convert it to UTF-8") from None
+    lines = text.splitlines()
+    if not lines:
+        raise UserInputError(f"{name} is empty: give one text to {verb} per line")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            raise UserInputError(f"line {number} of {name} is empty: give one text to {verb} per line, no blank lines")
+    return lines
+
+
+def echo_lines(lines) -> None:
+    """Prints `lines`; a reader that stops early (`| head`) ends it quietly."""
+    try:
+        click.echo("\n".join(lines))
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 @cli.command("classify")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.argument("texts", nargs=-1, required=True, metavar="TEXT...")
+@click.argument("texts", nargs=-1, required=False, metavar="TEXT...")
+@file_option("classify")
 @common_options
-def classify_texts(run_dir, texts, device):
-    """Label each TEXT with the text classifier of RUN_DIR (a --task classify run).
+def classify_texts(run_dir, texts, text_file, device):
+    """Label each TEXT (or each line of --file) with the text classifier of RUN_DIR (a --task
+    classify run).
 
     Prints one line per text: the label, its probability, and the text.
     """
+    with reported_as_one_line():
+        texts = texts_of(texts, text_file, "classify")
     setup_runtime()
     from kerasrnn.tasks import task_of_run
 
     with reported_as_one_line():
         predictions = task_of_run(run_dir).classify(run_dir, texts, device=device)
-    for prediction in predictions:
-        click.echo(f"{prediction.label}\t{prediction.probability:.3f}\t{prediction.text}")
+    echo_lines(f"{prediction.label}\t{prediction.probability:.3f}\t{prediction.text}" for prediction in predictions)
 
 
 @cli.command("translate")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.argument("texts", nargs=-1, required=True, metavar="TEXT...")
+@click.argument("texts", nargs=-1, required=False, metavar="TEXT...")
+@file_option("translate")
 @click.option("--beam-size", type=POSITIVE, default=1, show_default=True,
               help="Keep this many hypotheses at each step (1: greedy decoding).")
 @common_options
-def translate_texts(run_dir, texts, beam_size, device):
-    """Translate each TEXT with the encoder-decoder of RUN_DIR (a --task translate run).
+def translate_texts(run_dir, texts, text_file, beam_size, device):
+    """Translate each TEXT (or each line of --file) with the encoder-decoder of RUN_DIR (a --task
+    translate run).
 
     Prints one line per text: the text, a tab, its translation.
     """
+    with reported_as_one_line():
+        texts = texts_of(texts, text_file, "translate")
     setup_runtime()
     from kerasrnn.tasks import task_of_run
 
     with reported_as_one_line():
         translations = task_of_run(run_dir).translate(run_dir, texts, beam_size=beam_size, device=device)
-    for text, translation in zip(texts, translations):
-        click.echo(f"{text}\t{translation}")
+    echo_lines(f"{text}\t{translation}" for text, translation in zip(texts, translations))
 
 
 @cli.command("export")

@@ -12,10 +12,16 @@
 - a CSV / TSV / text file with one example per line, a text and a label column (`read_table`); a
   folder of such files is read as one.
 
-Sources without their own splits are cut 80/10/10 into train / validation / test by a permutation
-with the fixed seed `SPLIT_SEED` (independent of the training seed, so `evaluate` scores the same
-examples); with only train and test, a seeded tenth of train is the validation split. Examples
-with empty text are dropped. Bad input raises `UserInputError` with one line.
+Named splits: in a folder, files and folders whose names start with `train`, `dev` / `valid` /
+`validation` or `test` (the GLUE layout `train.tsv`, `dev.tsv`, `test.tsv`; aclImdb's `train/`,
+`test/`) are those splits, never re-cut, and a log line says which file became which split;
+`validation_data` / `test_data` give a split from a file of its own (the whole file). A split
+that none of these gives is cut from the training data: a seeded tenth of it each. Sources without
+any split of their own are cut 80/10/10 into train / validation / test by a permutation with the
+fixed seed `SPLIT_SEED` (independent of the training seed, so `evaluate` scores the same
+examples). With `whole=True` (what `evaluate --data FILE` uses) data without named splits is not
+cut: every split is the whole of it. Examples with empty text are dropped. Bad input raises
+`UserInputError` with one line.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ IMDB_URL = "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 DEFAULT_TEXT_COLUMN = "text"
 DEFAULT_LABEL_COLUMN = "label"
+# A file or folder whose name starts with one of these (case aside) holds that split.
+SPLIT_PREFIXES = (("train", ("train",)), ("validation", ("dev", "valid")), ("test", ("test",)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,11 +65,17 @@ class LabelledTexts:
     name: str
     class_names: tuple[str, ...]
     splits: dict
+    numbers: dict | None = None  # split name → the number each text spells (spelled_numbers only)
+    whole: bool = False  # every split is the whole data (`whole=True`, data without named splits)
 
     def split(self, name: str) -> tuple[list[str], list[int]]:
         if name not in SPLITS:
             raise UserInputError(f"unknown split {name!r}: choose one of {', '.join(SPLITS)}")
         return self.splits[name]
+
+    def numbers_of(self, name: str) -> list[int] | None:
+        """The number each text of split `name` spells; None for data that are not numbers."""
+        return None if self.numbers is None else self.numbers[name]
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{split}={len(self.splits[split][0]):,}" for split in SPLITS)
@@ -74,32 +88,55 @@ def load_labelled_texts(
     *,
     text_column: str = DEFAULT_TEXT_COLUMN,
     label_column: str = DEFAULT_LABEL_COLUMN,
+    validation_data: str | os.PathLike | None = None,
+    test_data: str | os.PathLike | None = None,
+    whole: bool = False,
 ) -> LabelledTexts:
     """Loads labelled texts from a named source or a path (see the module docstring).
+
+    Args:
+      source: a name of `SOURCE_NAMES`, or the path of a file or folder.
+      data_dir: tensorflow-datasets folder for the named sources.
+      text_column, label_column: the columns of CSV/TSV files (see `read_table`).
+      validation_data, test_data: a file or folder whose whole content is that split (paths only).
+      whole: a path without named splits is not cut: every split is all of it (for scoring a file).
 
     Raises:
       UserInputError: unknown source or missing path; an empty or label-less file; an unknown
         column; a single class; an empty split; imdb_reviews neither prepared nor saved offline.
     """
+    given = {split: path for split, path in (("validation", validation_data), ("test", test_data))
+             if path is not None}
+    numbers = None
     if isinstance(source, str) and source in SOURCE_NAMES:
+        if given:
+            raise UserInputError(f"separate validation or test data go with data of your own, not {source}")
         if data_dir is not None:
             data_dir = os.fspath(Path(data_dir).expanduser())
-        raw = _load_spelled_numbers(data_dir) if source == SPELLED_NUMBERS else _load_imdb(data_dir)
+        if source == SPELLED_NUMBERS:
+            raw, numbers = _load_spelled_numbers(data_dir)
+        else:
+            raw = _load_imdb(data_dir)
         name = source
     else:
         name = os.fspath(source)
-        raw = _load_path(name, text_column, label_column)
-    return _index_labels(name, raw)
+        raw = _load_path(name, text_column, label_column, given_splits=given, whole=whole)
+        whole = whole and raw.pop("whole", False)
+    return _index_labels(name, raw, numbers, whole=bool(whole))
 
 
-def _index_labels(name: str, raw: dict[str, tuple[list[str], list[str]]]) -> LabelledTexts:
+def _index_labels(name: str, raw: dict[str, tuple[list[str], list[str]]], numbers: dict | None = None,
+                  *, whole: bool = False) -> LabelledTexts:
     """String labels → ids over the sorted training classes; checks classes and split sizes."""
     kept = {}
     for split in SPLITS:
         texts, labels = raw[split]
-        pairs = [(text, label) for text, label in zip(texts, labels) if text.strip()]
+        keep = [index for index, text in enumerate(texts) if text.strip()]
+        pairs = [(texts[index], labels[index]) for index in keep]
         if len(pairs) < len(texts):
             logger.warning("%s: dropped %d %s examples with empty text", name, len(texts) - len(pairs), split)
+            if numbers is not None:
+                numbers = {**numbers, split: [numbers[split][index] for index in keep]}
         kept[split] = pairs
     class_names = tuple(sorted({label for _, label in kept["train"]}))
     if len(class_names) < 2:
@@ -119,7 +156,7 @@ def _index_labels(name: str, raw: dict[str, tuple[list[str], list[str]]]) -> Lab
                 f"{name}: the {split} split has label {unknown[0]!r}, which no training example has"
             )
         splits[split] = ([text for text, _ in pairs], [ids[label] for _, label in pairs])
-    texts = LabelledTexts(name, class_names, splits)
+    texts = LabelledTexts(name, class_names, splits, numbers, whole)
     logger.info("Loaded %r", texts)
     return texts
 
@@ -154,7 +191,12 @@ def _load_spelled_numbers(data_dir):
     from kerasrnn.data import spelled_numbers
 
     rows = spelled_numbers.load_spelled_numbers(data_dir)
-    return {split: spelled_numbers.language_examples(rows[split]) for split in SPLITS}
+    # Every number of digits gets the same share of training: else 0…99 are half a percent of it.
+    rows = {**rows, "train": spelled_numbers.balanced_by_digits(rows["train"])}
+    raw = {split: spelled_numbers.language_examples(rows[split]) for split in SPLITS}
+    numbers = {split: [row["number"] for row in rows[split] for _ in spelled_numbers.LANGUAGES]
+               for split in SPLITS}
+    return raw, numbers
 
 
 def _load_imdb(data_dir):
@@ -188,7 +230,88 @@ def _load_imdb(data_dir):
 # --- paths -----------------------------------------------------------------------------------
 
 
-def _load_path(given: str, text_column: str, label_column: str):
+def _load_path(given: str, text_column: str, label_column: str, *, given_splits: dict | None = None,
+               whole: bool = False):
+    given_splits = given_splits or {}
+    path = _existing_path(given)
+    read = lambda entry, classes=None: _read_entry(entry, text_column, label_column, classes)  # noqa: E731
+    named = split_entries(path) if path.is_dir() else {}
+    if named and "train" not in named and all(entry.is_dir() for entries in named.values() for entry in entries):
+        named = {}  # folders such as development/, testing/ without a train*: class folders
+    if named:
+        if "train" not in named:
+            raise UserInputError(
+                f"folder {given} has {', '.join(p.name for entries in named.values() for p in entries)} named "
+                f"for a split but nothing named train*: name the training file or folder train…"
+            )
+        classes = _shared_classes([entry for entries in named.values() for entry in entries])
+        found = {split: _concatenate([read(entry, classes) for entry in entries]) for split, entries in named.items()}
+        sources = {split: ", ".join(entry.name for entry in entries) for split, entries in named.items()}
+        others = [p.name for p in _visible(path.iterdir()) if split_named(p.name) is None and
+                  (p.is_dir() or p.suffix.lower() in TABLE_SUFFIXES)]
+        if others:
+            logger.info("%s: left out %s (not named train*, dev*/valid*, test*)", given, ", ".join(sorted(others)))
+    elif given_splits or not whole:
+        found = {"train": read(path)}
+        sources = {"train": path.name}
+        if not given_splits:
+            return _cut(*found["train"])
+    else:
+        everything = read(path)
+        logger.info("%s: every split is the whole of it (%s examples)", given, f"{len(everything[0]):,}")
+        return {split: everything for split in SPLITS} | {"whole": True}
+    for split, other in given_splits.items():
+        other_path = _existing_path(os.fspath(other))
+        found[split] = read(other_path)
+        sources[split] = os.fspath(other)
+    return _complete_splits(given, found, sources)
+
+
+def split_named(name: str) -> str | None:
+    """The split a file or folder name stands for (`train.tsv` → train, `dev_matched.tsv` → validation,
+    `validation/` → validation, `test.csv` → test), or None."""
+    lowered = name.lower()
+    for split, prefixes in SPLIT_PREFIXES:
+        if lowered.startswith(prefixes):
+            return split
+    return None
+
+
+def split_entries(folder: Path) -> dict[str, list[Path]]:
+    """The files (.csv/.tsv/.txt) and folders of `folder` named for a split, by split, sorted."""
+    named = {}
+    for entry in sorted(_visible(folder.iterdir())):
+        if not (entry.is_dir() or (entry.is_file() and entry.suffix.lower() in TABLE_SUFFIXES)):
+            continue
+        split = split_named(entry.name)
+        if split is not None:
+            named.setdefault(split, []).append(entry)
+    return named
+
+
+def _complete_splits(name: str, found: dict, sources: dict) -> dict:
+    """`found` splits with each missing one cut from train (a seeded tenth each), and the line saying
+    which file became which split."""
+    train_texts, train_labels = found["train"]
+    missing = [split for split in ("validation", "test") if split not in found]
+    if missing:
+        # From the end of a seeded permutation: the validation split of aclImdb's train/ and test/
+        # is the one it always was.
+        count = len(train_texts)
+        order = np.random.default_rng(SPLIT_SEED).permutation(count)
+        tenth = max(1, count // 10) if count > len(missing) else 0
+        for index, split in enumerate(missing):
+            part = order[count - (index + 1) * tenth:count - index * tenth]
+            found[split] = ([train_texts[i] for i in part], [train_labels[i] for i in part])
+            sources[split] = f"a tenth of {sources['train']}"
+        rest = order[:count - len(missing) * tenth]
+        found["train"] = ([train_texts[i] for i in rest], [train_labels[i] for i in rest])
+    logger.info("%s: %s", name, "; ".join(
+        f"{split} ← {sources[split]} ({len(found[split][0]):,} examples)" for split in SPLITS))
+    return found
+
+
+def _existing_path(given: str) -> Path:
     if not given.strip():
         raise UserInputError("no data given: name a source or give the path of a file or folder")
     path = Path(given).expanduser()
@@ -199,30 +322,37 @@ def _load_path(given: str, text_column: str, label_column: str):
                 f"{' or '.join(SOURCE_NAMES)}, or give the path of a CSV/TSV file or a folder"
             )
         raise UserInputError(f"no such file or folder: {given} (looked for {path.absolute()})")
-    if path.is_file():
-        return _cut(*read_table(path, text_column, label_column))
-    if not path.is_dir():
+    if not (path.is_file() or path.is_dir()):
         raise UserInputError(f"{given} is neither a regular file nor a folder: give one of those")
+    return path
+
+
+def _shared_classes(entries: list[Path]) -> list[str] | None:
+    """The class folders found in every split folder that has some (so aclImdb's train/unsup is left
+    out); None when no split folder has class folders."""
+    sets = [{p.name for p in _visible(entry.iterdir()) if p.is_dir()} for entry in entries if entry.is_dir()]
+    sets = [classes for classes in sets if classes]
+    return sorted(set.intersection(*sets)) if sets else None
+
+
+def _concatenate(parts):
+    return [text for texts, _ in parts for text in texts], [label for _, labels in parts for label in labels]
+
+
+def _read_entry(path: Path, text_column: str, label_column: str, classes: list[str] | None = None):
+    """`(texts, labels)` of a table file, a folder of class folders (`classes`, or all of them), or a
+    folder of table files read as one."""
+    if path.is_file():
+        return read_table(path, text_column, label_column)
     folders = _visible(p for p in path.iterdir() if p.is_dir())
-    if (path / "train").is_dir() and (path / "test").is_dir():
-        train_classes = {p.name for p in _visible((path / "train").iterdir()) if p.is_dir()}
-        test_classes = {p.name for p in _visible((path / "test").iterdir()) if p.is_dir()}
-        classes = sorted(train_classes & test_classes)  # leaves out aclImdb's train/unsup
-        return _with_validation(_read_class_folders(path / "train", classes),
-                                _read_class_folders(path / "test", classes))
     if folders:
-        return _cut(*_read_class_folders(path, sorted(p.name for p in folders)))
+        return _read_class_folders(path, classes if classes is not None else sorted(p.name for p in folders))
     files = sorted(p for p in _visible(path.iterdir()) if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES)
     if not files:
         raise UserInputError(
-            f"folder {given} has neither class sub-folders nor .csv/.tsv/.txt files of labelled lines"
+            f"folder {path} has neither class sub-folders nor .csv/.tsv/.txt files of labelled lines"
         )
-    texts, labels = [], []
-    for file in files:
-        file_texts, file_labels = read_table(file, text_column, label_column)
-        texts += file_texts
-        labels += file_labels
-    return _cut(texts, labels)
+    return _concatenate([read_table(file, text_column, label_column) for file in files])
 
 
 def _visible(paths):

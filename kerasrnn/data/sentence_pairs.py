@@ -4,11 +4,18 @@
 
 - `spelled_numbers` (the embedded default): one pair per number, `pair` naming the source and
   target fields, e.g. `en-fr` (English words → French words) or `digits-de`; the dataset's own
-  splits, so no number is in two of them;
+  splits, so no number is in two of them, the training split balanced by number of digits
+  (`spelled_numbers.balanced_by_digits`), and the number of each pair kept (`Pairs.numbers`) for
+  the accuracy per magnitude band;
 - the path of a tab-separated pairs file in the format of Keras's lstm_seq2seq example
   (`fra.txt` from manythings.org): `source TAB target`, optionally more columns (Tatoeba's
   attribution), the same number on every line. Pairs are cut 80/10/10 into train / validation /
-  test by the SHA-256 of the source, so a sentence with several translations sits in one split.
+  test by the SHA-256 of the source, so a sentence with several translations sits in one split;
+- the path of a folder of such files named for their splits (`train*`, `dev*` / `valid*`, `test*`):
+  each file is its split, never re-cut, and a log line says which file became which split (a split
+  without a file is a seeded tenth of the training pairs); `validation_data` / `test_data` name a
+  split's file directly. With `whole=True` (scoring a file) a single file is not cut: every split is
+  all of it.
 
 The texts are returned as they are; tokens and ids are the translate task's business
 (`kerasrnn.tasks.translate.data`). This module does not import TensorFlow: the task's settings
@@ -26,11 +33,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
+import os
 from pathlib import Path
 
 from kerasrnn.data.spelled_numbers import FIELDS, SPLITS, load_spelled_numbers
 from kerasrnn.data.spelled_numbers import NAME as SPELLED_NUMBERS
 from kerasrnn.errors import UserInputError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,9 +50,14 @@ class Pairs:
 
     name: str
     splits: dict
+    numbers: dict | None = None  # split name → the number of each pair (spelled_numbers only)
 
     def split(self, name: str) -> tuple[list[str], list[str]]:
         return self.splits[name]
+
+    def numbers_of(self, name: str) -> list[int] | None:
+        """The number each pair of split `name` is about; None for pairs that are not numbers."""
+        return None if self.numbers is None else self.numbers[name]
 
 
 def parse_pair(pair: str) -> tuple[str, str]:
@@ -59,22 +75,110 @@ def parse_pair(pair: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def load_pairs(data: str, pair: str, data_dir: str | None = None) -> Pairs:
-    """The train / validation / test pairs of `data` (see the module docstring)."""
+def load_pairs(data: str, pair: str, data_dir: str | None = None, *, validation_data: str | None = None,
+               test_data: str | None = None, whole: bool = False) -> Pairs:
+    """The train / validation / test pairs of `data` (see the module docstring).
+
+    Args:
+      data: `spelled_numbers`, a pairs file, or a folder of pairs files named for their splits.
+      pair: for spelled_numbers, SOURCE-TARGET (see `parse_pair`).
+      data_dir: tensorflow-datasets folder for spelled_numbers.
+      validation_data, test_data: pairs files whose whole content is that split (with a path `data`).
+      whole: a single pairs file is not cut: every split is all of it (for scoring a file).
+    """
     if data == SPELLED_NUMBERS:
-        source, target = parse_pair(pair)
-        rows = load_spelled_numbers(data_dir)
-        return Pairs(f"{SPELLED_NUMBERS} {source}→{target}", {
-            split: ([row[source] for row in rows[split]], [row[target] for row in rows[split]])
-            for split in SPLITS
-        })
+        if validation_data is not None or test_data is not None:
+            raise UserInputError("separate validation or test data go with pairs of your own, not spelled_numbers")
+        return spelled_number_pairs(pair, data_dir)
     path = Path(data).expanduser()
+    given = {split: other for split, other in (("validation", validation_data), ("test", test_data))
+             if other is not None}
+    if path.is_dir():
+        return Pairs(path.name, named_split_pairs(path, given))
     if not path.is_file():
         raise UserInputError(
             f"no pairs file {data!r}: give spelled_numbers or the path of a tab-separated file of "
             f"source TAB target lines"
         )
+    if given:
+        return Pairs(path.name, complete_splits(data, {"train": read_pairs_file(path)},
+                                                {"train": path.name}, given))
+    if whole:
+        everything = _columns(read_pairs_file(path))
+        logger.info("%s: every split is the whole of it (%s pairs)", data, f"{len(everything[0]):,}")
+        return Pairs(path.name, {split: everything for split in SPLITS})
     return Pairs(path.name, split_by_source(read_pairs_file(path)))
+
+
+def spelled_number_pairs(pair: str, data_dir: str | None = None) -> Pairs:
+    """spelled_numbers as pairs of the two fields of `pair`, the training split balanced by number of
+    digits, with the number of each pair."""
+    from kerasrnn.data.spelled_numbers import balanced_by_digits
+
+    source, target = parse_pair(pair)
+    rows = load_spelled_numbers(data_dir)
+    rows = {**rows, "train": balanced_by_digits(rows["train"])}
+    return Pairs(f"{SPELLED_NUMBERS} {source}→{target}", {
+        split: ([row[source] for row in rows[split]], [row[target] for row in rows[split]])
+        for split in SPLITS
+    }, {split: [row["number"] for row in rows[split]] for split in SPLITS})
+
+
+def named_split_pairs(folder: Path, given: dict | None = None) -> dict:
+    """The splits of a folder of pairs files named for them (`train.txt`, `dev.txt`, `test.txt`;
+    see `labelled_texts.split_named`), files of `given` (split → path) replacing theirs.
+
+    Raises:
+      UserInputError: no file named train*.
+    """
+    from kerasrnn.data.labelled_texts import split_named
+
+    named: dict[str, list[Path]] = {}
+    for entry in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        split = split_named(entry.name)
+        if split is not None:
+            named.setdefault(split, []).append(entry)
+    if "train" not in named:
+        raise UserInputError(
+            f"folder {folder} has no pairs file named train* (with dev* or valid*, and test*): give a "
+            f"pairs file, or name the files of the folder for their splits"
+        )
+    found = {split: [pair for file in files for pair in read_pairs_file(file)] for split, files in named.items()}
+    sources = {split: ", ".join(file.name for file in files) for split, files in named.items()}
+    return complete_splits(os.fspath(folder), found, sources, given or {})
+
+
+def complete_splits(name: str, found: dict, sources: dict, given: dict) -> dict:
+    """`(sources, targets)` of each split: the pairs `found` per split, the files of `given` (split →
+    path) read whole, and a missing validation or test split cut from train by the SHA-256 of the
+    source (a tenth each); logs which file became which split."""
+    for split, other in given.items():
+        found[split] = read_pairs_file(Path(other).expanduser())
+        sources[split] = os.fspath(other)
+    missing = [split for split in ("validation", "test") if split not in found]
+    if missing:
+        kept = []
+        for source, target in found["train"]:
+            bucket = int.from_bytes(hashlib.sha256(source.encode("utf-8")).digest()[:8], "big") % 10
+            split = missing[bucket - (10 - len(missing))] if bucket >= 10 - len(missing) else None
+            if split is None:
+                kept.append((source, target))
+            else:
+                found.setdefault(split, []).append((source, target))
+        for split in missing:
+            sources[split] = f"a tenth of {sources['train']}"
+            found.setdefault(split, [])
+        found["train"] = kept
+    for split in SPLITS:
+        if not found[split]:
+            raise UserInputError(f"{name}: the {split} split ({sources[split]}) has no pairs: give more pairs")
+    logger.info("%s: %s", name, "; ".join(
+        f"{split} ← {sources[split]} ({len(found[split]):,} pairs)" for split in SPLITS))
+    return {split: _columns(found[split]) for split in SPLITS}
+
+
+def _columns(pairs: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    return [source for source, _ in pairs], [target for _, target in pairs]
 
 
 def read_pairs_file(path: Path) -> list[tuple[str, str]]:

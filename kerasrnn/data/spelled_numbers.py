@@ -6,7 +6,13 @@ The tensorflow-datasets builder is `datasets/spelled_numbers/` (numbers 0…19,9
 lists; the tasks derive their examples from them:
 
 - language identification: `language_examples(rows)` → (text, language) pairs, five per number;
-- translation: `translation_pairs(rows, "digits", "fr")` → (source, target) pairs, one per number.
+- translation: `translation_pairs(rows, "digits", "fr")` → (source, target) pairs, one per number;
+- training: `balanced_by_digits(rows)` repeats the rows of the rarer magnitudes, so that every
+  number of digits (1 to the largest) has the same share of the training examples — drawn
+  uniformly, 0…99 would be half a percent of them, and a model would barely see "one" or "twenty";
+- scoring: `band_of(number)` and `band_accuracies(numbers, correct)` give the accuracy per
+  magnitude band (`BANDS`: 0–99, 100–999, 10³–10⁶, above), which both tasks report next to the
+  overall figure.
 
 Example:
 
@@ -19,8 +25,12 @@ texts, languages = language_examples(splits["validation"])
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import os
 from pathlib import Path
+
+import numpy as np
 
 from kerasrnn.errors import UserInputError
 
@@ -28,6 +38,9 @@ NAME = "spelled_numbers"
 SPLITS = ("train", "validation", "test")
 LANGUAGES = ("en", "fr", "de", "es", "it")
 FIELDS = ("digits",) + LANGUAGES
+BALANCE_SEED = 1234
+# (label, first, last): the magnitude bands of the per-band reports; `last` None: no upper end.
+BANDS = (("0–99", 0, 99), ("100–999", 100, 999), ("10³–10⁶", 1_000, 999_999), ("≥ 10⁶", 1_000_000, None))
 
 
 def builder(data_dir: str | os.PathLike | None = None):
@@ -77,3 +90,74 @@ def translation_pairs(rows: list[dict], source: str, target: str) -> list[tuple[
         if field not in FIELDS:
             raise UserInputError(f"unknown spelled_numbers field {field!r}: choose one of {', '.join(FIELDS)}")
     return [(row[source], row[target]) for row in rows]
+
+
+def balanced_by_digits(rows: list[dict], seed: int = BALANCE_SEED) -> list[dict]:
+    """`rows` with the rows of each number of digits repeated until every number of digits has as
+    many rows as the commonest one: whole copies of the group, then a seeded sample of it for the
+    rest. Every row is kept; the order is by number of digits, then as in each copy.
+
+    Example: 10 one-digit, 90 two-digit and 900 three-digit rows give 900 rows of each (2,700).
+    """
+    groups = collections.defaultdict(list)
+    for row in rows:
+        groups[len(str(abs(row["number"])))].append(row)
+    if not groups:
+        return []
+    target = max(len(group) for group in groups.values())
+    rng = np.random.default_rng(seed)
+    balanced = []
+    for digits in sorted(groups):
+        group = groups[digits]
+        copies, rest = divmod(target, len(group))
+        balanced += group * copies
+        balanced += [group[index] for index in sorted(rng.choice(len(group), rest, replace=False))]
+    return balanced
+
+
+def band_of(number: int) -> str:
+    """The label of the band of `BANDS` holding `number` (≥ 0)."""
+    for label, first, last in BANDS:
+        if number >= first and (last is None or number <= last):
+            return label
+    raise ValueError(f"no band holds {number}: numbers are ≥ 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class BandAccuracy:
+    """How many answers on the numbers of one band were right."""
+
+    band: str
+    right: int
+    total: int
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.right / self.total if self.total else None
+
+
+def band_accuracies(numbers, correct) -> tuple[BandAccuracy, ...]:
+    """One `BandAccuracy` per band of `BANDS` (a band without any of `numbers` has total 0).
+
+    Args:
+      numbers: the number each answer is about.
+      correct: whether each answer was right, in the same order.
+    """
+    right, total = collections.Counter(), collections.Counter()
+    for number, ok in zip(numbers, correct, strict=True):
+        band = band_of(int(number))
+        total[band] += 1
+        right[band] += bool(ok)
+    return tuple(BandAccuracy(label, right[label], total[label]) for label, _, _ in BANDS)
+
+
+def band_table(bands, what: str = "texts") -> list[str]:
+    """A Markdown table of `bands` (from `band_accuracies`), one row per band and the overall one;
+    an empty band says so instead of a percentage."""
+    lines = [f"| numbers | accuracy | {what} |", "| --- | ---: | ---: |"]
+    for band in bands:
+        shown = "—" if band.accuracy is None else f"{band.accuracy:.2%}"
+        lines.append(f"| {band.band} | {shown} | {band.total:,} |")
+    right, total = sum(band.right for band in bands), sum(band.total for band in bands)
+    lines.append(f"| all | {right / total:.2%} | {total:,} |" if total else "| all | — | 0 |")
+    return lines

@@ -12,7 +12,10 @@ A run directory holds, besides what the run skeleton (`kerasrnn.engine.run`) wri
 `vocabulary.json` (the vectorizer's tokens, `''` and `[UNK]` first), `labels.json` (the class
 names, in id order) and, for each evaluated split, `evaluation_<split>.json` and
 `confusion_<split>.png`. Losses are in nats per example, next to the prior baseline: the
-cross-entropy of predicting the training split's class frequencies.
+cross-entropy of predicting the training split's class frequencies. On spelled_numbers the
+evaluation also gives the accuracy per magnitude band of the numbers (0–99, 100–999, 10³–10⁶,
+above), and `evaluate(run, numbers="0-999")` checks every number of a range in every language
+(`numbers_check`), texts that are the same in two languages ("uno") reported apart.
 
 Example:
 
@@ -57,6 +60,7 @@ LABELS_FILE = "labels.json"
 UNKNOWN_TOKEN = "[UNK]"  # TextVectorization's, second in its vocabulary after padding ('')
 TOKEN_MODES = ("words", "characters")
 EVALUATION_BATCH = 256
+WHOLE = "data"  # the split name of an evaluation of data scored whole (`evaluate --data FILE`)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +78,9 @@ class ClassifyConfig(NetworkConfig):
       data: `"spelled_numbers"`, `"imdb_reviews"`, or the path of a folder or a CSV/TSV file.
       data_dir: tensorflow-datasets folder for the named sources; None: tfds's default.
       text_column, label_column: the columns of a CSV/TSV file (header names, or numbers from 0).
+      validation_data, test_data: a file or folder (of your own data) whose whole content is the
+        validation or test split; None: the split `data` names (`dev.tsv`, `test.tsv` in its
+        folder), or a seeded tenth of the training data.
     """
 
     units: int = 64
@@ -85,6 +92,8 @@ class ClassifyConfig(NetworkConfig):
     data_dir: str | None = None
     text_column: str = "text"
     label_column: str = "label"
+    validation_data: str | None = None
+    test_data: str | None = None
 
     def __post_init__(self):
         super().__post_init__()
@@ -97,17 +106,21 @@ class ClassifyConfig(NetworkConfig):
             checks.non_empty_text(f"the {label} must be a non-empty name or number", value)
         if self.text_column == self.label_column:
             raise UserInputError(f"the text and label columns are both {self.text_column!r}: give two columns")
+        if (self.validation_data or self.test_data) and self.data in ("spelled_numbers", "imdb_reviews"):
+            raise UserInputError(f"separate validation or test data go with data of your own, not {self.data}")
 
     def resolved(self) -> "ClassifyConfig":
         """The config with `tokens` chosen (see the attribute) and a data path made absolute."""
         from kerasrnn.data.labelled_texts import SOURCE_NAMES, SPELLED_NUMBERS
 
         tokens = self.tokens or ("characters" if self.data == SPELLED_NUMBERS else "words")
-        data = self.data
-        path = Path(data).expanduser()
-        if data not in SOURCE_NAMES and path.exists():
-            data = str(path.resolve())
-        return dataclasses.replace(self, tokens=tokens, data=data)
+        def absolute(data):
+            path = Path(data).expanduser() if data is not None else None
+            return str(path.resolve()) if data not in SOURCE_NAMES and path is not None and path.exists() else data
+
+        return dataclasses.replace(self, tokens=tokens, data=absolute(self.data),
+                                   validation_data=absolute(self.validation_data),
+                                   test_data=absolute(self.test_data))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,10 +138,13 @@ class Evaluation:
     confusion: tuple[tuple[int, ...], ...]
     examples: int
     confusion_png: Path | None = None
+    bands: tuple = ()  # `spelled_numbers.BandAccuracy` per magnitude band (spelled_numbers only)
 
     def summary(self) -> str:
+        what = "Accuracy on the whole of the given data" if self.split == WHOLE else (
+            f"{self.split.capitalize()} accuracy")
         lines = [
-            f"{self.split.capitalize()} accuracy {self.accuracy:.1%} over {self.examples:,} texts "
+            f"{what} {self.accuracy:.1%} over {self.examples:,} texts "
             f"(majority class {self.majority_accuracy:.1%}); loss {self.loss:.4f} nats, prior "
             f"baseline {self.baseline_loss:.4f} nats",
             "| class | precision | recall | texts |",
@@ -136,6 +152,10 @@ class Evaluation:
         ]
         for name, precision, recall, row in zip(self.class_names, self.precision, self.recall, self.confusion):
             lines.append(f"| {name} | {precision:.1%} | {recall:.1%} | {sum(row):,} |")
+        if self.bands:
+            from kerasrnn.data.spelled_numbers import band_table
+
+            lines += [f"{self.split.capitalize()} accuracy by the size of the number:", *band_table(self.bands)]
         if self.confusion_png is not None:
             lines.append(f"Confusion matrix: {self.confusion_png}")
         return "\n".join(lines)
@@ -143,6 +163,8 @@ class Evaluation:
     def as_json(self) -> dict:
         payload = dataclasses.asdict(self)
         payload["confusion_png"] = None if self.confusion_png is None else str(self.confusion_png)
+        payload["bands"] = [{"band": band.band, "right": band.right, "total": band.total,
+                             "accuracy": band.accuracy} for band in self.bands]
         return payload
 
     def as_metrics(self) -> dict:
@@ -175,6 +197,7 @@ class ClassifyTask(Task):
     config_class = ClassifyConfig
     loss_unit = "nats"
     splits = ("validation", "test", "train", "heldout")  # heldout: validation and test together
+    evaluate_options = ("numbers",)
     exporter = "kerasrnn.tasks.classify.export"
     baseline_metric = "baseline_loss"  # the prior baseline, on validation
 
@@ -198,7 +221,34 @@ class ClassifyTask(Task):
         from kerasrnn.data.labelled_texts import load_labelled_texts
 
         return load_labelled_texts(config.data, config.data_dir, text_column=config.text_column,
-                                   label_column=config.label_column)
+                                   label_column=config.label_column, validation_data=config.validation_data,
+                                   test_data=config.test_data)
+
+    def evaluate(self, run_dir: Path, *, split: str = "validation", data: str | None = None,
+                 data_dir: str | None = None, device: str = "auto", **options):
+        """As `Task.evaluate`; `data` of your own is scored whole (every split is all of it) unless
+        it names its splits (`train.tsv`, `dev.tsv`, `test.tsv`); `numbers="FIRST-LAST"` checks every
+        number of that range in every language instead (`numbers_check`)."""
+        if options.get("numbers") is not None:
+            from kerasrnn.tasks.classify.numbers_check import check_numbers
+
+            checks.one_of("split", split, self.splits)
+            return check_numbers(self, run_dir, options["numbers"], device=device)
+        options.pop("numbers", None)
+        if data is None or data in ("spelled_numbers", "imdb_reviews"):
+            return super().evaluate(run_dir, split=split, data=data, data_dir=data_dir, device=device, **options)
+        from kerasrnn.data.labelled_texts import load_labelled_texts
+        from kerasrnn.engine.devices import select_device
+
+        checks.one_of("split", split, self.splits)
+        config, _ = self.load_configs(run_dir)
+        check_run_dir(run_dir)
+        config = dataclasses.replace(config, data=data, validation_data=None, test_data=None).resolved()
+        texts = load_labelled_texts(config.data, data_dir or config.data_dir, text_column=config.text_column,
+                                    label_column=config.label_column, whole=True)
+        select_device(device)
+        prepared = self.restore(config, texts, Path(run_dir))
+        return self.evaluate_model(self.load_model(run_dir), config, prepared, split, Path(run_dir))
 
     def prepare(self, config, train_config, data, run_dir: Path, *, resume: bool) -> Prepared:
         """Adapts the vectorizer on the training texts (resuming: reads it back and checks that the
@@ -272,12 +322,15 @@ class ClassifyTask(Task):
         from kerasrnn.tasks.classify import model as classify_model
         from kerasrnn.tasks.classify.data import PAD_ID, UNKNOWN_ID, vectorize_batch
 
+        from kerasrnn.data.spelled_numbers import band_accuracies
+
         data = prepared.data
-        if split == "heldout":
-            texts = data.split("validation")[0] + data.split("test")[0]
-            labels = data.split("validation")[1] + data.split("test")[1]
-        else:
-            texts, labels = data.split(split)
+        parts = ("validation", "test") if split == "heldout" and not data.whole else ("validation",) if (
+            split == "heldout") else (split,)
+        texts = [text for part in parts for text in data.split(part)[0]]
+        labels = [label for part in parts for label in data.split(part)[1]]
+        numbers = None if data.numbers is None else [number for part in parts for number in data.numbers_of(part)]
+        split = WHOLE if data.whole else split
         classes = len(data.class_names)
         warn_about_unknown_share((vectorize_batch(prepared.vectorizer, texts[start:start + EVALUATION_BATCH],
                                                   config.max_length)
@@ -295,8 +348,10 @@ class ClassifyTask(Task):
         title = f"{config.cell} on {split}: accuracy {accuracy:.1%}"
         replace_atomically(png, lambda path: classify_model.plot_confusion_matrix(
             matrix, data.class_names, path, title))
+        predicted = probabilities.argmax(axis=1)
+        bands = () if numbers is None else band_accuracies(numbers, predicted == labels)
         evaluation = Evaluation(
-            split=split, loss=loss, accuracy=accuracy, baseline_loss=baseline_loss,
+            split=split, loss=loss, accuracy=accuracy, baseline_loss=baseline_loss, bands=bands,
             majority_accuracy=float(np.bincount(labels, minlength=classes)[int(prior.argmax())] / len(labels)),
             class_names=tuple(data.class_names), precision=tuple(map(float, precision)),
             recall=tuple(map(float, recall)), confusion=tuple(tuple(map(int, row)) for row in matrix),
