@@ -3,8 +3,9 @@
 | module        | what it holds                                                          |
 | ------------- | ---------------------------------------------------------------------- |
 | `task.py`     | `CharLMConfig`, `CharLMTask`: settings, hooks of the run, `generate`   |
-| `data.py`     | characters → ids (`StringLookup`), training windows, unigram baseline  |
-| `model.py`    | the network (embedding → recurrent layers → logits) and its loss       |
+| `data.py`     | characters → ids (`StringLookup`), training windows (random, or each row's stream in order), unigram baseline |
+| `model.py`    | the network (embedding → recurrent layers → logits), its window loss and carried-state loss |
+| `carried_state.py` | `CarriedState`: training windows that start where the row's last one ended |
 | `sampling.py` | one character at a time with carried state, in one `tf.function` loop |
 | `export.py`   | the SavedModel signatures `generate`, `step`, `initial_state`, `score` |
 """

@@ -12,6 +12,10 @@ not a hand-written dict, so an exported model can take raw strings. Its ids are 
 A window of L characters c₀…c_{L−1} is the input `[BOS] c₀ … c_{L−2}` and the target `c₀ … c_{L−1}`:
 the network learns the first character from its initial state alone, which is what sampling with an
 empty prompt asks of it, and every character of an evaluated split is predicted exactly once.
+Training with carried state (`carried_windows`) keeps `[BOS]` for the first window of each row's
+stream only: a later window's first input is the last character of the window before, whose final
+state the model carries into it, so the text reads on as if it had never been cut.
+`stream_chunks` reads a whole split that way for the carried-state evaluation.
 
 Ids come in two forms, and every function below takes both: an int32 tensor (`encode`, the in-memory
 corpus) or a `kerasrnn.data.id_file.IdSpan` (a split of a streamed corpus, read from its id

@@ -10,10 +10,18 @@ pieces into an id file in the user's cache, never whole into memory (`kerasrnn.d
 it gives the same vocabulary, windows and losses as the in-memory path, which smaller corpora and
 the named ones keep (it writes nothing to the disk, and reads windows faster).
 
+With `carry_state` the model trains by truncated backpropagation through time over the text in order,
+as char-rnn does: each batch row reads its own part of the training text, window after window, and
+starts each window from the state where its last one ended (`carried_state`, `data.carried_windows`).
+
 Losses are in nats per character and bits per character (nats / ln 2), always shown next to the
 unigram baseline: the cross-entropy on the evaluated split of the training split's character
-frequencies. A model that has learned nothing about context scores the baseline. After training
-the run directory also holds `sample.txt`, 300 characters drawn from the best model.
+frequencies. A model that has learned nothing about context scores the baseline. Two losses are
+reported (`Evaluation`): the window loss (independent windows of the training length, each from the
+initial state: the engine's validation loss) and the carried-state loss (the whole split read in
+order, the state carried throughout: what char-rnn-style figures mean, lower by the context the
+windows cut off). After training the run directory also holds `sample.txt`, 300 characters drawn
+from the best model.
 
 Example:
 
@@ -125,16 +133,17 @@ class Evaluation:
         return self.baseline / math.log(2.0)
 
     def summary(self) -> str:
-        windows = f" in independent {self.sequence_length}-character windows" if self.sequence_length else ""
-        text = (f"{self.split.capitalize()} loss {self.loss:.4f} nats/char = {self.bits:.4f} bits/char over "
-                f"{self.characters:,} characters{windows}")
+        windows = (f" in independent {self.sequence_length}-character windows, each from the initial state"
+                   if self.sequence_length else "")
+        lines = [f"{self.split.capitalize()} loss {self.loss:.4f} nats/char = {self.bits:.4f} bits/char over "
+                 f"{self.characters:,} characters{windows}; unigram baseline {self.baseline:.4f} nats/char = "
+                 f"{self.baseline_bits:.4f} bits/char (the model's loss is {self.loss / self.baseline:.0%} of it)"]
         if self.carried_loss is not None:
-            parts = f" in {self.carried_streams} parts" if self.carried_streams > 1 else ""
-            text += (f"; {self.carried_loss:.4f} nats/char = {self.carried_bits:.4f} bits/char over all "
-                     f"{self.carried_characters:,} read in order{parts} with the state carried (char-rnn's "
-                     f"figure)")
-        return (f"{text}; unigram baseline {self.baseline:.4f} nats/char = {self.baseline_bits:.4f} bits/char "
-                f"(the model's loss is {self.loss / self.baseline:.0%} of it)")
+            parts = f" (in {self.carried_streams} parts side by side)" if self.carried_streams > 1 else ""
+            lines.append(f"{self.split.capitalize()} loss with the state carried through the text (char-rnn's "
+                         f"figure): {self.carried_loss:.4f} nats/char = {self.carried_bits:.4f} bits/char over "
+                         f"all {self.carried_characters:,} characters read in order{parts}")
+        return "\n".join(lines)
 
     def as_metrics(self) -> dict:
         metrics = {
