@@ -78,3 +78,56 @@ def test_the_split_keeps_every_translation_of_a_source_together():
 def test_too_few_pairs_to_split():
     with pytest.raises(UserInputError, match="too few to split"):
         sentence_pairs.split_by_source([("a", "b")])
+
+
+# --- named splits (#15) ----------------------------------------------------------------------
+
+
+def pairs_file(path, name, count):
+    return write(path, "".join(f"{name} sentence {i}\t{name} phrase {i}\n" for i in range(count)))
+
+
+def test_a_folder_of_split_files_keeps_its_splits(tmp_path, caplog):
+    caplog.set_level("INFO", logger="kerasrnn")
+    for name, count in (("train", 50), ("dev", 6), ("test", 8)):
+        pairs_file(tmp_path / f"{name}.txt", name, count)
+    pairs = sentence_pairs.load_pairs(str(tmp_path), "ignored")
+    sources = {split: set(pairs.split(split)[0]) for split in ("train", "validation", "test")}
+    assert sources["train"] == {f"train sentence {i}" for i in range(50)}
+    assert sources["validation"] == {f"dev sentence {i}" for i in range(6)}
+    assert sources["test"] == {f"test sentence {i}" for i in range(8)}
+    assert "train ← train.txt (50 pairs); validation ← dev.txt (6 pairs); test ← test.txt (8 pairs)" in caplog.text
+
+
+def test_a_missing_split_file_is_cut_from_train_by_source(tmp_path):
+    pairs_file(tmp_path / "train.txt", "train", 200)
+    pairs_file(tmp_path / "valid.txt", "valid", 5)
+    pairs = sentence_pairs.load_pairs(str(tmp_path), "ignored")
+    train, test = set(pairs.split("train")[0]), set(pairs.split("test")[0])
+    assert len(pairs.split("validation")[0]) == 5 and not train & test
+    assert len(train) + len(test) == 200 and 5 < len(test) < 40  # a tenth, by hash
+    with pytest.raises(UserInputError, match="no pairs file named train"):
+        (tmp_path / "train.txt").unlink()
+        sentence_pairs.load_pairs(str(tmp_path), "ignored")
+
+
+def test_separate_split_files_and_whole_files(tmp_path):
+    data = pairs_file(tmp_path / "fra.txt", "all", 100)
+    test = pairs_file(tmp_path / "other.txt", "other", 7)
+    pairs = sentence_pairs.load_pairs(str(data), "ignored", validation_data=str(test), test_data=str(test))
+    assert [len(pairs.split(s)[0]) for s in ("train", "validation", "test")] == [100, 7, 7]
+    whole = sentence_pairs.load_pairs(str(data), "ignored", whole=True)
+    assert all(len(whole.split(s)[0]) == 100 for s in ("train", "validation", "test"))
+    with pytest.raises(UserInputError, match="go with pairs of your own"):
+        sentence_pairs.load_pairs("spelled_numbers", "en-fr", test_data=str(test))
+
+
+def test_spelled_numbers_pairs_keep_their_numbers_and_train_on_every_small_number():
+    pairs = sentence_pairs.load_pairs("spelled_numbers", "digits-en")
+    for split in ("train", "validation", "test"):
+        sources, targets = pairs.split(split)
+        assert [int(source) for source in sources] == pairs.numbers_of(split)
+    train = pairs.numbers_of("train")
+    assert set(range(101)) <= set(train)
+    assert train.count(7) == train.count(3) > 100  # small numbers repeated: balanced by digits
+    assert not set(train) & set(pairs.numbers_of("test"))
