@@ -228,3 +228,75 @@ def test_spelled_numbers_bar_with_default_settings(tmp_path):
     config = ClassifyConfig()
     train(TASK, config, TASK.default_train_config(config), tmp_path / "run", verbose=0)
     assert TASK.evaluate(tmp_path / "run", split="test").accuracy >= 0.98
+
+
+# --- accuracy per magnitude band, and every number 0…N (#14) -----------------------------------
+
+
+def test_evaluation_reports_accuracy_per_magnitude_band(tmp_path, monkeypatch):
+    from kerasrnn.data.labelled_texts import LabelledTexts
+    from kerasrnn.tasks.classify import model as classify_model
+    from kerasrnn.tasks.classify.task import Prepared
+
+    texts = ["one", "un", "two", "deux", "cent", "hundred", "mille"]
+    numbers = [1, 1, 2, 2, 100, 100, 1000]
+    labels = [0, 1, 0, 1, 1, 0, 1]  # en, fr
+    answers = [0, 1, 1, 1, 1, 1, 1]  # "two" and "hundred" wrong
+    data = LabelledTexts("numbers", ("en", "fr"), {split: (texts, labels) for split in ("train", "validation", "test")},
+                         {split: numbers for split in ("train", "validation", "test")})
+    vectorizer = text_data.make_text_vectorizer("characters")
+    vectorizer.adapt(texts)
+    monkeypatch.setattr(classify_model, "predict_probabilities",
+                        lambda model, vectorizer, batch, max_length: np.eye(2)[[answers[texts.index(t)] for t in batch]])
+    evaluation = TASK.evaluate_model(None, ClassifyConfig(tokens="characters"), Prepared(vectorizer, ("en", "fr"), data),
+                                     "test", tmp_path)
+    assert evaluation.accuracy == pytest.approx(5 / 7)
+    assert [(b.band, b.right, b.total) for b in evaluation.bands] == [
+        ("0–99", 3, 4), ("100–999", 1, 2), ("10³–10⁶", 1, 1), ("≥ 10⁶", 0, 0)]
+    summary = evaluation.summary()
+    for row in ("| 0–99 | 75.00% | 4 |", "| 100–999 | 50.00% | 2 |", "| 10³–10⁶ | 100.00% | 1 |", "| ≥ 10⁶ | — | 0 |",
+                "| all | 71.43% | 7 |"):
+        assert row in summary
+    saved = json.loads((tmp_path / "evaluation_test.json").read_text())
+    assert saved["bands"][0] == {"band": "0–99", "right": 3, "total": 4, "accuracy": 0.75}
+    heldout = TASK.evaluate_model(None, ClassifyConfig(tokens="characters"), Prepared(vectorizer, ("en", "fr"), data),
+                                  "heldout", tmp_path)
+    assert [(b.right, b.total) for b in heldout.bands][:2] == [(6, 8), (2, 4)]  # validation and test
+
+
+def test_numbers_check_counts_every_number_and_language_and_sets_shared_texts_apart(tmp_path, monkeypatch):
+    from kerasrnn.tasks.classify import model as classify_model
+    from kerasrnn.tasks.classify import numbers_check
+
+    languages = ("de", "en", "es", "fr", "it")
+    spelled = {(n, lang): numbers_check.spell(n, lang) for n in range(21) for lang in languages}
+    truth = {}
+    for (n, lang), text in spelled.items():
+        truth.setdefault(text, lang)
+    wrong = {"one": "it", "vingt": "de"}
+    monkeypatch.setattr(numbers_check, "check_run_dir", lambda run_dir: run_dir)
+    monkeypatch.setattr(TASK, "load_configs", lambda run_dir: (ClassifyConfig(tokens="characters"), None), raising=False)
+    monkeypatch.setattr(TASK, "load_model", lambda run_dir: None, raising=False)
+    monkeypatch.setattr(TASK, "load_vectorizer", lambda run_dir, config: (None, languages), raising=False)
+    monkeypatch.setattr(classify_model, "predict_probabilities", lambda model, vectorizer, batch, max_length: np.eye(5)[
+        [languages.index(wrong.get(text, truth[text])) for text in batch]])
+    report = numbers_check.check_numbers(TASK, tmp_path, "0-20")
+    shared = {text for text, _, _ in report.shared}
+    assert {"zero", "uno", "six"} <= shared  # en/it, es/it, en/fr
+    assert report.total == 5 * 21 - sum(len({lang for (n, lang), t in spelled.items() if t == text}) for text in shared)
+    assert report.wrong == 2 and report.right == report.total - 2
+    assert [(b.band, b.total - b.right) for b in report.bands][:2] == [("0–99", 2), ("100–999", 0)]
+    assert report.languages == (("de", 21, 21), ("en", 18, 19), ("es", 20, 20), ("fr", 19, 20), ("it", 19, 19))
+    assert {(number, language, answer) for number, language, _, answer in report.mistakes} == {(1, "en", "it"), (20, "fr", "de")}
+    assert "'uno' es/it →" in report.summary()
+    assert json.loads((tmp_path / "evaluation_numbers_0-20.json").read_text())["wrong"] == 2
+
+
+@pytest.mark.parametrize("numbers, message", [("0-", "bad range"), ("9-3", "below the first"), ("x", "bad range"),
+                                              ("0-2000000", "at most 1,000,000")])
+def test_numbers_check_refuses_bad_ranges(numbers, message):
+    from kerasrnn.tasks.classify.numbers_check import parse_range
+
+    with pytest.raises(UserInputError, match=message):
+        parse_range(numbers)
+    assert parse_range("0-999") == (0, 999) and parse_range("42") == (42, 42)
