@@ -125,3 +125,77 @@ def test_a_text_of_unknown_words_is_answered_with_a_warning(run_dir, caplog):
     assert result.exit_code == 0, result.output
     assert "Warning: 100% of the tokens of text 1 ('zzyzx qwxv blorp') were never seen in training" in caplog.text
     assert "text 2" not in caplog.text  # a third unknown is not "most"
+
+
+# --- texts from a file (#15) -------------------------------------------------------------------
+
+
+def test_classify_labels_10000_lines_of_a_file_in_one_call(tmp_path, run_dir, monkeypatch):
+    from kerasrnn.tasks.classify import model as classify_model
+
+    rng = random.Random(1)
+    texts = [f"{rng.choice(FILLER)} {rng.choice(GOOD if i % 2 else BAD)} {i}" for i in range(10_000)]
+    path = tmp_path / "texts.txt"
+    path.write_text("\n".join(texts) + "\n", "utf-8")
+    calls = []
+    predict_on_batch = classify_model.keras.Model.predict_on_batch
+    monkeypatch.setattr(classify_model.keras.Model, "predict_on_batch",
+                        lambda self, ids: calls.append(len(ids)) or predict_on_batch(self, ids))
+    result = run("classify", run_dir, "--file", path)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "\t" in line]
+    assert len(lines) == 10_000
+    assert [line.split("\t")[2] for line in lines] == texts  # one line per input, in order
+    assert sum(calls) == 10_000 and len(calls) == 40  # batches of 256, not one call per line
+    right = sum(line.split("\t")[0] == ("pos" if i % 2 else "neg") for i, line in enumerate(lines))
+    assert right >= 9_000
+
+
+def test_classify_reads_standard_input(run_dir):
+    from click.testing import CliRunner
+
+    import cli
+
+    result = CliRunner().invoke(cli.cli, ["classify", str(run_dir), "--file", "-"],
+                                input="the food was superb\nawful phone\n")
+    assert result.exit_code == 0, result.output
+    assert [line.split("\t")[0] for line in result.output.strip().splitlines()] == ["pos", "neg"]
+
+
+@pytest.mark.parametrize("content, extra, code, part", [
+    (None, ["some text"], 2, "as TEXT arguments or with --file, not both"),
+    ("good\n\nbad\n", [], 1, "line 2 of"),
+    ("", [], 1, "is empty"),
+    (b"caf\xe9\n", [], 1, "is not UTF-8"),
+])
+def test_bad_text_files_are_one_line(tmp_path, run_dir, content, extra, code, part):
+    path = tmp_path / "texts.txt"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text("fine\n" if content is None else content, "utf-8")
+    assert_one_line_error(run("classify", run_dir, "--file", path, *extra), part, exit_code=code)
+
+
+def test_evaluate_data_scores_the_whole_file(tmp_path, run_dir):
+    data = reviews(tmp_path / "more.tsv", count=37)
+    result = run("evaluate", run_dir, "--data", data)
+    assert result.exit_code == 0, result.output
+    assert "Accuracy on the whole of the given data" in result.output and "over 37 texts" in result.output
+
+
+def test_a_glue_folder_trains_on_train_tsv_and_tests_on_test_tsv(tmp_path, caplog):
+    folder = tmp_path / "glue"
+    folder.mkdir()
+    for name, count in (("train", 120), ("dev", 20), ("test", 30)):
+        (folder / f"{name}.tsv").write_text(
+            "sentence\tlabel\n" + reviews(tmp_path / "x.tsv", count).read_text().replace("\n", f" {name}\n")
+            .replace(f"\tneg {name}", f" {name}\tneg").replace(f"\tpos {name}", f" {name}\tpos"), "utf-8")
+    result = run("train", "--task", "classify", "--data", folder, "--text-column", "sentence", "--units", "4",
+                 "--embedding-dim", "4", "--epochs", "1", "--steps-per-epoch", "2", "--run-dir", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    assert "train ← train.tsv (120 examples); validation ← dev.tsv (20 examples); test ← test.tsv (30 examples)" in \
+        caplog.text
+    assert "over 20 texts" in result.output
+    test = run("evaluate", tmp_path / "run", "--split", "test")
+    assert test.exit_code == 0 and "over 30 texts" in test.output, test.output
