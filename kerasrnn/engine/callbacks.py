@@ -24,7 +24,7 @@ from kerasrnn.engine import run_dir as run_files
 
 class TrainingMonitor(keras.callbacks.Callback):
     """Stops training when the loss is NaN or infinite, or stays above `threshold` for `patience`
-    steps in a row within an epoch: a run that diverged without a NaN. Remembers why and in
+    steps in a row (at most half an epoch): a run that diverged without a NaN. Remembers why and in
     which epoch.
 
     Also times every step (`seconds_per_step`, the first step of a `fit`, which traces the graph,
@@ -35,10 +35,8 @@ class TrainingMonitor(keras.callbacks.Callback):
         super().__init__()
         self.steps_per_epoch = steps_per_epoch
         self.threshold = threshold
-        # Within one epoch: the logged loss is the epoch's running mean, which starts afresh every
-        # epoch. An epoch shorter than `patience` is never called diverged: an untrained model's
-        # first steps are often above the threshold (copy's), and a NaN is caught anyway.
-        self.patience = patience
+        # Within one epoch: Keras logs the epoch's running mean, which starts afresh every epoch.
+        self.patience = max(1, min(patience, steps_per_epoch // 2))
         self.halted: str | None = None  # why training stopped early, in words
         self.halted_epoch: int | None = None  # from 1
         self.durations: list[float] = []

@@ -19,6 +19,7 @@ print(result.summary())
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from kerasrnn.tasks.memory import data
 from kerasrnn.tasks.memory.base import MemoryTask, MemoryTaskConfig
@@ -53,6 +54,12 @@ class CopyTask(MemoryTask):
 
     def target_spec(self, length: int):
         return (self.sequence_steps(length),), "int32"
+
+    def divergence_threshold(self, config, prepared) -> float:
+        """10 × the loss of a uniform guess over the output classes, not 10 × the memoryless
+        baseline (the default of the memory tasks): that baseline is so low that an untrained
+        model's first steps are above 10 times it."""
+        return 10 * math.log(self.output_size)
 
     def baseline_of(self, config: CopyConfig) -> float:
         """10·ln 8 / (T + 20) nats per step."""

@@ -295,3 +295,15 @@ def test_copy_100_bar(tmp_path, cell, below):
         assert ratio < below
     else:
         assert ratio > 0.9
+
+
+def test_an_untrained_copy_model_is_not_called_diverged(tmp_path):
+    """copy's memoryless baseline (10·ln 8 / (T + 20)) is far below an untrained model's loss (about
+    ln 9): the divergence threshold is 10 × the uniform guess's loss instead, and a short run of an
+    untrained model trains to its end."""
+    task = get_task("copy")
+    config = task.config_class(cell="lstm", units=16, length=10)
+    assert task.divergence_threshold(config, None) == 10 * math.log(9)
+    train_config = dataclasses.replace(task.default_train_config(config), epochs=2, steps_per_epoch=3)
+    result = train(task, config, train_config, tmp_path / "run", device="cpu", verbose=0)
+    assert result.epochs == 2
