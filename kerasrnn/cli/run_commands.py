@@ -68,8 +68,9 @@ def evaluate(run_dir, data, data_dir, split, beam_size, numbers, device):
 
     For a classify run: accuracy, per-class precision and recall, and a confusion-matrix PNG
     (confusion_<split>.png in RUN_DIR); on spelled_numbers also the accuracy per size of number.
-    --data FILE is scored whole, unless it is a folder with files named train*, dev*, test*. For a translate run: the split decoded, scored by exact
-    match, character error rate, chrF and BLEU, and the teacher-forced loss.
+    --data FILE is scored whole, unless it is a folder with files named train*, dev*, test*.
+    For a translate run: the split decoded, scored by exact match, character error rate, chrF and
+    BLEU, and the teacher-forced loss (and exact match per size of number on spelled_numbers).
     """
     setup_runtime()
     from kerasrnn.tasks import task_of_run

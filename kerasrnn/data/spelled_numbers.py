@@ -161,3 +161,17 @@ def band_table(bands, what: str = "texts") -> list[str]:
     right, total = sum(band.right for band in bands), sum(band.total for band in bands)
     lines.append(f"| all | {right / total:.2%} | {total:,} |" if total else "| all | — | 0 |")
     return lines
+
+
+def split_bands(data, split: str, correct) -> tuple[BandAccuracy, ...]:
+    """`band_accuracies` of the split `split` of `data` (`LabelledTexts`, `Pairs`: anything with
+    `numbers_of(split)`) given whether each answer was right; () for data that are not numbers."""
+    numbers = getattr(data, "numbers_of", lambda _: None)(split)
+    return () if numbers is None else band_accuracies(numbers, correct)
+
+
+def band_lines(bands, split: str, measure: str = "accuracy", what: str = "texts") -> list[str]:
+    """The lines an evaluation's summary adds for `bands`: a title and `band_table`; none without bands."""
+    if not bands:
+        return []
+    return [f"{split.capitalize()} {measure} by the size of the number:", *band_table(bands, what)]

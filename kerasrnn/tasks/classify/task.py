@@ -152,10 +152,9 @@ class Evaluation:
         ]
         for name, precision, recall, row in zip(self.class_names, self.precision, self.recall, self.confusion):
             lines.append(f"| {name} | {precision:.1%} | {recall:.1%} | {sum(row):,} |")
-        if self.bands:
-            from kerasrnn.data.spelled_numbers import band_table
+        from kerasrnn.data.spelled_numbers import band_lines
 
-            lines += [f"{self.split.capitalize()} accuracy by the size of the number:", *band_table(self.bands)]
+        lines += band_lines(self.bands, self.split)
         if self.confusion_png is not None:
             lines.append(f"Confusion matrix: {self.confusion_png}")
         return "\n".join(lines)
@@ -348,8 +347,7 @@ class ClassifyTask(Task):
         title = f"{config.cell} on {split}: accuracy {accuracy:.1%}"
         replace_atomically(png, lambda path: classify_model.plot_confusion_matrix(
             matrix, data.class_names, path, title))
-        predicted = probabilities.argmax(axis=1)
-        bands = () if numbers is None else band_accuracies(numbers, predicted == labels)
+        bands = () if numbers is None else band_accuracies(numbers, probabilities.argmax(axis=1) == labels)
         evaluation = Evaluation(
             split=split, loss=loss, accuracy=accuracy, baseline_loss=baseline_loss, bands=bands,
             majority_accuracy=float(np.bincount(labels, minlength=classes)[int(prior.argmax())] / len(labels)),

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasrnn import checks
+from kerasrnn.data import spelled_numbers
 from kerasrnn.data.sentence_pairs import SPELLED_NUMBERS, parse_pair
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
@@ -111,6 +112,7 @@ class Evaluation:
     loss: float
     baseline_loss: float
     mistakes: tuple[tuple[str, str, str], ...]  # (source, reference, translation), the first few
+    bands: tuple = ()  # exact match per magnitude band (spelled_numbers only; `spelled_numbers.split_bands`)
 
     def summary(self) -> str:
         decoding = "greedy" if self.beam_size == 1 else f"beam search of width {self.beam_size}"
@@ -122,6 +124,7 @@ class Evaluation:
         ]
         for source, reference, translation in self.mistakes:
             lines.append(f"  {source!r} → {translation!r} (reference {reference!r})")
+        lines += spelled_numbers.band_lines(self.bands, self.split, "exact match", "pairs")
         return "\n".join(lines)
 
     def as_metrics(self) -> dict:
@@ -266,8 +269,10 @@ class TranslateTask(Task):
         loss, baseline_loss = metrics.teacher_forced_loss(
             model, translator, config, pairs.split("train")[1], sources, references)
         mistakes = tuple((s, r, t) for s, r, t in zip(sources, references, translations) if r != t)
+        bands = spelled_numbers.split_bands(pairs, split, [t == r for t, r in zip(translations, references)])
         evaluation = Evaluation(split=split, examples=len(sources), beam_size=beam_size, loss=loss,
-                                baseline_loss=baseline_loss, mistakes=mistakes[:EXAMPLES_SHOWN], **scores)
+                                baseline_loss=baseline_loss, mistakes=mistakes[:EXAMPLES_SHOWN], bands=bands,
+                                **scores)
         run_files.write_json(Path(run_dir) / f"evaluation_{split}.json", evaluation.as_metrics())
         return evaluation
 
