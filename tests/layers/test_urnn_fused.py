@@ -1,0 +1,88 @@
+"""On TensorFlow the URNN layer runs its FFT recurrence fused (`fused_tf.urnn_sequence`, hand-written
+gradient); it equals the generic `keras.ops` cell, values and gradients, and stays unitary."""
+
+import keras
+import numpy as np
+import pytest
+
+from kerasrnn.layers import URNN
+from tests.layers.conftest import to_numpy
+
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the fused path is TensorFlow's")
+
+
+def _run(layer, x, initial):
+    import tensorflow as tf
+
+    x, initial = tf.constant(x), tf.constant(initial)
+    with tf.GradientTape() as tape:
+        tape.watch([x, initial])
+        outputs = layer(x, initial_state=[initial])
+        weights = tf.range(1, 1 + outputs[0].shape[-1], dtype=tf.float32)
+        loss = tf.reduce_sum(tf.sin(outputs[0] * weights)) + tf.reduce_sum(outputs[1] ** 2)
+    # The learned initial_state weight gets no gradient here: the call passes its own initial state.
+    weights = [w for w in layer.trainable_weights if w.name != "initial_state"]
+    grads = tape.gradient(loss, [x, initial, *weights])
+    return [o.numpy() for o in outputs], [g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_fused_equals_generic_values_and_gradients(go_backwards, rng, monkeypatch):
+    from kerasrnn.layers import fused_tf
+
+    calls = []
+    original = fused_tf.urnn_sequence
+    monkeypatch.setattr(fused_tf, "urnn_sequence", lambda *a, **k: calls.append(1) or original(*a, **k))
+    x = rng.normal(size=(3, 7, 5)).astype("float32")
+    initial = rng.normal(size=(3, 12)).astype("float32")
+    results, weights, paths = [], None, []
+    for fused in (True, False):
+        # A bias that switches some units off exercises both branches of modReLU.
+        layer = URNN(6, implementation="fft", fused=fused, seed=3, return_sequences=True, return_state=True,
+                     go_backwards=go_backwards, bias_initializer=keras.initializers.RandomUniform(-1.0, 0.3, seed=1))
+        layer(x, initial_state=[initial])
+        if weights is None:
+            weights = layer.get_weights()
+        layer.set_weights(weights)
+        calls.clear()
+        results.append(_run(layer, x, initial))
+        paths.append(bool(calls))
+    assert paths == [True, False]  # the path under test is the one that ran
+    (fused_out, fused_grads), (generic_out, generic_grads) = results
+    for a, b in zip(fused_out, generic_out):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    for a, b in zip(fused_grads, generic_grads):
+        scale = np.abs(b).max()
+        assert scale > 1e-2  # not vacuous
+        np.testing.assert_allclose(a / scale, b / scale, atol=1e-5)
+
+
+def test_fused_recurrence_is_an_isometry_without_input():
+    """With b = 0 and zero inputs each step is W h: the norm of h is kept over many steps."""
+    layer = URNN(16, implementation="fft", seed=0, return_sequences=True)
+    x = np.zeros((2, 50, 3), "float32")
+    initial = np.random.default_rng(0).normal(size=(2, 32)).astype("float32")
+    outputs = to_numpy(layer(x, initial_state=[initial]))
+    norms = np.linalg.norm(outputs, axis=-1)
+    np.testing.assert_allclose(norms, np.linalg.norm(initial, axis=-1)[:, None] * np.ones((1, 50)), rtol=1e-4)
+
+
+def test_auto_uses_the_fused_path_only_where_it_uses_fft(monkeypatch):
+    from kerasrnn.layers import fused_tf
+
+    calls = []
+    original = fused_tf.urnn_sequence
+    monkeypatch.setattr(fused_tf, "urnn_sequence", lambda *a, **k: calls.append(1) or original(*a, **k))
+    x = np.ones((1, 4, 2), "float32")
+    URNN(8, seed=0)(x)  # auto → matrix at this size
+    assert not calls
+    URNN(8, implementation="fft", seed=0)(x, mask=np.array([[True, True, False, False]]))  # a mask: generic
+    assert not calls
+    URNN(8, implementation="fft", seed=0, dropout=0.5)(x, training=True)
+    assert calls
+
+
+def test_fused_config_round_trip():
+    layer = URNN(5, implementation="fft", fused=False, seed=2)
+    clone = URNN.from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config() and not clone.fused
