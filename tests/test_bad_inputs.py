@@ -242,6 +242,17 @@ ROWS = [
     (["evaluate", "{translate_run}", "--data", "{tmp}/one-pair.tsv"], None, 1, "too few to split"),
     (["evaluate", "{translate_run}", "--data", "{tmp}/nothing.tsv"], None, 1, "no pairs file"),
     (["classify", "{translate_run}", "one"], None, 1, "holds a translate run, which cannot classify texts"),
+    # texts from a file (--file), and the numbers check (evaluate --numbers)
+    (["classify", "{classify_run}", "--file", "{tmp}/absent.txt"], None, 1, "no such file: "),
+    (["classify", "{classify_run}", "--file", "{tmp}/notes"], None, 1, "is a folder"),
+    (["classify", "{classify_run}", "--file", "{tmp}/empty.txt"], None, 1, "is empty"),
+    (["classify", "{classify_run}", "--file", "{tmp}/three-classes.tsv", "more"], None, 2, "not both"),
+    (["classify", "{classify_run}"], None, 2, "or --file PATH"),
+    (["translate", "{translate_run}", "--file", "{tmp}/blank-line.txt"], None, 1, "line 2 of"),
+    (["translate", "{translate_run}", "--file", "{tmp}/latin1.txt"], None, 1, "is not UTF-8"),
+    (["evaluate", "{classify_run}", "--numbers", "0-999"], None, 1, "not languages of spelled_numbers"),
+    (["evaluate", "{classify_run}", "--numbers", "9-3"], None, 1, "below the first"),
+    (["evaluate", "{translate_run}", "--numbers", "0-999"], None, 2, "--numbers does not apply to a translate run"),
 ]
 
 
@@ -261,6 +272,8 @@ def test_a_bad_input_is_one_line_and_changes_nothing(runs, tmp_path, arguments, 
     (tmp_path / "three-classes.tsv").write_text("".join(f"text {i}\t{('neg', 'pos', 'meh')[i % 3]}\n"
                                                         for i in range(30)))
     (tmp_path / "one-pair.tsv").write_text("one\tun\n")
+    (tmp_path / "blank-line.txt").write_text("one\n\ntwo\n")
+    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9\n")
     if damage is not None:
         DAMAGES[damage[1]](tmp_path / damage[0])
     folders = {name: tmp_path / name for name in (*RUNS, "notes")} | {"copy": runs / "copy"}
@@ -292,7 +305,7 @@ def test_text_the_model_cannot_read_gets_a_warning_with_the_share_of_unknown_tok
      ["Warning: 67% of the tokens of text 1 ('zzyzx one qwxv') were never seen in training",
       "Warning: 50% of the tokens of text 2 ('one zzyzx') were never seen in training"], 3),
     (["evaluate", "{classify_run}", "--data", "{tmp}/unseen-reviews.tsv"],
-     ["Warning: 100% of the tokens of the validation texts were never seen in training: the scores say little"],
+     ["Warning: 100% of the tokens of the given texts were never seen in training: the scores say little"],
      None),
     (["evaluate", "{translate_run}", "--data", "{tmp}/unseen-pairs.tsv", "--split", "test"],
      ["Warning: 100% of the tokens of the test sources were never seen in training: the scores say little"], None),

@@ -334,7 +334,8 @@ class ClassifyTask(Task):
         warn_about_unknown_share((vectorize_batch(prepared.vectorizer, texts[start:start + EVALUATION_BATCH],
                                                   config.max_length)
                                   for start in range(0, len(texts), EVALUATION_BATCH)),
-                                 f"the {split} texts", unknown_id=UNKNOWN_ID, padding_id=PAD_ID)
+                                 "the given texts" if data.whole else f"the {split} texts", unknown_id=UNKNOWN_ID,
+                                 padding_id=PAD_ID)
         probabilities = classify_model.predict_probabilities(model, prepared.vectorizer, texts, config.max_length)
         labels = np.asarray(labels, np.int64)
         loss = float(-np.mean(np.log(np.maximum(probabilities[np.arange(len(labels)), labels], 1e-12))))
