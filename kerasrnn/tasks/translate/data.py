@@ -2,9 +2,14 @@
 
 The sentence pairs themselves come from `kerasrnn.data.sentence_pairs`.
 
-Tokens are characters (the default; text kept as it is) or words (lower-cased, punctuation split
-off as tokens of its own, joined back with spaces). Both are TensorFlow string ops, so an exported
-model tokenises in its graph. The vocabularies are `keras.layers.StringLookup`s with fixed ids:
+Tokens are characters (text kept as it is), `words` (lower-cased, punctuation split off as tokens of
+its own, joined back with spaces) or `cased-words` (the default for a pairs file: the same split
+with the case kept, since German nouns and sentence starts are capitalised in the references, and
+joined back with no space before closing punctuation: "Ich bin müde ." → "Ich bin müde."). The
+standardization of the word modes is exactly that: Unicode lower-casing for `words` only, then every
+character that is neither a Unicode letter, mark, digit, `_`, space, apostrophe nor hyphen made a token of its own
+(so "l'eau", "don't", "vingt-deux" stay whole), then a split on whitespace. All are TensorFlow string
+ops, so an exported model tokenises in its graph. The vocabularies are `keras.layers.StringLookup`s with fixed ids:
 
 | id | source      | target                                                            |
 | -- | ----------- | ----------------------------------------------------------------- |
@@ -29,22 +34,32 @@ START_TOKEN = "[START]"
 END_TOKEN = "[END]"
 PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3
 # Punctuation becomes a word of its own; apostrophes and hyphens stay inside words (l'eau, vingt-deux).
-_PUNCTUATION = r"([^\w\s'’-])"
+# (RE2's `\w` is ASCII only: letters and digits are named by Unicode class, or "müde" would split.)
+_PUNCTUATION = r"([^\p{L}\p{M}\p{N}_\s'’-])"
+# cased-words: no space before these when the tokens are joined back, none after the opening ones.
+_CLOSING = r" ([.,!?;:%)\]}»…])"
+_OPENING = r"([(\[{¿¡«„]) "
+WORD_MODES = ("words", "cased-words")
 
 
 def tokenize(texts: tf.Tensor, tokens: str) -> tf.RaggedTensor:
-    """Strings `(batch,)` → ragged tokens `(batch, None)`: characters, or lower-cased words and
-    punctuation marks."""
+    """Strings `(batch,)` → ragged tokens `(batch, None)`: characters, or words and punctuation marks
+    (lower-cased for `words`, as they are for `cased-words`)."""
     if tokens == "characters":
         return tf.strings.unicode_split(texts, "UTF-8")
-    texts = tf.strings.lower(texts, encoding="utf-8")
+    if tokens == "words":
+        texts = tf.strings.lower(texts, encoding="utf-8")
     texts = tf.strings.regex_replace(texts, _PUNCTUATION, r" \1 ")
     return tf.strings.split(texts)
 
 
 def detokenize(tokens: tf.RaggedTensor, mode: str) -> tf.Tensor:
-    """Ragged tokens → strings: characters joined as they are, words with single spaces."""
-    return tf.strings.reduce_join(tokens, axis=-1, separator="" if mode == "characters" else " ")
+    """Ragged tokens → strings: characters joined as they are, words with single spaces, cased words
+    with single spaces but none before closing punctuation or after opening punctuation."""
+    texts = tf.strings.reduce_join(tokens, axis=-1, separator="" if mode == "characters" else " ")
+    if mode == "cased-words":
+        texts = tf.strings.regex_replace(tf.strings.regex_replace(texts, _CLOSING, r"\1"), _OPENING, r"\1")
+    return texts
 
 
 def count_tokens(texts: list[str], tokens: str) -> collections.Counter:
@@ -110,13 +125,32 @@ def teacher_forcing_batch(source_lookup, target_lookup, sources, targets, tokens
 
 
 def make_dataset(source_lookup, target_lookup, sources, targets, tokens: str, batch_size: int,
-                 max_length: int, *, seed: int | None = None, first_step: int = 0) -> tf.data.Dataset:
+                 max_length: int, *, seed: int | None = None, first_step: int = 0,
+                 pool_batches: int | None = None) -> tf.data.Dataset:
     """Teacher-forcing batches; with `seed`: shuffled afresh each pass and repeated forever, from
-    batch `first_step` on (the pairs of skipped batches are shuffled, not tokenized)."""
+    batch `first_step` on (the pairs of skipped batches are shuffled, not tokenized).
+
+    With `seed` and `pool_batches` k: every run of k × `batch_size` shuffled pairs is sorted by
+    length (the longer of source and target, in tokens) and cut into k batches, which are then
+    shuffled among k: pairs of similar length share a batch, so that little padding is computed
+    (on short real sentences about half the steps of a random batch are padding).
+    """
     dataset = tf.data.Dataset.from_tensor_slices((tf.constant(sources), tf.constant(targets)))
     if seed is not None:
         dataset = dataset.shuffle(len(sources), seed=seed, reshuffle_each_iteration=True).repeat()
-    return dataset.batch(batch_size).skip(first_step).map(
+    if seed is not None and pool_batches:
+        def sorted_batches(pool_sources, pool_targets):
+            lengths = tf.maximum(tokenize(pool_sources, tokens).row_lengths(),
+                                 tokenize(pool_targets, tokens).row_lengths())
+            order = tf.argsort(lengths, stable=True)
+            return tf.data.Dataset.from_tensor_slices(
+                (tf.gather(pool_sources, order), tf.gather(pool_targets, order))).batch(batch_size)
+
+        dataset = dataset.batch(batch_size * pool_batches).flat_map(sorted_batches).shuffle(
+            pool_batches, seed=seed + 1)
+    else:
+        dataset = dataset.batch(batch_size)
+    return dataset.skip(first_step).map(
         lambda s, t: teacher_forcing_batch(source_lookup, target_lookup, s, t, tokens, max_length),
         num_parallel_calls=tf.data.AUTOTUNE,
     ).prefetch(tf.data.AUTOTUNE)

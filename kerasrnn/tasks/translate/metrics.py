@@ -6,7 +6,16 @@ teacher-forced loss next to its unigram baseline.
   characters, summed over the split and divided by the references' total length
   (`tf.edit_distance`), so 0 is perfect and a missing translation costs its reference's length;
 - chrF and BLEU: sacrebleu's corpus scores (chrF: character n-gram F-score, β = 2; BLEU with its
-  `13a` tokenizer), on the 0–100 scale sacrebleu prints.
+  `13a` tokenizer), on the 0–100 scale sacrebleu prints. BLEU uses sacrebleu's effective order: when
+  no translation of the split has n words, the n-grams of that order and above are left out of the
+  geometric mean (`bleu_order` says up to which order it went) instead of making the score 0 — one-word
+  translations (numbers in German or Italian) then get BLEU-1, where plain BLEU prints 0.0 for a perfect
+  output. With every order present, as in any corpus of sentences, it is the plain corpus BLEU.
+
+`score_translations` compares each translation with its one reference. Data such as Tatoeba's has
+several translations of one source (pairs that share their source): `score_against_all_references`
+scores each distinct source once, against all of its references — exact match if the translation
+equals any of them; chrF and BLEU with every reference as sacrebleu's multi-reference streams.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import sacrebleu
 import tensorflow as tf
+from sacrebleu.metrics import BLEU, CHRF
 
 from kerasrnn.tasks.translate import data as translate_data
 
@@ -30,15 +40,55 @@ def character_error_rate(translations: list[str], references: list[str]) -> floa
 
 
 def score_translations(translations: list[str], references: list[str]) -> dict[str, float]:
-    """`exact_match` (fraction), `character_error_rate` (fraction), `chrf` and `bleu` (0–100)."""
+    """`exact_match` (fraction), `character_error_rate` (fraction), `chrf` and `bleu` (0–100), and
+    `bleu_order` (the highest n-gram order in the BLEU: 4 unless the translations are shorter)."""
     if len(translations) != len(references):
         raise ValueError(f"{len(translations)} translations for {len(references)} references")
     exact = float(np.mean([t == r for t, r in zip(translations, references)]))
+    bleu, order = corpus_bleu(translations, [references])
     return {
         "exact_match": exact,
         "character_error_rate": character_error_rate(translations, references),
-        "chrf": float(sacrebleu.corpus_chrf(translations, [references]).score),
-        "bleu": float(sacrebleu.corpus_bleu(translations, [references]).score),
+        "chrf": float(CHRF().corpus_score(translations, [references]).score),
+        "bleu": bleu,
+        "bleu_order": order,
+    }
+
+
+def corpus_bleu(translations: list[str], reference_streams: list[list]) -> tuple[float, int]:
+    """`(BLEU, order)`: sacrebleu's corpus BLEU with effective order (see the module docstring), and
+    the highest n-gram order it includes (0 when the translations have no word at all)."""
+    score = BLEU(effective_order=True).corpus_score(translations, reference_streams)
+    order = sum(1 for total in score.totals if total > 0)
+    return float(score.score), order
+
+
+def references_by_source(sources: list[str], references: list[str]) -> tuple[list[str], list[list[str]]]:
+    """The distinct sources in order of first appearance, and the references of each (in order,
+    without repeats)."""
+    grouped: dict[str, list[str]] = {}
+    for source, reference in zip(sources, references):
+        kept = grouped.setdefault(source, [])
+        if reference not in kept:
+            kept.append(reference)
+    return list(grouped), list(grouped.values())
+
+
+def score_against_all_references(translations: list[str], references: list[list[str]]) -> dict[str, float]:
+    """Scores of one translation per distinct source against all of its references (see the module
+    docstring): `exact_match`, `chrf`, `bleu`, `bleu_order`, and `most_references`."""
+    if len(translations) != len(references) or not references or not all(references):
+        raise ValueError("one translation and at least one reference per source are needed")
+    most = max(len(group) for group in references)
+    # sacrebleu's streams: the k-th reference of every source, None where a source has fewer.
+    streams = [[group[k] if k < len(group) else None for group in references] for k in range(most)]
+    bleu, order = corpus_bleu(translations, streams)
+    return {
+        "exact_match": float(np.mean([t in group for t, group in zip(translations, references)])),
+        "chrf": float(CHRF().corpus_score(translations, streams).score),
+        "bleu": bleu,
+        "bleu_order": order,
+        "most_references": most,
     }
 
 

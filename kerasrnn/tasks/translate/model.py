@@ -8,6 +8,10 @@ Training network (teacher forcing), for `layers` = L recurrent layers of any cel
     [START] y₁…y_n → embedding → decoder_1 … decoder_L → outputs (batch, T, d)
                                   ─→ [attention over the encoder outputs] → logits (batch, T, V)
 
+With `bidirectional`, each encoder layer is a `keras.layers.Bidirectional` of two layers of
+`units / 2`: its outputs are the two directions' concatenated, and so is each final state (forward
+first), which gives the decoder layer's `units` again.
+
 Every recurrent call gets its mask explicitly: Keras propagates the embedding's mask to a layer
 called on one tensor, but not when `initial_state` is also given, and a decoder that runs through
 padding would still be right at training time only by luck. With attention (`dot`: Luong's
@@ -61,13 +65,8 @@ def build_translator(config, source_vocabulary_size: int, target_vocabulary_size
     target_mask = keras.ops.not_equal(decoder_inputs, translate_data.PAD_ID)
 
     x = keras.layers.Embedding(source_vocabulary_size, config.embedding_dim, name="source_embedding")(source)
-    final_states = []
-    for index in range(1, config.layers + 1):
-        layer = make_recurrent_layer(config.cell, config.units, return_sequences=True, return_state=True,
-                                     dropout=config.dropout, seed=_seed(seed, index), name=f"encoder_{index}")
-        x, *states = layer(x, mask=source_mask)
-        final_states.append(states)
-    encoder_outputs = x
+    encoders = [_make_encoder_layer(config, index, seed) for index in range(1, config.layers + 1)]
+    encoder_outputs, final_states = _encode(config, encoders, x, source_mask)
 
     y = keras.layers.Embedding(target_vocabulary_size, config.embedding_dim, name="target_embedding")(
         decoder_inputs)
@@ -86,6 +85,34 @@ def _seed(seed, offset):
     return None if seed is None else seed + offset
 
 
+def _make_encoder_layer(config, index: int, seed):
+    """Encoder layer `index`: one recurrent layer of `units`, or with `config.bidirectional` a
+    `keras.layers.Bidirectional` of two of `units / 2` (outputs concatenated)."""
+    if not config.bidirectional:
+        return make_recurrent_layer(config.cell, config.units, return_sequences=True, return_state=True,
+                                    dropout=config.dropout, seed=_seed(seed, index), name=f"encoder_{index}")
+    layer = make_recurrent_layer(config.cell, config.units // 2, return_sequences=True, return_state=True,
+                                 dropout=config.dropout, seed=_seed(seed, index))
+    return keras.layers.Bidirectional(layer, merge_mode="concat", name=f"encoder_{index}")
+
+
+def _encode(config, encoders, x, mask):
+    """`(outputs, [final states of each layer])` of the encoder `layers` on embedded `x`.
+
+    A bidirectional layer returns its forward then its backward states; state k of the layer is the
+    concatenation of the two directions' state k (forward first), the size of the decoder's.
+    """
+    final_states = []
+    for layer in encoders:
+        x, *states = layer(x, mask=mask)
+        if config.bidirectional:
+            half = len(states) // 2
+            states = [keras.ops.concatenate([forward, backward], axis=-1)
+                      for forward, backward in zip(states[:half], states[half:])]
+        final_states.append(states)
+    return x, final_states
+
+
 def _attend(config, queries, encoder_outputs, query_mask, source_mask, layers=None):
     """`tanh(W [query; context])` with the context from the attention layer over the encoder outputs.
 
@@ -98,6 +125,13 @@ def _attend(config, queries, encoder_outputs, query_mask, source_mask, layers=No
     attention, combine = layers
     context = attention([queries, encoder_outputs], mask=[query_mask, source_mask])
     return combine(keras.ops.concatenate([queries, context], axis=-1))
+
+
+def encoder_output_size(config) -> int:
+    """Features of each encoder output: the recurrent layer's, or twice a half-size one's."""
+    if config.bidirectional:
+        return 2 * recurrent_output_size(config.cell, config.units // 2)
+    return recurrent_output_size(config.cell, config.units)
 
 
 class Translator:
@@ -140,18 +174,15 @@ class Translator:
         source = keras.Input((None,), dtype="int32", name="source")
         mask = keras.ops.not_equal(source, translate_data.PAD_ID)
         x = model.get_layer("source_embedding")(source)
-        states = []
-        for index in range(1, self.config.layers + 1):
-            x, *layer_states = model.get_layer(f"encoder_{index}")(x, mask=mask)
-            states += layer_states
-        return keras.Model(source, [x, *states], name="encoder")
+        x, final_states = _encode(self.config, [model.get_layer(f"encoder_{index}")
+                                                for index in range(1, self.config.layers + 1)], x, mask)
+        return keras.Model(source, [x, *(state for states in final_states for state in states)], name="encoder")
 
     def _build_step(self, model):
         """`(ids (batch, 1), source ids, encoder outputs, states…)` → `(logits (batch, V), states…)`."""
         ids = keras.Input((1,), dtype="int32", name="ids")
         source = keras.Input((None,), dtype="int32", name="source")
-        encoder_outputs = keras.Input((None, recurrent_output_size(self.config.cell, self.config.units)),
-                                      name="encoder_outputs")
+        encoder_outputs = keras.Input((None, encoder_output_size(self.config)), name="encoder_outputs")
         y = model.get_layer("target_embedding")(ids)
         state_inputs, state_outputs = [], []
         for index in range(1, self.config.layers + 1):
@@ -281,7 +312,7 @@ class Translator:
         `beam_size` hypotheses: per hypothesis, the logits over the target vocabulary and the
         candidates made of them (a few copies), the encoder outputs and source ids it attends to,
         its states (before, after and reordered) and its tokens so far; float32 and int32 numbers."""
-        output = recurrent_output_size(self.config.cell, self.config.units)
+        output = encoder_output_size(self.config)
         states = sum(sum(state_sizes(self.step.get_layer(f"decoder_step_{index}").cell))
                      for index in range(1, self.config.layers + 1))
         per_hypothesis = (6 * self.target_vocabulary_size + 2 * source_length * (output + 2) + 3 * states

@@ -79,7 +79,7 @@ def test_resuming_needs_the_same_settings(pairs_file, tmp_path):
     train_config = dataclasses.replace(task.default_train_config(config), epochs=1, steps_per_epoch=1)
     train(task, config, train_config, tmp_path / "run", verbose=0)
     with pytest.raises(UserInputError, match="task settings differ"):
-        train(task, dataclasses.replace(config, units=9), train_config, tmp_path / "run", resume=True)
+        train(task, dataclasses.replace(config, units=10), train_config, tmp_path / "run", resume=True)
     longer = dataclasses.replace(train_config, epochs=2)
     assert train(task, config, longer, tmp_path / "run", resume=True, verbose=0).epochs == 2
 

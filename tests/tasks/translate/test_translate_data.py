@@ -1,6 +1,8 @@
 """The translate task's data: tokens, vocabularies and teacher-forcing batches (the pairs
 themselves: tests/data/test_sentence_pairs.py)."""
 
+import collections
+
 import numpy as np
 import tensorflow as tf
 
@@ -43,3 +45,46 @@ def test_texts_are_cut_to_max_length_before_end():
 def test_vocabulary_is_most_frequent_first_and_capped():
     assert translate_data.vocabulary_tokens(["b a b", "c b a"], "words", 2) == ["b", "a"]
     assert translate_data.vocabulary_tokens(["ba"], "characters", None) == ["a", "b"]
+
+
+def test_cased_word_tokens_keep_the_case_and_accents_and_join_back_like_the_text():
+    texts = ["Ich bin müde.", "Où est l'école ? „Hallo!“", "Tom's 20% (fast)."]
+    tokens = translate_data.tokenize(tf.constant(texts), "cased-words")
+    assert [[t.decode() for t in row] for row in tokens.to_list()] == [
+        ["Ich", "bin", "müde", "."], ["Où", "est", "l'école", "?", "„", "Hallo", "!", "“"],
+        ["Tom's", "20", "%", "(", "fast", ")", "."]]
+    assert [t.decode() for t in translate_data.detokenize(tokens, "cased-words").numpy()] == [
+        "Ich bin müde.", "Où est l'école? „Hallo! “", "Tom's 20% (fast)."]
+
+
+def test_lower_cased_words_keep_letters_outside_ascii_whole():
+    tokens = translate_data.tokenize(tf.constant(["Zéro, MÜDE"]), "words")
+    assert [t.decode() for t in tokens.to_list()[0]] == ["zéro", ",", "müde"]
+
+
+def test_pooled_batches_hold_similar_lengths_and_every_pair_once_per_pass():
+    """32 pairs of lengths 1…8 (4 of each), batches of 4 from pools of 4 batches: the first pass
+    over the pairs is in the first 8 batches but for those shuffled among the next pool's (4 at
+    most), 16 batches hold every pair 1 to 3 times, and a batch's lengths span less than 0.4 times as much
+    as in random batches: each pool of 16 sorted and cut in four."""
+    sources = [" ".join(["w"] * length) + f" {index}" for length in range(1, 9) for index in range(4)]
+    targets = [f"t{index}" for index in range(len(sources))]
+    lookup = translate_data.make_source_lookup(["w", *map(str, range(4))])
+    target_lookup = translate_data.make_target_lookup(targets)
+
+    def passes(pool_batches):
+        dataset = translate_data.make_dataset(lookup, target_lookup, sources, targets, "words", 4, 20, seed=1,
+                                              pool_batches=pool_batches)
+        batches = [((source != 0).numpy().sum(axis=1), decoder_targets[:, 0].numpy())
+                   for (source, _), decoder_targets, _ in dataset.take(16)]
+        return batches
+
+    for pool_batches in (4, None):
+        batches = passes(pool_batches)
+        counts = collections.Counter(int(t) for _, ids in batches for t in ids)
+        assert set(counts) <= set(range(4, 36)) and 1 <= min(counts.values()) and max(counts.values()) <= 3
+        first_pass = {int(t) for _, ids in batches[:12] for t in ids}
+        assert first_pass == set(range(4, 36))
+    pooled, plain = ([int(lengths.max() - lengths.min()) for lengths, _ in passes(k)] for k in (4, None))
+    assert max(pooled) <= 3 and max(plain) >= 5
+    assert np.mean(pooled) < 0.4 * np.mean(plain)

@@ -17,8 +17,10 @@ SOURCE_TOKENS = list("abcde")
 TARGET_TOKENS = list("xyz")
 
 
-def make_translator(cell="lstm", attention="dot", layers=1, units=8, max_output_length=6, seed=3):
-    config = TranslateConfig(cell=cell, units=units, layers=layers, attention=attention, embedding_dim=6)
+def make_translator(cell="lstm", attention="dot", layers=1, units=8, max_output_length=6, seed=3,
+                    bidirectional=False):
+    config = TranslateConfig(cell=cell, units=units, layers=layers, attention=attention, embedding_dim=6,
+                             bidirectional=bidirectional)
     source = translate_data.make_source_lookup(SOURCE_TOKENS).get_vocabulary()
     target = translate_data.make_target_lookup(TARGET_TOKENS).get_vocabulary()
     keras.utils.set_random_seed(seed)
@@ -77,6 +79,42 @@ def test_greedy_decoding_equals_rerunning_the_network_on_each_prefix(cell):
         np.testing.assert_array_equal(ids[row, :len(tokens)], tokens)
         assert not ids[row, len(tokens):].numpy().any()
         np.testing.assert_allclose(scores[row], log_probability(model, source, tokens), atol=1e-4)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "keras-lstm", "urnn"])
+def test_a_bidirectional_encoder_ignores_padding_and_decodes_like_the_network(cell):
+    """Both directions get the mask (the backward one must start at the last real token, not in the
+    padding), and greedy decoding with the encoder split off equals the teacher-forced network."""
+    translator, model = make_translator(cell, "dot", layers=2 if cell == "lstm" else 1, bidirectional=True)
+    source = np.array([[2, 3, 4, 5]], np.int32)
+    decoder_inputs = np.array([[2, 4, 5]], np.int32)
+    reference = model([source, decoder_inputs]).numpy()
+    padded = model([np.pad(source, [[0, 0], [0, 3]]), np.pad(decoder_inputs, [[0, 0], [0, 2]])]).numpy()
+    np.testing.assert_allclose(padded[:, :3], reference, atol=1e-5)
+    ids, scores = translator.search_ids(translator.encode(["abcd"]), tf.constant(1), tf.constant(6))
+    tokens = [int(t) for t in ids[0].numpy() if t]
+    np.testing.assert_allclose(scores[0], log_probability(model, translator.encode(["abcd"]).numpy(), tokens),
+                               atol=1e-4)
+
+
+def test_a_bidirectional_state_is_the_forward_then_the_backward_final_state():
+    """Each decoder state is [forward final state; backward final state] of units / 2 each: here
+    recomputed with one-way layers holding the two directions' weights, one reading the reversed
+    source."""
+    translator, model = make_translator("keras-gru", "none", units=8, bidirectional=True)
+    encoder = model.get_layer("encoder_1")
+    assert encoder.forward_layer.units == encoder.backward_layer.units == 4
+    source = np.array([[2, 3, 4, 5, 0]], np.int32)  # four tokens and padding
+    outputs, state = translator.encoder(source)
+    embedded = model.get_layer("source_embedding")(source[:, :4])
+    directions = []
+    for layer, inputs in ((encoder.forward_layer, embedded), (encoder.backward_layer, embedded[:, ::-1])):
+        one_way = keras.layers.GRU(4, return_state=True)
+        one_way(inputs)
+        one_way.set_weights(layer.get_weights())
+        directions.append(one_way(inputs)[1].numpy())
+    np.testing.assert_allclose(state.numpy(), np.concatenate(directions, axis=-1), atol=1e-5)
+    assert outputs.shape == (1, 5, 8)
 
 
 def brute_force_best(model, source, length_limit):

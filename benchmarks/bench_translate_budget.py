@@ -1,0 +1,88 @@
+"""The real-pairs translation budget run of issue #14: train on a pairs file for a fixed number of
+minutes of CPU, then score the test split greedy and with a beam, against one and against all
+references, and translate ten sentences that are not in the file.
+
+    python benchmarks/bench_translate_budget.py                      # 30 minutes on eng_deu_pairs_50k
+    python benchmarks/bench_translate_budget.py --minutes 5 --run-dir /tmp/short
+
+It uses the task's defaults for a pairs file (the real-pairs preset: cased words, a bidirectional
+keras-lstm encoder of 256 units, dot attention, batches of 128 sorted by length in pools) with
+`TrainConfig.time_budget` choosing the epochs; only the validation passes between epochs are cut
+to `--validation-steps` batches (the final evaluations cover whole splits). The load average of the
+machine is printed next to every figure: on a shared machine the same budget buys fewer steps.
+Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "eng_deu_pairs_50k.txt"
+# Ten everyday English sentences; the script checks (and says) that none is a source of the file.
+EXAMPLES = [
+    "I like green apples.",
+    "Where is my little brother?",
+    "We are walking to the station.",
+    "The black dog is sleeping.",
+    "My father can't swim.",
+    "She is reading a new book.",
+    "I'm very hungry today.",
+    "Do you have a red car?",
+    "My sister is a doctor.",
+    "It's raining in Berlin.",
+]
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="tab-separated pairs file")
+    parser.add_argument("--minutes", type=float, default=30.0, help="training time budget")
+    parser.add_argument("--beam", type=int, default=4, help="beam width of the second evaluation")
+    parser.add_argument("--validation-steps", type=int, default=8, help="validation batches between epochs")
+    parser.add_argument("--run-dir", type=Path, default=None, help="default: runs/translate-budget-<time>")
+    arguments = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    from kerasrnn.data.sentence_pairs import read_pairs_file
+    from kerasrnn.engine.run import train
+    from kerasrnn.tasks import get_task
+
+    task = get_task("translate")
+    config = task.config_class(data=str(arguments.data))
+    train_config = dataclasses.replace(task.default_train_config(config), time_budget=arguments.minutes,
+                                       validation_steps=arguments.validation_steps)
+    run_dir = arguments.run_dir or Path("runs") / f"translate-budget-{time.strftime('%Y%m%d-%H%M%S')}"
+    print(f"Config: {config}\nTraining: {train_config}\nBefore training: {load()}", flush=True)
+    started = time.monotonic()
+    result = train(task, config, train_config, run_dir, verbose=2)
+    print(result.summary())
+    print(f"Trained in {(time.monotonic() - started) / 60:.1f} min; after training: {load()}", flush=True)
+
+    for beam in (1, arguments.beam):
+        evaluation = task.evaluate(run_dir, split="test", beam_size=beam)
+        print(f"\n[{load()}]\n{evaluation.summary()}", flush=True)
+
+    in_file = {source for source, _ in read_pairs_file(arguments.data)}
+    translator = task.load_translator(run_dir)
+    for beam in (1, arguments.beam):
+        print(f"\nSentences not in the file, {'greedy' if beam == 1 else f'beam {beam}'}:")
+        for text, translation in zip(EXAMPLES, translator.translate(EXAMPLES, beam_size=beam)):
+            note = "  (IN THE FILE)" if text in in_file else ""
+            print(f"  {text} → {translation}{note}")
+
+
+if __name__ == "__main__":
+    main()
