@@ -266,14 +266,18 @@ def _urnn_forward(projected, h0, weights, permutation, bias, epsilon):
     parts = _chain_parts(*weights)
     inputs = tf.TensorArray(tf.complex64, size=length).unstack(_complex(projected))
 
+    def mod_relu(z):
+        modulus = _modulus(z, epsilon)
+        return z * tf.complex(tf.nn.relu(modulus + bias) / modulus, 0.0)
+
     def body(t, h, arrays):
         z = _apply_w(h, parts, permutation) + inputs.read(t)
-        modulus = _modulus(z, epsilon)
-        h = z * tf.complex(tf.nn.relu(modulus + bias) / modulus, 0.0)
-        return h, [arrays[0].write(t, h), arrays[1].write(t, z)]
+        return mod_relu(z), [arrays[0].write(t, z)]
 
-    h, (hs, zs) = _scan(body, length, _complex(h0), [tf.complex64] * 2)
-    return _pair(hs), _pair(h), zs
+    # Only z_t is stored per step (each TensorArray write costs more than the step's arithmetic
+    # here); the outputs are modReLU of all of them at once.
+    h, (zs,) = _scan(body, length, _complex(h0), [tf.complex64])
+    return _pair(mod_relu(zs)), _pair(h), zs
 
 
 @tf.function(jit_compile=True)
