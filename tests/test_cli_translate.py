@@ -88,6 +88,13 @@ def test_a_pairs_file_with_mismatched_columns(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_an_odd_number_of_units_for_the_bidirectional_encoder_of_a_pairs_file(tmp_path):
+    data = word_pairs(tmp_path / "pairs.txt", count=20)
+    result = run("train", "--task", "translate", "--data", data, "--units", "9", "--run-dir", tmp_path / "run")
+    assert_one_line_error(result, "a bidirectional encoder needs an even number of units (half each way), got 9")
+    assert not (tmp_path / "run").exists()
+
+
 def test_bad_translate_requests(run_dir):
     assert_one_line_error(run("translate", run_dir, "one", " "), "text 2 is empty")
     result = run("translate", run_dir, "one", "--beam-size", "0")

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -31,6 +32,33 @@ def test_the_task_is_registered():
 def test_config_rejects_bad_values(arguments, message):
     with pytest.raises(UserInputError, match=message):
         TranslateConfig(**arguments)
+
+
+def test_defaults_follow_the_kind_of_data(tmp_path):
+    """spelled_numbers keeps the small character model; a pairs file gets the real-pairs preset;
+    whatever is given wins over both."""
+    toy = TranslateConfig()
+    assert (toy.cell, toy.tokens, toy.bidirectional, toy.units, toy.embedding_dim, toy.dropout, toy.attention) == (
+        "lstm", "characters", False, 128, 32, 0.0, "dot")
+    real = TranslateConfig(data=str(tmp_path / "pairs.txt"))
+    assert (real.cell, real.tokens, real.bidirectional, real.units, real.embedding_dim, real.dropout,
+            real.max_tokens, real.attention) == ("keras-lstm", "cased-words", True, 256, 128, 0.2, 8000, "dot")
+    chosen = TranslateConfig(data=str(tmp_path / "pairs.txt"), cell="gru", tokens="words", bidirectional=False,
+                             units=7)
+    assert (chosen.cell, chosen.tokens, chosen.bidirectional, chosen.units) == ("gru", "words", False, 7)
+    assert dataclasses.replace(real, units=64).bidirectional is True  # a saved config keeps its values
+    assert task.default_train_config(toy).batch_size == 64
+    assert (task.default_train_config(real).batch_size, task.default_train_config(real).warmup_steps) == (128, 200)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"units": 9}, "a bidirectional encoder needs an even number of units (half each way), got 9"),
+    ({"bidirectional": "yes"}, "bidirectional must be True or False, got 'yes'"),
+    ({"tokens": "subwords"}, "unknown token mode 'subwords'"),
+])
+def test_the_real_pairs_settings_are_checked(tmp_path, arguments, message):
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        TranslateConfig(data=str(tmp_path / "pairs.txt"), **arguments)
 
 
 def test_a_pairs_file_needs_no_pair(tmp_path):
@@ -82,6 +110,24 @@ def test_resuming_needs_the_same_settings(pairs_file, tmp_path):
         train(task, dataclasses.replace(config, units=10), train_config, tmp_path / "run", resume=True)
     longer = dataclasses.replace(train_config, epochs=2)
     assert train(task, config, longer, tmp_path / "run", resume=True, verbose=0).epochs == 2
+
+
+def test_sources_with_several_references_are_scored_against_all_of_them(tmp_path):
+    """Each source twice, with two translations: the pairs are scored one by one, each distinct
+    source once against both, and an exact match against either counts."""
+    path = tmp_path / "pairs.txt"
+    words = ["un", "deux", "trois", "quatre"]
+    path.write_text("".join(f"{a} {b}{i}\t{b} {a}{i}\n{a} {b}{i}\tX {b}{i}\n" for a in words for b in words
+                            for i in range(6)), "utf-8")
+    config = TranslateConfig(cell="gru", units=8, embedding_dim=8, data=str(path))
+    train_config = dataclasses.replace(task.default_train_config(config), epochs=1, steps_per_epoch=2)
+    train(task, config, train_config, tmp_path / "run", verbose=0)
+    evaluation = task.evaluate(tmp_path / "run", split="test")
+    assert evaluation.examples == 2 * evaluation.sources and evaluation.all_references["most_references"] == 2
+    assert evaluation.all_references["exact_match"] >= evaluation.exact_match
+    assert "Against all references (" in evaluation.summary()
+    saved = json.loads((tmp_path / "run" / "evaluation_test.json").read_text())
+    assert saved["all_references"] == evaluation.all_references and saved["sources"] == evaluation.sources
 
 
 def test_bad_requests_to_a_run(pairs_file, tmp_path):
