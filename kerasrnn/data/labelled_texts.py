@@ -244,6 +244,14 @@ def _load_path(given: str, text_column: str, label_column: str, *, given_splits:
                 f"folder {given} has {', '.join(p.name for entries in named.values() for p in entries)} named "
                 f"for a split but nothing named train*: name the training file or folder train…"
             )
+        for split in ("validation", "test"):
+            unlabelled = [entry for entry in named.get(split, []) if _unlabelled(entry, text_column, label_column)]
+            for entry in unlabelled:  # GLUE's test.tsv: index and sentence, no label
+                logger.warning("%s: left out %s, which has no %r column: its texts have no labels to score",
+                               given, entry.name, label_column)
+                named[split].remove(entry)
+            if split in named and not named[split]:
+                del named[split]
         classes = _shared_classes([entry for entries in named.values() for entry in entries])
         found = {split: _concatenate([read(entry, classes) for entry in entries]) for split, entries in named.items()}
         sources = {split: ", ".join(entry.name for entry in entries) for split, entries in named.items()}
@@ -325,6 +333,20 @@ def _existing_path(given: str) -> Path:
     if not (path.is_file() or path.is_dir()):
         raise UserInputError(f"{given} is neither a regular file nor a folder: give one of those")
     return path
+
+
+def _unlabelled(path: Path, text_column: str, label_column: str) -> bool:
+    """True for a table file whose header names `text_column` but has no `label_column`."""
+    if not path.is_file() or label_column.isdigit() or text_column.isdigit():
+        return False
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            first = next((line for line in handle if line.strip()), "")
+    except OSError:
+        return False
+    header = [cell.strip() for cell in next(csv.reader([first], delimiter="," if path.suffix.lower() == ".csv"
+                                                       else "\t"), [])]
+    return text_column in header and label_column not in header
 
 
 def _shared_classes(entries: list[Path]) -> list[str] | None:

@@ -226,3 +226,12 @@ def test_whole_scores_a_file_without_cutting_it(tmp_path):
     assert all(len(texts.split(s)[0]) == 100 for s in ("train", "validation", "test"))
     named = load_labelled_texts(str(glue_folder(tmp_path / "glue")), text_column="sentence", whole=True)
     assert not named.whole and len(named.split("test")[0]) == 12  # named splits stay splits
+
+
+def test_glue_test_file_without_labels_is_left_out_and_said_so(tmp_path, caplog):
+    folder = glue_folder(tmp_path / "sst2")
+    write(folder / "test.tsv", "index\tsentence\n" + "".join(f"{i}\ttest sentence {i}\n" for i in range(12)))
+    texts = load_labelled_texts(str(folder), text_column="sentence")
+    assert "left out test.tsv, which has no 'label' column" in caplog.text
+    assert [len(texts.split(s)[0]) for s in ("train", "validation", "test")] == [36, 10, 4]
+    assert not set(texts.split("test")[0]) & set(texts.split("train")[0])
