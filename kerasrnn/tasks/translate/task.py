@@ -1,18 +1,22 @@
 """Toy translation (task `translate`): an encoder-decoder of any cell, teacher-forced, beam-searched.
 
-The encoder reads the source tokens (characters by default, words as an option) and its final
-state initialises the decoder, which is trained by teacher forcing to output the target tokens and
+The encoder reads the source tokens (optionally both ways) and its final state initialises the
+decoder, which is trained by teacher forcing to output the target tokens and
 then the end-of-sequence symbol `[END]`, optionally attending over the encoder outputs; see
 `model` for the network and the decoding, `data` for the tokens and the ids. The sentence pairs
 come from `kerasrnn.data.sentence_pairs`: by default the embedded `spelled_numbers` pairs (English
 → French numbers in words; any two of digits, en, fr, de, es, it with `pair`), split by number; a
-tab-separated pairs file in the format of Keras's lstm_seq2seq example is the other source.
+tab-separated pairs file in the format of Keras's lstm_seq2seq example is the other source. The
+settings a user leaves out follow the kind of data (`TranslateConfig`): the toy numbers keep a small
+character model; a pairs file of real sentences gets the real-pairs preset (cased word tokens, a
+bidirectional encoder, attention, 256 units, batches sorted by length in pools).
 
 Losses are in nats per target token (`[END]` included) next to the unigram baseline: the
 cross-entropy of predicting every target token with its training frequency. `evaluate` decodes a
 split (greedy, or beam search with `beam_size`) and scores it by exact match, character error rate
 (edit distance / reference characters, `tf.edit_distance`), and sacrebleu's corpus chrF and BLEU
-(see `metrics`).
+(see `metrics`). Each distinct source is decoded once; where sources have several references
+(Tatoeba's pairs), it is also scored against all of them, next to the pair-by-pair figures.
 
 A run directory holds, besides what `kerasrnn.engine.run.train` writes, `source_vocabulary.json`
 and `target_vocabulary.json` (the lookups' tokens in id order), `decoding.json` (the longest
@@ -354,6 +358,18 @@ class TranslateTask(Task):
                               prepared.max_output_length)
         except ValueError as error:
             raise UserInputError(f"{run_dir} has bad vocabularies: {error}") from error
+
+    def load_configs(self, run_dir: Path):
+        """The saved settings; a run made before encoders could be bidirectional (no `bidirectional`
+        in its config.json) read one way, whatever the preset of its data kind says now."""
+        saved = run_files.load_config(run_files.check_run_dir(run_dir, need_model=False))
+        settings = saved["task_config"]
+        if saved["task"] != self.name or "bidirectional" in settings:
+            return super().load_configs(run_dir)
+        try:
+            return self.config_class(**{**settings, "bidirectional": False}), saved["train_config"]
+        except TypeError as error:
+            raise UserInputError(f"{run_dir}/{run_files.CONFIG_FILE} has bad task settings: {error}") from error
 
     def load_model(self, run_dir: Path):
         """The run's best model, once its vocabularies are known to fit it (a file copied from another

@@ -130,6 +130,19 @@ def test_sources_with_several_references_are_scored_against_all_of_them(tmp_path
     assert saved["all_references"] == evaluation.all_references and saved["sources"] == evaluation.sources
 
 
+def test_a_run_from_before_bidirectional_encoders_still_loads_one_way(pairs_file, tmp_path):
+    config = TranslateConfig(cell="gru", units=8, embedding_dim=8, data=str(pairs_file), bidirectional=False)
+    train_config = dataclasses.replace(task.default_train_config(config), epochs=1, steps_per_epoch=1)
+    train(task, config, train_config, tmp_path / "run", verbose=0)
+    expected = task.translate(tmp_path / "run", ["un deux0"])
+    path = tmp_path / "run" / "config.json"
+    saved = json.loads(path.read_text())
+    del saved["task_config"]["bidirectional"]
+    path.write_text(json.dumps(saved))
+    assert task.load_configs(tmp_path / "run")[0].bidirectional is False
+    assert task.translate(tmp_path / "run", ["un deux0"]) == expected
+
+
 def test_bad_requests_to_a_run(pairs_file, tmp_path):
     config = TranslateConfig(cell="gru", units=8, embedding_dim=8, data=str(pairs_file))
     train_config = dataclasses.replace(task.default_train_config(config), epochs=1, steps_per_epoch=1)
