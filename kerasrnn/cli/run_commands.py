@@ -135,7 +135,8 @@ def read_lines(text_file: str, verb: str) -> list[str]:
         raise UserInputError(f"{name} is empty: give one text to {verb} per line")
     for number, line in enumerate(lines, start=1):
         if not line.strip():
-            raise UserInputError(f"line {number} of {name} is empty: give one text to {verb} per line, no blank lines")
+            raise UserInputError(
+                f"line {number} of {name} is empty: give one text to {verb} per line, no blank lines")
     return lines
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kerasrnn.data.named_splits import split_entries, split_named
 from kerasrnn.errors import UserInputError
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,6 @@ IMDB_URL = "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 DEFAULT_TEXT_COLUMN = "text"
 DEFAULT_LABEL_COLUMN = "label"
-# A file or folder whose name starts with one of these (case aside) holds that split.
-SPLIT_PREFIXES = (("train", ("train",)), ("validation", ("dev", "valid")), ("test", ("test",)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -273,28 +272,6 @@ def _load_path(given: str, text_column: str, label_column: str, *, given_splits:
         found[split] = read(other_path)
         sources[split] = os.fspath(other)
     return _complete_splits(given, found, sources)
-
-
-def split_named(name: str) -> str | None:
-    """The split a file or folder name stands for (`train.tsv` → train, `dev_matched.tsv` → validation,
-    `validation/` → validation, `test.csv` → test), or None."""
-    lowered = name.lower()
-    for split, prefixes in SPLIT_PREFIXES:
-        if lowered.startswith(prefixes):
-            return split
-    return None
-
-
-def split_entries(folder: Path) -> dict[str, list[Path]]:
-    """The files (.csv/.tsv/.txt) and folders of `folder` named for a split, by split, sorted."""
-    named = {}
-    for entry in sorted(_visible(folder.iterdir())):
-        if not (entry.is_dir() or (entry.is_file() and entry.suffix.lower() in TABLE_SUFFIXES)):
-            continue
-        split = split_named(entry.name)
-        if split is not None:
-            named.setdefault(split, []).append(entry)
-    return named
 
 
 def _complete_splits(name: str, found: dict, sources: dict) -> dict:

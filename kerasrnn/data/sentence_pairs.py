@@ -131,7 +131,7 @@ def named_split_pairs(folder: Path, given: dict | None = None) -> dict:
     Raises:
       UserInputError: no file named train*.
     """
-    from kerasrnn.data.labelled_texts import split_named
+    from kerasrnn.data.named_splits import split_named
 
     named: dict[str, list[Path]] = {}
     for entry in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):

@@ -1,0 +1,44 @@
+"""Files and folders named for the split they hold: `train*`, `dev*` / `valid*` / `validation*`, `test*`.
+
+Data often come cut already: GLUE's `train.tsv`, `dev.tsv`, `test.tsv`; aclImdb's `train/` and
+`test/`; `train.txt`, `valid.txt` of translation pairs. The loaders (`labelled_texts`,
+`sentence_pairs`) use such files as their splits instead of cutting the data again, which would put
+test sentences into training.
+
+Example:
+
+```python
+split_named("dev_matched.tsv")        # "validation"
+split_entries(Path("glue/SST-2"))     # {"train": [.../train.tsv], "validation": [.../dev.tsv], "test": [...]}
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+# A file or folder whose name starts with one of these (case aside) holds that split.
+SPLIT_PREFIXES = (("train", ("train",)), ("validation", ("dev", "valid")), ("test", ("test",)))
+
+
+def split_named(name: str) -> str | None:
+    """The split a file or folder name stands for (`train.tsv` → train, `dev_matched.tsv` → validation,
+    `validation/` → validation, `test.csv` → test), or None."""
+    lowered = name.lower()
+    for split, prefixes in SPLIT_PREFIXES:
+        if lowered.startswith(prefixes):
+            return split
+    return None
+
+
+def split_entries(folder: Path) -> dict[str, list[Path]]:
+    """The files (.csv/.tsv/.txt) and folders of `folder` named for a split, by split, sorted."""
+    named = {}
+    for entry in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+        if not (entry.is_dir() or (entry.is_file() and entry.suffix.lower() in TABLE_SUFFIXES)):
+            continue
+        split = split_named(entry.name)
+        if split is not None:
+            named.setdefault(split, []).append(entry)
+    return named
