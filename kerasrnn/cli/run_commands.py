@@ -150,7 +150,7 @@ def echo_lines(lines) -> None:
 
 @cli.command("classify")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.argument("texts", nargs=-1, required=False, metavar="TEXT...")
+@click.argument("texts", nargs=-1, required=False, metavar="[TEXT]...")
 @file_option("classify")
 @common_options
 def classify_texts(run_dir, texts, text_file, device):
@@ -171,7 +171,7 @@ def classify_texts(run_dir, texts, text_file, device):
 
 @cli.command("translate")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.argument("texts", nargs=-1, required=False, metavar="TEXT...")
+@click.argument("texts", nargs=-1, required=False, metavar="[TEXT]...")
 @file_option("translate")
 @click.option("--beam-size", type=POSITIVE, default=1, show_default=True,
               help="Keep this many hypotheses at each step (1: greedy decoding).")
