@@ -2,6 +2,7 @@
 
     python benchmarks/bench_vs_torch.py                                  # everything (about 30 min)
     python benchmarks/bench_vs_torch.py --units 256 --threads 1 --cells lstm --rounds 3
+    python benchmarks/bench_vs_torch.py --units 256 --threads 1 --levers   # each speed-up left out
 
 The workload is a character-LM training step: ids `(64, 100)` → embedding 64 → one recurrent layer
 (`return_sequences`) → dense 65 → mean cross-entropy, Adam. Every variant:
@@ -48,6 +49,13 @@ VARIANTS = {
     "lstm": [("ours lstm", "tensorflow"), ("keras LSTM", "tensorflow"), ("torch LSTM", "torch")],
     "urnn": [("ours urnn", "tensorflow")],
 }
+# --levers: per cell, the variants that each leave one lever out (ratios printed to "ours <cell>").
+LEVERS = {
+    "vanilla": ["ours vanilla: RNN(cell)", "ours vanilla: projected, unfused"],
+    "gru": ["ours gru: RNN(cell)", "ours gru: projected, unfused"],
+    "lstm": ["ours lstm: RNN(cell)", "ours lstm: projected, unfused", "ours lstm: projected, unroll"],
+    "urnn": ["ours urnn: matrix", "ours urnn: fft, unfused", "ours urnn: fft, fused"],
+}
 
 
 # ---------------------------------------------------------------- the worker processes
@@ -67,6 +75,18 @@ def _keras_layer(variant, units):
         "keras GRU": lambda: keras.layers.GRU(units, return_sequences=True),
         "keras GRU(reset_after=False)": lambda: keras.layers.GRU(units, reset_after=False, return_sequences=True),
         "keras LSTM": lambda: keras.layers.LSTM(units, return_sequences=True),
+        # --levers: the same cells with one lever less each.
+        "ours vanilla: RNN(cell)": lambda: keras.layers.RNN(layers.VanillaRNNCell(units), return_sequences=True),
+        "ours vanilla: projected, unfused": lambda: layers.VanillaRNN(units, return_sequences=True, fused=False),
+        "ours gru: RNN(cell)": lambda: keras.layers.RNN(layers.TextbookGRUCell(units), return_sequences=True),
+        "ours gru: projected, unfused": lambda: layers.TextbookGRU(units, return_sequences=True, fused=False),
+        "ours lstm: RNN(cell)": lambda: keras.layers.RNN(layers.TextbookLSTMCell(units), return_sequences=True),
+        "ours lstm: projected, unfused": lambda: layers.TextbookLSTM(units, return_sequences=True, fused=False),
+        "ours lstm: projected, unroll": lambda: layers.TextbookLSTM(units, return_sequences=True, unroll=True),
+        "ours urnn: matrix": lambda: layers.URNN(units, implementation="matrix", return_sequences=True, seed=0),
+        "ours urnn: fft, unfused": lambda: layers.URNN(units, implementation="fft", fused=False,
+                                                       return_sequences=True, seed=0),
+        "ours urnn: fft, fused": lambda: layers.URNN(units, implementation="fft", return_sequences=True, seed=0),
     }[variant]()
 
 
@@ -187,8 +207,11 @@ def _load():
 @click.option("--cells", default=",".join(CELLS), show_default=True, help="Cells, separated by commas.")
 @click.option("--rounds", default=3, show_default=True, help="Alternation rounds.")
 @click.option("--steps", default=3, show_default=True, help="Timed steps per variant and round.")
+@click.option("--levers", is_flag=True,
+              help="Also time our cells with one speed-up left out each (RNN(cell): no input projection "
+              "before the loop, no fused sequence; unfused; unroll; the uRNN's implementations).")
 @click.option("--worker", "worker_framework", type=click.Choice(["tensorflow", "torch"]), hidden=True)
-def main(units_list, threads_list, cells, rounds, steps, worker_framework):
+def main(units_list, threads_list, cells, rounds, steps, levers, worker_framework):
     """Prints median training-step times of ours, Keras and PyTorch and their ratios to PyTorch."""
     if worker_framework:
         return worker(worker_framework, threads_list[0])
@@ -200,6 +223,8 @@ def main(units_list, threads_list, cells, rounds, steps, worker_framework):
     variants = [variant for cell in cells for variant in VARIANTS[cell]]
     if "urnn" in cells and "lstm" not in cells:
         variants.append(("ours lstm", "tensorflow"))  # the uRNN's reference
+    if levers:
+        variants += [(variant, "tensorflow") for cell in cells for variant in LEVERS[cell]]
     click.echo(f"batch {BATCH} x {TIMESTEPS} steps, embedding {EMBEDDING}, vocabulary {VOCABULARY}, Adam; "
                f"{rounds} rounds x {steps} steps, median; {os.cpu_count()} cores; {_load()} (start)")
     results = {}
@@ -217,21 +242,26 @@ def main(units_list, threads_list, cells, rounds, steps, worker_framework):
             for process in workers.values():
                 process.close()
     click.echo(_load() + " (end)")
-    _print_table(results, cells)
+    _print_table(results, cells, levers)
 
 
-def _print_table(results, cells):
+def _print_table(results, cells, levers=False):
     for (threads, units), medians in results.items():
         click.echo(f"\nunits {units}, {threads} thread{'s' if threads > 1 else ''}")
-        click.echo(f"  {'variant':<30} {'ms/step':>9} {'/ torch':>8}")
+        click.echo(f"  {'variant':<34} {'ms/step':>9} {'/ torch':>8}")
         for cell in cells:
             reference = {"vanilla": "torch RNN", "gru": "torch GRU", "lstm": "torch LSTM",
                          "urnn": "torch LSTM"}[cell]
             for variant, _ in VARIANTS[cell]:
                 ratio = medians[variant] / medians[reference] if reference in medians else float("nan")
-                click.echo(f"  {variant:<30} {medians[variant]:>9.1f} {ratio:>8.2f}")
+                click.echo(f"  {variant:<34} {medians[variant]:>9.1f} {ratio:>8.2f}")
+        for cell in cells if levers else ():
+            for variant in LEVERS[cell]:
+                reference = "ours lstm" if cell == "urnn" else f"ours {cell}"
+                click.echo(f"  {variant:<34} {medians[variant]:>9.1f} {medians[variant] / medians[reference]:>8.2f}"
+                           f"  (/ {reference})")
         if "ours urnn" in medians and "ours lstm" in medians:
-            click.echo(f"  {'ours urnn / ours lstm':<30} {'':>9} {medians['ours urnn'] / medians['ours lstm']:>8.2f}")
+            click.echo(f"  {'ours urnn / ours lstm':<34} {'':>9} {medians['ours urnn'] / medians['ours lstm']:>8.2f}")
 
 
 if __name__ == "__main__":
