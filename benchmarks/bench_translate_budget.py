@@ -4,6 +4,7 @@ references, and translate ten sentences that are not in the file.
 
     python benchmarks/bench_translate_budget.py                      # 30 minutes on eng_deu_pairs_50k
     python benchmarks/bench_translate_budget.py --minutes 5 --run-dir /tmp/short
+    python benchmarks/bench_translate_budget.py --evaluate-only --run-dir /tmp/short   # scores again
 
 It uses the task's defaults for a pairs file (the real-pairs preset: cased words, a bidirectional
 keras-lstm encoder of 256 units, dot attention, batches of 128 sorted by length in pools) with
@@ -34,7 +35,7 @@ EXAMPLES = [
     "The black dog is sleeping.",
     "My father can't swim.",
     "She is reading a new book.",
-    "I'm very hungry today.",
+    "I am very hungry now.",
     "Do you have a red car?",
     "My sister is a doctor.",
     "It's raining in Berlin.",
@@ -53,6 +54,8 @@ def main() -> None:
     parser.add_argument("--beam", type=int, default=4, help="beam width of the second evaluation")
     parser.add_argument("--validation-steps", type=int, default=8, help="validation batches between epochs")
     parser.add_argument("--run-dir", type=Path, default=None, help="default: runs/translate-budget-<time>")
+    parser.add_argument("--evaluate-only", action="store_true",
+                        help="score and translate with the finished run in --run-dir, without training")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -65,11 +68,14 @@ def main() -> None:
     train_config = dataclasses.replace(task.default_train_config(config), time_budget=arguments.minutes,
                                        validation_steps=arguments.validation_steps)
     run_dir = arguments.run_dir or Path("runs") / f"translate-budget-{time.strftime('%Y%m%d-%H%M%S')}"
-    print(f"Config: {config}\nTraining: {train_config}\nBefore training: {load()}", flush=True)
-    started = time.monotonic()
-    result = train(task, config, train_config, run_dir, verbose=2)
-    print(result.summary())
-    print(f"Trained in {(time.monotonic() - started) / 60:.1f} min; after training: {load()}", flush=True)
+    if not arguments.evaluate_only:
+        print(f"Config: {config}\nTraining: {train_config}\nBefore training: {load()}", flush=True)
+        started = time.monotonic()
+        result = train(task, config, train_config, run_dir, verbose=2)
+        print(result.summary())
+        print(f"Trained in {(time.monotonic() - started) / 60:.1f} min; after training: {load()}", flush=True)
+    elif arguments.run_dir is None:
+        parser.error("--evaluate-only needs --run-dir")
 
     for beam in (1, arguments.beam):
         evaluation = task.evaluate(run_dir, split="test", beam_size=beam)
