@@ -30,28 +30,34 @@ BUDGET_EPOCHS = 10_000
               "encoder-decoder (English → French numbers by default).")
 @click.option("--cell", type=click.Choice(CELL_NAMES), default=TASK_DEFAULTS.cell, show_default=True,
               help="Recurrent layer: the lecture's vanilla, gru, lstm or urnn cells, or Keras's own "
-              "keras-gru, keras-lstm, keras-simplernn for comparison.")
+              "keras-gru, keras-lstm, keras-simplernn for comparison. translate with a pairs file: "
+              "keras-lstm unless given.")
 @click.option("--units", type=POSITIVE, default=TASK_DEFAULTS.units, show_default=True,
-              help="Units per recurrent layer (complex units for urnn, which outputs twice as many).")
+              help="Units per recurrent layer (complex units for urnn, which outputs twice as many); "
+              "translate with a pairs file: 256 unless given.")
 @click.option("--layers", type=POSITIVE, default=TASK_DEFAULTS.layers, show_default=True,
               help="Number of stacked recurrent layers.")
 @click.option("--residual/--no-residual", default=TASK_DEFAULTS.residual, show_default=True,
               help="Add each stacked layer's input to its output (a ResNet shortcut; from layer 2 on).")
 @click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=TASK_DEFAULTS.dropout,
-              show_default=True, help="Dropout rate after each recurrent layer while training.")
+              show_default=True, help="Dropout rate after each recurrent layer while training; translate "
+              "with a pairs file: 0.2 unless given.")
 @click.option("--embedding-dim", type=POSITIVE, default=TASK_DEFAULTS.embedding_dim, show_default=True,
-              help="Size of the learned character embedding.")
+              help="Size of the learned token embedding; translate with a pairs file: 128 unless given.")
 @click.option("--attention", type=click.Choice(["dot", "additive", "none"]), default=None,
               help="translate only: how the decoder attends over the encoder outputs (dot: Luong, "
               "additive: Bahdanau), or none (the final state only); default dot.")
 @click.option("--pair", default=None,
               help="translate only, spelled_numbers: SOURCE-TARGET from digits, en, fr, de, es, it; "
               "default en-fr.")
-@click.option("--bidirectional/--no-bidirectional", default=False, show_default=True,
-              help="classify only: read each text both ways with every recurrent layer.")
-@click.option("--tokens", type=click.Choice(["words", "characters"]), default=None,
+@click.option("--bidirectional/--no-bidirectional", default=False,
+              help="classify and translate: read each text both ways with every recurrent layer "
+              "(translate: units/2 each way, so --units must be even); default off, but on for "
+              "translate with a pairs file.")
+@click.option("--tokens", type=click.Choice(["words", "characters", "cased-words"]), default=None,
               help="classify and translate: what a token is; default for classify: words, but "
-              "characters for spelled_numbers; for translate: characters.")
+              "characters for spelled_numbers; for translate: characters for spelled_numbers, "
+              "cased-words (words with their case kept, punctuation apart) for a pairs file.")
 @click.option("--max-length", type=POSITIVE, default=None,
               help="classify and translate: tokens kept from the start of each text; default 300 "
               "(classify), 100 (translate).")
@@ -80,7 +86,7 @@ BUDGET_EPOCHS = 10_000
               "stream it when it is bigger than 1 MiB (auto). Both train the same model.")
 @click.option("--batch-size", type=POSITIVE, default=TRAIN_DEFAULTS.batch_size, show_default=True,
               help="Windows per training batch: the global batch, split across the replicas when "
-              "--distribute is used.")
+              "--distribute is used. translate with a pairs file: 128 unless given.")
 @click.option("--epochs", type=POSITIVE, default=TRAIN_DEFAULTS.epochs, show_default=True,
               help="Number of epochs, each followed by a validation pass and a checkpoint.")
 @click.option("--steps-per-epoch", type=POSITIVE, default=TRAIN_DEFAULTS.steps_per_epoch,
