@@ -239,7 +239,6 @@ ROWS = [
     (["export", "{translate_run}", "{tmp}/out"], ("translate/source_vocabulary.json", "truncated"), 1,
      "cannot read"),
     (["evaluate", "{translate_run}", "--split", "heldout"], None, 1, "unknown split 'heldout'"),
-    (["evaluate", "{translate_run}", "--data", "{tmp}/one-pair.tsv"], None, 1, "too few to split"),
     (["evaluate", "{translate_run}", "--data", "{tmp}/nothing.tsv"], None, 1, "no pairs file"),
     (["classify", "{translate_run}", "one"], None, 1, "holds a translate run, which cannot classify texts"),
     # texts from a file (--file), and the numbers check (evaluate --numbers)

@@ -49,6 +49,17 @@ def test_evaluate_with_a_beam_beats_the_unigram_baseline(run_dir):
     assert f"exact match {saved['exact_match']:.2%}" in result.output
 
 
+def test_evaluate_data_scores_the_whole_file_it_is_given(run_dir, tmp_path):
+    """`evaluate --data FILE` scores every pair of FILE, not a tenth of it cut like training data."""
+    data = tmp_path / "three.tsv"
+    data.write_text("one two\tun deux\nsix\tsix\nfive four\tcinq quatre\n", "utf-8")
+    result = run("evaluate", run_dir, "--data", data, "--split", "test")
+    assert result.exit_code == 0, result.output
+    saved = json.loads((run_dir / "evaluation_test.json").read_text())
+    assert saved["examples"] == 3 and saved["exact_match"] == 1.0, saved
+    assert "Test (3 pairs" in result.output
+
+
 def test_the_shared_english_french_pairs_train_and_translate(shared_data, tmp_path):
     """The real Tatoeba file (Keras's lstm_seq2seq format) trains, translates and evaluates; two
     epochs of a small model, so what it says is not checked, only that every step runs."""

@@ -232,8 +232,13 @@ class Task:
         if data is not None or data_dir is not None:
             config = self.with_data(config, data, data_dir)
         select_device(device)
-        prepared = self.restore(config, self.load_data(config), Path(run_dir))
+        prepared = self.restore(config, self.scored_data(config, given=data is not None), Path(run_dir))
         return self.evaluate_model(self.load_model(run_dir), config, prepared, split, Path(run_dir), **options)
+
+    def scored_data(self, config, *, given: bool):
+        """The data `evaluate` scores: `load_data(config)`. A task may score data the user gives
+        (`given`) whole, every split being all of it, rather than cut it like training data."""
+        return self.load_data(config)
 
     # --- what a trained model can do besides being evaluated -----------------------------------
 

@@ -239,6 +239,15 @@ class TranslateTask(Task):
 
         return load_pairs(config.data, config.pair, config.data_dir)
 
+    def scored_data(self, config: TranslateConfig, *, given: bool):
+        """A pairs file given to `evaluate --data` is scored whole, not cut 80/10/10; a folder that
+        names its splits keeps them."""
+        from kerasrnn.data.sentence_pairs import SPELLED_NUMBERS, load_pairs
+
+        if not given or config.data == SPELLED_NUMBERS:
+            return self.load_data(config)
+        return load_pairs(config.data, config.pair, config.data_dir, whole=True)
+
     def prepare(self, config, train_config, pairs, run_dir: Path, *, resume: bool) -> Prepared:
         """The lookups' vocabularies (from the training split, or read back when resuming) and the
         longest translation decoded, written into the run directory."""
