@@ -67,6 +67,10 @@ BUDGET_EPOCHS = 10_000
 @click.option("--label-column", default=None,
               help="classify only: the label column of a CSV/TSV file, by header name or number "
               "from 0; default: label, or the last column of a file without a header.")
+@click.option("--carry-state/--no-carry-state", default=TASK_DEFAULTS.carry_state, show_default=True,
+              help="charlm: train by truncated backpropagation through time over the text in order, "
+              "each window starting from the state the previous one ended in (char-rnn's practice); "
+              "one device only.")
 @click.option("--seq-len", "sequence_length", type=POSITIVE, default=TASK_DEFAULTS.sequence_length,
               show_default=True, help="Characters per training window: how far back gradients flow.")
 @click.option("--length", type=POSITIVE, default=None,
