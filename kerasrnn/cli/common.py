@@ -175,7 +175,7 @@ def data_options(default: str | None, help_default: str):
             f"of class folders, or a CSV/TSV file (or a folder of them) of texts and labels, split "
             f"80/10/10. For --task translate: spelled_numbers (the default) or a tab-separated "
             f"file of source TAB target lines (Keras's lstm_seq2seq format), split 80/10/10 by source. "
-            f"A folder of train*, dev*/valid* and test* files keeps those splits.",
+            f"A folder of train*/dev*/test* files keeps its splits.",
         )(function)
 
     return decorate

@@ -54,7 +54,9 @@ def test_fused_equals_generic_values_and_gradients(go_backwards, rng, monkeypatc
     for a, b in zip(fused_grads, generic_grads):
         scale = np.abs(b).max()
         assert scale > 1e-2  # not vacuous
-        np.testing.assert_allclose(a / scale, b / scale, atol=1e-5)
+        # 5e-5 of the largest: the fused backward pass sums the phase and reflection gradients of
+        # all steps in another order (XLA); it reached 1.4e-5 in a full-suite run.
+        np.testing.assert_allclose(a / scale, b / scale, atol=5e-5)
 
 
 def test_fused_recurrence_is_an_isometry_without_input():

@@ -236,7 +236,8 @@ def test_train_evaluate_and_resume_a_copy_run(tmp_path):
     assert "memoryless baseline 0.8318 nats/step" in result.summary()
     metrics = json.loads((run_dir / run_files.METRICS_FILE).read_text())
     assert set(metrics) == {"validation_loss", "baseline", "loss_over_baseline", "loss_unit", "copy_accuracy",
-                            "best_epoch", "epochs", "parameters"}  # the keys metrics.json always had
+                            "best_epoch", "epochs", "parameters",  # the keys metrics.json always had
+                            "distribute", "replicas"}  # and how many devices trained it
     assert metrics["validation_loss"] == pytest.approx(result.validation.loss)
     assert metrics["baseline"] == pytest.approx(baseline)
     assert metrics["loss_over_baseline"] == pytest.approx(result.validation.loss / baseline)
