@@ -285,16 +285,25 @@ def warn_about_unknown_tokens(texts, ids, *, unknown_id: int = 1, padding_id: in
     tokens = (ids != padding_id).sum(axis=1)
     # A text with no token at all (only punctuation, for words) gives the model nothing to read either.
     shares = np.where(tokens > 0, (ids == unknown_id).sum(axis=1) / np.maximum(tokens, 1), 1.0).tolist()
-    for index, (text, share, count) in enumerate(zip(texts, shares, tokens), start=1):
+    guesses = [index for index, (share, count) in enumerate(zip(shares, tokens)) if count == 0 or share >= 0.5]
+    logger = logging.getLogger("kerasrnn")
+    # A file of 10,000 texts gets a few lines and a count, not 10,000 warnings.
+    for index in guesses[:MAX_TEXT_WARNINGS]:
+        text = texts[index]
         shown = text if len(text) <= 40 else text[:37] + "..."
-        if count == 0:
-            logging.getLogger("kerasrnn").warning(
-                "Warning: text %d (%r) has no token the model reads: the answer is a guess", index, shown)
-        elif share >= 0.5:
-            logging.getLogger("kerasrnn").warning(
-                "Warning: %.0f%% of the tokens of text %d (%r) were never seen in training: the answer is "
-                "a guess", 100 * share, index, shown)
+        if tokens[index] == 0:
+            logger.warning("Warning: text %d (%r) has no token the model reads: the answer is a guess",
+                           index + 1, shown)
+        else:
+            logger.warning("Warning: %.0f%% of the tokens of text %d (%r) were never seen in training: the "
+                           "answer is a guess", 100 * shares[index], index + 1, shown)
+    if len(guesses) > MAX_TEXT_WARNINGS:
+        logger.warning("Warning: and %d more of the %d texts are mostly tokens never seen in training",
+                       len(guesses) - MAX_TEXT_WARNINGS, len(shares))
     return shares
+
+
+MAX_TEXT_WARNINGS = 10
 
 
 def warn_about_unknown_share(id_batches, what: str, *, unknown_id: int = 1, padding_id: int = 0) -> float:
