@@ -1,6 +1,6 @@
 """`translate --file` (#15): 10,000 texts from a file or standard input in one call, decoded in
 batches, one output line per input line, in order; and a classify run's own data given as separate
-validation and test files."""
+validation and test files, and a translate run's too."""
 
 import dataclasses
 import random
@@ -8,7 +8,7 @@ import random
 from kerasrnn.engine.run import train
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.tasks import get_task
-from tests.cli_helpers import run
+from tests.cli_helpers import assert_one_line_error, run
 from tests.test_cli_classify import reviews
 from tests.test_cli_translate import WORDS, word_pairs
 
@@ -48,3 +48,28 @@ def test_separate_validation_and_test_files_of_a_classify_run(tmp_path):
     assert task.evaluate(tmp_path / "run", split="test").examples == 24
     assert task.evaluate(tmp_path / "run", split="validation").examples == 24
     assert dataclasses.replace(config, test_data=None).test_data is None
+
+
+def test_separate_validation_and_test_files_of_a_translate_run(tmp_path):
+    train_file = word_pairs(tmp_path / "pairs.txt", count=80)
+    held = {"held-dev.txt": ["one two\tun deux", "three\ttrois", "two two one\tdeux deux un"],
+            "held-test.txt": ["four one\tquatre un", "three three\ttrois trois"]}
+    for name, lines in held.items():
+        (tmp_path / name).write_text("\n".join(lines) + "\n", "utf-8")
+    result = run("train", "--task", "translate", "--cell", "gru", "--units", "4", "--embedding-dim", "4",
+                 "--tokens", "words", "--data", train_file, "--validation-data", tmp_path / "held-dev.txt",
+                 "--test-data", tmp_path / "held-test.txt", "--epochs", "1", "--steps-per-epoch", "2",
+                 "--batch-size", "8", "--run-dir", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    task = get_task("translate")
+    config = task.load_configs(tmp_path / "run")[0]
+    assert config.test_data == str((tmp_path / "held-test.txt").resolve())  # saved absolute, for evaluate
+    pairs = task.load_data(config)
+    assert pairs.split("validation")[0] == ["one two", "three", "two two one"]
+    assert pairs.split("test")[0] == ["four one", "three three"]
+    assert len(pairs.split("train")[0]) == 80  # the whole training file, none of it held out
+    assert task.evaluate(tmp_path / "run", split="test").examples == 2
+    # A spelled_numbers run cannot take files of its own splits.
+    refused = run("train", "--task", "translate", "--test-data", tmp_path / "held-test.txt",
+                  "--run-dir", tmp_path / "refused")
+    assert_one_line_error(refused, "separate validation or test data go with pairs of your own")

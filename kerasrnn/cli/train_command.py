@@ -78,11 +78,11 @@ BUDGET_EPOCHS = 10_000
               "(adding); default 100.")
 @data_options(TASK_DEFAULTS.data, "it is split 90/5/5 into train/validation/test.")
 @click.option("--validation-data", default=None, metavar="PATH",
-              help="classify, your own data: a file (or folder) whose whole content is the validation "
-              "split; default: the data's dev*/valid* file, or a tenth of the training data.")
+              help="classify and translate, your own data: a file (or folder) whose whole content is the "
+              "validation split; default: the data's dev*/valid* file, or a tenth of the training data.")
 @click.option("--test-data", default=None, metavar="PATH",
-              help="classify, your own data: a file (or folder) whose whole content is the test split; "
-              "default: the data's test* file, or a tenth of the training data.")
+              help="classify and translate, your own data: a file (or folder) whose whole content is "
+              "the test split; default: the data's test* file, or a tenth of the training data.")
 @click.option("--streaming", type=click.Choice(STREAMING_MODES), default=TASK_DEFAULTS.streaming,
               show_default=True,
               help="charlm, a text file or folder: stream it from an id file in ~/.cache/kerasrnn "

@@ -115,8 +115,11 @@ class Task:
 
     def with_data(self, config, data: str | None, data_dir: str | None):
         """`config` reading `data` (and `data_dir`) instead of its own data; for `evaluate --data`."""
+        # The run's own separate validation/test files go with its own data, not with the given data.
+        separate = {name: None for name in ("validation_data", "test_data")
+                    if data is not None and name in {field.name for field in dataclasses.fields(config)}}
         return self.resolve(dataclasses.replace(config, data=data or config.data,
-                                                data_dir=data_dir or config.data_dir))
+                                                data_dir=data_dir or config.data_dir, **separate))
 
     def reads_only_local_files(self, config) -> bool:
         """True when `load_data(config)` reads the user's own files and needs no TensorFlow, so that

@@ -101,6 +101,9 @@ class TranslateConfig(NetworkConfig):
       data: `"spelled_numbers"` or the path of a tab-separated pairs file.
       pair: for spelled_numbers, `SOURCE-TARGET` from digits, en, fr, de, es, it.
       data_dir: tensorflow-datasets folder for spelled_numbers; None: tfds's default.
+      validation_data, test_data: a pairs file (of your own pairs) whose whole content is the
+        validation or test split; None: the split `data` names (`dev.txt`, `test.txt` in its
+        folder), or a seeded tenth of the training pairs.
     """
 
     cell: str | None = None
@@ -115,6 +118,8 @@ class TranslateConfig(NetworkConfig):
     data: str = "spelled_numbers"
     pair: str = "en-fr"
     data_dir: str | None = None
+    validation_data: str | None = None
+    test_data: str | None = None
 
     def __post_init__(self):
         checks.non_empty_text("no data given: spelled_numbers or the path of a tab-separated pairs file",
@@ -135,6 +140,9 @@ class TranslateConfig(NetworkConfig):
                                  f"got {self.units}")
         if self.data == SPELLED_NUMBERS:
             parse_pair(self.pair)
+            if self.validation_data or self.test_data:
+                raise UserInputError("separate validation or test data go with pairs of your own, not "
+                                     "spelled_numbers")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,11 +233,14 @@ class TranslateTask(Task):
                            warmup_steps=200)
 
     def resolve(self, config: TranslateConfig) -> TranslateConfig:
-        """The config with a data path made absolute, so that evaluate finds it from anywhere."""
-        path = Path(config.data).expanduser()
-        if config.data == SPELLED_NUMBERS or not path.exists():
-            return config
-        return dataclasses.replace(config, data=str(path.resolve()))
+        """The config with its data paths made absolute, so that evaluate finds them from anywhere."""
+        def absolute(data):
+            path = Path(data).expanduser() if data is not None else None
+            return str(path.resolve()) if data != SPELLED_NUMBERS and path is not None and path.exists() else data
+
+        return dataclasses.replace(config, data=absolute(config.data),
+                                   validation_data=absolute(config.validation_data),
+                                   test_data=absolute(config.test_data))
 
     def reads_only_local_files(self, config: TranslateConfig) -> bool:
         return config.data != SPELLED_NUMBERS
@@ -237,7 +248,8 @@ class TranslateTask(Task):
     def load_data(self, config: TranslateConfig):
         from kerasrnn.data.sentence_pairs import load_pairs
 
-        return load_pairs(config.data, config.pair, config.data_dir)
+        return load_pairs(config.data, config.pair, config.data_dir, validation_data=config.validation_data,
+                          test_data=config.test_data)
 
     def scored_data(self, config: TranslateConfig, *, given: bool):
         """A pairs file given to `evaluate --data` is scored whole, not cut 80/10/10; a folder that
