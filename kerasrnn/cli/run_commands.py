@@ -6,6 +6,7 @@ asked to translate) answers with one line through the `Task` base class.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -26,25 +27,34 @@ from kerasrnn.cli.common import (POSITIVE, cli, common_options, data_options, re
               show_default=True, help="Divides the logits: below 1 is safer, above 1 more surprising.")
 @click.option("--top-k", type=click.IntRange(min=1), default=None,
               help="Sample only among the k most likely characters; default: among all.")
+@click.option("--num-samples", type=POSITIVE, default=1, show_default=True,
+              help="Draw this many samples after the prompt in one batch (more characters per second "
+              "than one at a time); each is printed after a line '--- sample i of N ---'. The first is "
+              "the sample of --num-samples 1.")
 @seed_option("Seed of the sampling: the same seed gives the same text.")
 @common_options
-def generate(run_dir, prompt, length, temperature, top_k, seed, device):
+def generate(run_dir, prompt, length, temperature, top_k, num_samples, seed, device):
     """Sample text from the model of RUN_DIR, carrying its recurrent state one character at a time.
 
-    Prints the prompt followed by the generated characters, as they are drawn.
+    Prints the prompt followed by the generated characters, as they are drawn (with --num-samples
+    above 1, each sample once the batch is drawn).
     """
     setup_runtime()
     from kerasrnn.tasks import task_of_run
 
     with reported_as_one_line():
-        pieces = task_of_run(run_dir).generate_stream(run_dir, prompt, length, temperature=temperature,
-                                                      top_k=top_k, seed=seed, device=device)
+        task = task_of_run(run_dir)
+        options = dict(temperature=temperature, top_k=top_k, seed=seed, device=device)
+        if num_samples == 1:
+            pieces = itertools.chain([prompt], task.generate_stream(run_dir, prompt, length, **options), ["\n"])
+        else:  # the rows of a batch are drawn together: a sample is whole only when all of them are
+            samples = task.generate(run_dir, prompt, length, num_samples=num_samples, **options)
+            pieces = (f"--- sample {index} of {num_samples} ---\n{prompt}{sample}\n"
+                      for index, sample in enumerate(samples, start=1))
         try:
-            click.echo(prompt, nl=False)
             for piece in pieces:  # printed as drawn: a long sample starts at once, Ctrl-C keeps what was shown
                 click.echo(piece, nl=False)
                 sys.stdout.flush()
-            click.echo()
         except BrokenPipeError:  # `generate … | head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 

@@ -12,6 +12,9 @@ character per sequence, and runs it in two loops:
 
 `CharSampler` (`python cli.py generate`) and the exported SavedModel (`kerasrnn.tasks.charlm.export`)
 both sample through `CharStepper.draw`, so the same prompt, temperature and seed give the same text.
+`CharSampler` draws `num_samples` texts after one prompt in one batch (`generate --num-samples`):
+row b of a batch draws with the b-th part of each step's random numbers, so it is the same text in
+every batch of more than b rows, and row 0 is the text drawn alone.
 """
 
 from __future__ import annotations
@@ -38,6 +41,14 @@ logger = logging.getLogger(__name__)
 # runs): chunks of 1: 3,900; 4: 5,400–5,500; 8: 7,100; 16: 6,800–7,600; 32: 7,000–7,700;
 # 64: 7,300–7,600; 256: 8,300. From 8 on the differences are within the machine's noise.
 DRAW_CHUNK = 32
+
+# Samples drawn in one batch at most: the batch's states (`num_samples` × the state width) and each
+# step's gates live in memory together, and on a CPU the characters per second stop growing long
+# before this (see benchmarks/bench_export.py --num-samples).
+MAX_NUM_SAMPLES = 4096
+# Characters of a batch of several samples at most: `sample` and `CharLMTask.generate` hold all of
+# them at once (a single streamed sample has no limit).
+MAX_BATCH_CHARACTERS = 20_000_000
 
 
 class CharStepper:
@@ -194,9 +205,19 @@ class CharSampler:
 
     @staticmethod
     def check_arguments(
-        prompt: str, length: int, temperature: float, top_k, characters, seed: int = 0
+        prompt: str, length: int, temperature: float, top_k, characters, seed: int = 0, num_samples=None
     ) -> list[str]:
         """Raises UserInputError for a bad request; returns the prompt's unknown characters."""
+        if num_samples is not None:
+            if (isinstance(num_samples, bool) or not isinstance(num_samples, int)
+                    or not 1 <= num_samples <= MAX_NUM_SAMPLES):
+                raise UserInputError(f"the number of samples must be an integer from 1 to {MAX_NUM_SAMPLES:,}, "
+                                     f"got {num_samples!r}")
+            if isinstance(length, int) and num_samples * length > MAX_BATCH_CHARACTERS:
+                raise UserInputError(
+                    f"{num_samples:,} samples of {length:,} characters are {num_samples * length:,} characters, "
+                    f"more than the {MAX_BATCH_CHARACTERS:,} one batch holds in memory: ask for fewer or "
+                    f"shorter samples")
         if isinstance(length, bool) or not isinstance(length, int) or length < 1:
             raise UserInputError(f"length must be a positive number of characters, got {length!r}")
         checks.positive_float("temperature", temperature)
@@ -213,10 +234,19 @@ class CharSampler:
     def _prompt_ids(self, prompt: str) -> tf.Tensor:
         return tf.concat([[char_data.BOS_ID], char_data.encode(self.lookup, prompt)], axis=0)[None, :]
 
-    def start(self, prompt: str):
-        """Runs `[BOS] + prompt` through the model once: (last logits `(1, V)`, states)."""
+    def start(self, prompt: str, num_samples: int = 1):
+        """Runs `[BOS] + prompt` through the model once: (last logits `(num_samples, V)`, states), the
+        same in every row.
+
+        The prompt is run at batch 1 and its result copied to the rows, rather than run in every row:
+        a long prompt costs the same for any number of samples, and every row starts from the very
+        same state (a batched matrix product may round differently from a batch of one).
+        """
         logits, states = self._run(self._prompt_ids(prompt), self.initial_states())
-        return logits[:, -1], states
+        logits = logits[:, -1]
+        if num_samples == 1:
+            return logits, states
+        return tf.repeat(logits, num_samples, axis=0), [tf.repeat(state, num_samples, axis=0) for state in states]
 
     def carried_logits(self, prompt: str) -> tf.Tensor:
         """Logits after `[BOS]` and after each prompt character, feeding one id per call.
@@ -232,41 +262,50 @@ class CharSampler:
         return tf.stack(rows)
 
     def sample(
-        self, prompt: str, length: int, *, temperature: float = 1.0, top_k: int | None = None, seed: int = 0
-    ) -> str:
+        self, prompt: str, length: int, *, temperature: float = 1.0, top_k: int | None = None, seed: int = 0,
+        num_samples: int | None = None,
+    ) -> str | list[str]:
         """`length` characters drawn after `prompt` (not included); same seed, same text.
+
+        Args:
+          num_samples: None (the default): one text, a str. An int N: a list of N texts drawn in one
+            batch after the same prompt (N = 1: a list of the one text). Row b is the same text for
+            every N > b, and row 0 is the text drawn with None.
 
         Raises:
           UserInputError: length, temperature or top-k not positive; a seed outside [0, 2³¹ − 1]; a
-            prompt made only of characters outside the vocabulary (an empty prompt is fine).
+            prompt made only of characters outside the vocabulary (an empty prompt is fine); a number
+            of samples outside [1, MAX_NUM_SAMPLES], or samples of more than MAX_BATCH_CHARACTERS in all.
         """
-        unknown = self.check_arguments(prompt, length, temperature, top_k, self.characters, seed)
-        if unknown:
-            logger.warning("The prompt has characters never seen in training: %r", "".join(unknown))
-        logits, states = self.start(prompt)
+        self._check(prompt, length, temperature, top_k, seed, num_samples)
+        logits, states = self.start(prompt, num_samples or 1)
         ids = self._draw(
             logits,
             states,
             tf.constant(length, tf.int32),
             tf.constant(temperature, tf.float32),
             tf.constant(seed, tf.int32),
-            # top-k of the whole vocabulary is all of it: skip the sort then.
-            None if top_k is None or top_k >= self.stepper.vocabulary_size else tf.constant(top_k, tf.int32),
+            self._top_k(top_k),
         )
-        return char_data.decode(self.inverse_lookup, ids)
+        if num_samples is None:
+            return char_data.decode(self.inverse_lookup, ids)
+        return [char_data.decode(self.inverse_lookup, row) for row in ids]  # a row at a time: less memory
 
     def stream(
         self, prompt: str, length: int, *, temperature: float = 1.0, top_k: int | None = None, seed: int = 0,
-        block: int = 1024,
+        block: int = 1024, num_samples: int | None = None,
     ):
         """The text of `sample` in pieces of about `block` characters, each as soon as it is drawn, so
         that a long sample starts at once and needs no more memory than one piece (the same seed
-        gives the same text as `sample`)."""
-        unknown = self.check_arguments(prompt, length, temperature, top_k, self.characters, seed)
-        if unknown:
-            logger.warning("The prompt has characters never seen in training: %r", "".join(unknown))
-        logits, states = self.start(prompt)
-        top_k = None if top_k is None or top_k >= self.stepper.vocabulary_size else tf.constant(top_k, tf.int32)
+        gives the same text as `sample`).
+
+        With `num_samples` N: each piece is a list of N strings, one per row, of about `block` / N
+        characters (a multiple of `DRAW_CHUNK`); row b's pieces join to row b of `sample`.
+        """
+        self._check(prompt, length, temperature, top_k, seed, num_samples)
+        rows = num_samples or 1
+        logits, states = self.start(prompt, rows)
+        top_k = self._top_k(top_k)
         temperature, seed = tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32)
         drawn, pieces = 0, []
         while drawn < length:  # position p always draws with the key [seed, p], as `draw` does
@@ -274,9 +313,22 @@ class CharSampler:
                                                            temperature, seed, top_k)
             pieces.append(ids[:, : length - drawn])
             drawn += DRAW_CHUNK
-            if drawn >= length or len(pieces) * DRAW_CHUNK >= block:
-                yield char_data.decode(self.inverse_lookup, tf.concat(pieces, axis=1))
-                pieces = []
+            if drawn >= length or len(pieces) * DRAW_CHUNK * rows >= block:
+                ids, pieces = tf.concat(pieces, axis=1), []
+                if num_samples is None:
+                    yield char_data.decode(self.inverse_lookup, ids)
+                else:
+                    texts = tf.strings.reduce_join(self.inverse_lookup(tf.cast(ids, tf.int64)), axis=1)
+                    yield [text.decode("utf-8") for text in texts.numpy()]
+
+    def _check(self, prompt, length, temperature, top_k, seed, num_samples) -> None:
+        unknown = self.check_arguments(prompt, length, temperature, top_k, self.characters, seed, num_samples)
+        if unknown:
+            logger.warning("The prompt has characters never seen in training: %r", "".join(unknown))
+
+    def _top_k(self, top_k):
+        # top-k of the whole vocabulary is all of it: skip the sort then.
+        return None if top_k is None or top_k >= self.stepper.vocabulary_size else tf.constant(top_k, tf.int32)
 
 
 def _pick(logits, temperature, top_k, seed):

@@ -324,22 +324,34 @@ class CharLMTask(Task):
         return [f"Sample ({len(sample)} characters, empty prompt, temperature {SAMPLE_TEMPERATURE}):", sample]
 
     def generate(self, run_dir: Path, prompt: str = "", length: int = 300, *, temperature: float = 0.8,
-                 top_k: int | None = None, seed: int = 0, device: str = "auto") -> str:
+                 top_k: int | None = None, seed: int = 0, device: str = "auto", num_samples: int | None = None):
         """`length` characters sampled from a run's best model after `prompt` (the prompt not included);
         `"".join(generate_stream(…))`.
 
+        `num_samples` None (the default): one text, a str. An int N: a list of N texts drawn in one
+        batch (see `CharSampler.sample`: row 0 is the text of None, row b the same for every N > b).
+
         Raises:
           UserInputError: not a run directory; length, temperature or top-k not positive; a prompt
-            made only of characters the model never saw (an empty prompt is fine).
+            made only of characters the model never saw (an empty prompt is fine); a number of
+            samples outside [1, MAX_NUM_SAMPLES], or more than MAX_BATCH_CHARACTERS in all.
         """
-        return "".join(self.generate_stream(run_dir, prompt, length, temperature=temperature, top_k=top_k,
-                                            seed=seed, device=device))
+        pieces = self.generate_stream(run_dir, prompt, length, temperature=temperature, top_k=top_k, seed=seed,
+                                      device=device, num_samples=num_samples)
+        if num_samples is None:
+            return "".join(pieces)
+        rows = [[] for _ in range(num_samples)]
+        for texts in pieces:  # one string per row and piece: Python strings, not a tensor of characters
+            for row, text in zip(rows, texts):
+                row.append(text)
+        return ["".join(row) for row in rows]
 
     def generate_stream(self, run_dir: Path, prompt: str = "", length: int = 300, *, temperature: float = 0.8,
-                        top_k: int | None = None, seed: int = 0, device: str = "auto"):
+                        top_k: int | None = None, seed: int = 0, device: str = "auto",
+                        num_samples: int | None = None):
         """The sample of `generate` in pieces, each as soon as it is drawn (a 10-million-character
-        sample starts at once, and Ctrl-C keeps what was printed). The checks run before the first
-        piece; see `generate`."""
+        sample starts at once, and Ctrl-C keeps what was printed); with `num_samples` N, each piece a
+        list of N strings. The checks run before the first piece; see `generate`."""
         from kerasrnn.engine.devices import select_device
         from kerasrnn.tasks.charlm import data
         from kerasrnn.tasks.charlm.sampling import CharSampler
@@ -347,10 +359,11 @@ class CharLMTask(Task):
         config, _ = self.load_configs(run_dir)
         check_run_dir(run_dir)
         characters = data.load_vocabulary(Path(run_dir) / VOCABULARY_FILE)
-        CharSampler.check_arguments(prompt, length, temperature, top_k, characters)
+        CharSampler.check_arguments(prompt, length, temperature, top_k, characters, num_samples=num_samples)
         select_device(device)
         sampler = CharSampler(self.load_model(run_dir), config, characters)
-        return sampler.stream(prompt, length, temperature=temperature, top_k=top_k, seed=seed)
+        return sampler.stream(prompt, length, temperature=temperature, top_k=top_k, seed=seed,
+                              num_samples=num_samples)
 
 
 def _check_one_replica() -> None:
