@@ -51,9 +51,9 @@ PRESETS = {
     "python_docs": {
         "minutes": 5.0,
         "data": "python_docs",
-        "task": dict(cell="keras-lstm", units=256, layers=1, dropout=0.0, embedding_dim=64,
+        "task": dict(cell="keras-gru", units=512, layers=1, dropout=0.1, embedding_dim=64,
                      sequence_length=100, carry_state=True),
-        "train": dict(epochs=100, steps_per_epoch=None, batch_size=64, learning_rate=6e-3, warmup_steps=50,
+        "train": dict(epochs=100, steps_per_epoch=None, batch_size=64, learning_rate=1e-2, warmup_steps=50,
                       clipnorm=1.0, patience=100, seed=0),
     },
 }
