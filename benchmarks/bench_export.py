@@ -2,6 +2,7 @@
 
     python benchmarks/bench_export.py                      # 512-unit lstm, 2,000 characters
     python benchmarks/bench_export.py --cell urnn --units 256 --length 1000
+    python benchmarks/bench_export.py --num-samples 1,8,32  # and N samples drawn in one batch
 
 Builds a run with untrained weights (speed does not depend on them) and the 100 printable ASCII
 characters, exports it with `kerasrnn.engine.exporting.export_run`, loads it with `tf.saved_model.load`
@@ -13,6 +14,10 @@ and times, at batch 1 after the prompt "The ":
   id eagerly (how a caller without `generate` would sample);
 - for `--cell lstm`, what a PyTorch user writes: an eager loop of `nn.Embedding` → `nn.LSTMCell`
   (`--layers` of them) → `nn.Linear`, softmax and `torch.multinomial`, under `torch.no_grad()`.
+
+With `--num-samples N,…`, also N samples after the same prompt drawn in one batch, for each N (what
+`cli.py generate --num-samples N` runs): `CharSampler.sample(num_samples=N)` and the exported
+`generate` given the prompt N times, in characters per second in all and per sample.
 
 The goal for a 512-unit LSTM on a 2-core CPU (issue 16) is at least 10,000 characters per second
 for `generate`. Every number is the fastest of `--repeats` runs; the machine is noisy, run it twice.
@@ -72,6 +77,17 @@ def _torch_rate(units, layers, vocabulary, length, repeats):
     return length / fastest(loop, repeats)
 
 
+def sample_counts(context, parameter, value: str) -> list[int]:
+    """`--num-samples 1,8,32` as [1, 8, 32]; empty: []."""
+    try:
+        counts = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"give numbers separated by commas, e.g. 1,8,32, not {value!r}") from None
+    if any(count < 1 for count in counts):
+        raise click.BadParameter(f"every number of samples must be positive, got {value!r}")
+    return counts
+
+
 @click.command()
 @click.option("--cell", default="lstm", show_default=True, help="Cell name of the language model.")
 @click.option("--units", type=click.IntRange(min=1), default=512, show_default=True,
@@ -84,7 +100,9 @@ def _torch_rate(units, layers, vocabulary, length, repeats):
               help="Characters per measurement of the Python loop (it is slow).")
 @click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True,
               help="Measurements of each sampler; the fastest is reported.")
-def main(cell, units, layers, length, python_length, repeats):
+@click.option("--num-samples", "counts", default="", callback=sample_counts, metavar="N,N,...",
+              help="Also time N samples drawn in one batch after the same prompt, for each N.")
+def main(cell, units, layers, length, python_length, repeats, counts):
     """Prints characters per second of the exported generate, CharSampler and a Python loop."""
     import keras
     import tensorflow as tf
@@ -157,6 +175,23 @@ def main(cell, units, layers, length, python_length, repeats):
     if (cell, units, layers) == ("lstm", 512, 1):
         verdict = "met" if exported_rate >= GOAL else "NOT met"
         click.echo(f"  goal of {GOAL:,} characters/second for generate: {verdict}")
+    if counts:
+        click.echo(f"  N samples of {length:,} characters in one batch, characters/second in all and per sample:")
+        click.echo(f"  {'N':>6}  {'generate: all':>14} {'per sample':>11}  {'sample: all':>12} {'per sample':>11}")
+    for count in counts:
+        prompts = tf.constant(["The "] * count)
+
+        def exported_batch(seed):
+            return generate(prompt=prompts, length=tf.constant(length), temperature=tf.constant(1.0),
+                            seed=tf.constant(seed))["text"]
+
+        def sampler_batch(seed):
+            return sampler.sample("The ", length, seed=seed, num_samples=count)
+
+        exported_batch(0), sampler_batch(0)  # XLA compiles the loop for this batch size
+        rates = [count * length / fastest(function, repeats) for function in (exported_batch, sampler_batch)]
+        click.echo(f"  {count:>6,}  {rates[0]:>14,.0f} {rates[0] / count:>11,.0f}  "
+                   f"{rates[1]:>12,.0f} {rates[1] / count:>11,.0f}")
 
 
 if __name__ == "__main__":
