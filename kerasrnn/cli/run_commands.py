@@ -69,9 +69,10 @@ def generate(run_dir, prompt, length, temperature, top_k, num_samples, seed, dev
 @click.option("--beam-size", type=POSITIVE, default=None,
               help="translate only: decode with a beam search of this width; default 1 (greedy).")
 @click.option("--numbers", default=None, metavar="FIRST-LAST",
-              help="classify runs trained on spelled_numbers: check every number of this range (e.g. "
-              "0-999) in every language instead of a split: accuracy per size of number and per "
-              "language, texts that are the same in two languages (uno) apart.")
+              help="classify and translate runs trained on spelled_numbers: check every number of this "
+              "range (e.g. 0-999) instead of a split, with the accuracy per size of number; classify: "
+              "in every language (per language, texts that are the same in two languages, uno, apart); "
+              "translate: from the source to the target of the run's --pair.")
 @common_options
 def evaluate(run_dir, data, data_dir, split, beam_size, numbers, device):
     """Loss of the model of RUN_DIR on a split, in nats and bits per character, with the baseline.

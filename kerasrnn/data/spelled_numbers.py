@@ -12,7 +12,9 @@ lists; the tasks derive their examples from them:
   uniformly, 0…99 would be half a percent of them, and a model would barely see "one" or "twenty";
 - scoring: `band_of(number)` and `band_accuracies(numbers, correct)` give the accuracy per
   magnitude band (`BANDS`: 0–99, 100–999, 10³–10⁶, above), which both tasks report next to the
-  overall figure.
+  overall figure;
+- checking what users type: `parse_range("0-999")` and `spell(number, field)` give every number of
+  a range as the builder writes it, for the tasks' `evaluate --numbers` checks.
 
 Example:
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +42,7 @@ SPLITS = ("train", "validation", "test")
 LANGUAGES = ("en", "fr", "de", "es", "it")
 FIELDS = ("digits",) + LANGUAGES
 BALANCE_SEED = 1234
+MOST_NUMBERS = 1_000_000  # the most numbers one check of a range (`parse_range`) takes
 # (label, first, last): the magnitude bands of the per-band reports; `last` None: no upper end.
 BANDS = (("0–99", 0, 99), ("100–999", 100, 999), ("10³–10⁶", 1_000, 999_999), ("≥ 10⁶", 1_000_000, None))
 
@@ -113,6 +117,35 @@ def balanced_by_digits(rows: list[dict], seed: int = BALANCE_SEED) -> list[dict]
         balanced += group * copies
         balanced += [group[index] for index in sorted(rng.choice(len(group), rest, replace=False))]
     return balanced
+
+
+
+
+def parse_range(numbers: str) -> tuple[int, int]:
+    """`"0-999"` → `(0, 999)`; `"42"` → `(42, 42)`.
+
+    Raises:
+      UserInputError: not FIRST-LAST with 0 ≤ FIRST ≤ LAST, or more than a million numbers.
+    """
+    match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", str(numbers))
+    if not match:
+        raise UserInputError(f"bad range of numbers {numbers!r}: give FIRST-LAST, e.g. 0-999")
+    first = int(match.group(1))
+    last = int(match.group(2)) if match.group(2) is not None else first
+    if last < first:
+        raise UserInputError(f"bad range of numbers {numbers!r}: the last ({last}) is below the first ({first})")
+    if last - first + 1 > MOST_NUMBERS:
+        raise UserInputError(f"the range {numbers!r} has {last - first + 1:,} numbers: check at most "
+                             f"{MOST_NUMBERS:,} at a time")
+    return first, last
+
+
+def spell(number: int, field: str) -> str:
+    """`number` as the spelled_numbers builder writes it in `field` (one of `FIELDS`): its digits,
+    or num2words in that language."""
+    from num2words import num2words
+
+    return str(number) if field == "digits" else num2words(number, lang=field)
 
 
 def band_of(number: int) -> str:

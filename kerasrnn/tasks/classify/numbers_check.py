@@ -19,7 +19,6 @@ print(report.summary())   # accuracy per band, per language, the shared texts, t
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 
 from kerasrnn.data import spelled_numbers
@@ -27,33 +26,6 @@ from kerasrnn.engine.run_dir import check_run_dir, write_json
 from kerasrnn.errors import UserInputError
 
 MISTAKES_SHOWN = 10
-MOST_NUMBERS = 1_000_000
-
-
-def parse_range(numbers: str) -> tuple[int, int]:
-    """`"0-999"` → `(0, 999)`; `"42"` → `(42, 42)`.
-
-    Raises:
-      UserInputError: not FIRST-LAST with 0 ≤ FIRST ≤ LAST, or more than a million numbers.
-    """
-    match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", str(numbers))
-    if not match:
-        raise UserInputError(f"bad range of numbers {numbers!r}: give FIRST-LAST, e.g. 0-999")
-    first = int(match.group(1))
-    last = int(match.group(2)) if match.group(2) is not None else first
-    if last < first:
-        raise UserInputError(f"bad range of numbers {numbers!r}: the last ({last}) is below the first ({first})")
-    if last - first + 1 > MOST_NUMBERS:
-        raise UserInputError(f"the range {numbers!r} has {last - first + 1:,} numbers: check at most "
-                             f"{MOST_NUMBERS:,} at a time")
-    return first, last
-
-
-def spell(number: int, language: str) -> str:
-    """`number` in words in `language` (num2words, as the spelled_numbers builder spells it)."""
-    from num2words import num2words
-
-    return num2words(number, lang=language)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +92,7 @@ def check_numbers(task, run_dir: Path, numbers: str, *, device: str = "auto") ->
     from kerasrnn.engine.devices import select_device
     from kerasrnn.tasks.classify.model import predict_probabilities
 
-    first, last = parse_range(numbers)
+    first, last = spelled_numbers.parse_range(numbers)
     config, _ = task.load_configs(run_dir)
     check_run_dir(run_dir)
     select_device(device)
@@ -130,7 +102,7 @@ def check_numbers(task, run_dir: Path, numbers: str, *, device: str = "auto") ->
     if not languages:
         raise UserInputError(f"{run_dir} labels {', '.join(class_names)}, not languages of spelled_numbers: "
                              f"--numbers checks a run trained on spelled_numbers")
-    examples = [(number, language, spell(number, language))
+    examples = [(number, language, spelled_numbers.spell(number, language))
                 for number in range(first, last + 1) for language in languages]
     languages_of: dict[str, set] = {}
     for _, language, text in examples:

@@ -16,7 +16,9 @@ cross-entropy of predicting every target token with its training frequency. `eva
 split (greedy, or beam search with `beam_size`) and scores it by exact match, character error rate
 (edit distance / reference characters, `tf.edit_distance`), and sacrebleu's corpus chrF and BLEU
 (see `metrics`). Each distinct source is decoded once; where sources have several references
-(Tatoeba's pairs), it is also scored against all of them, next to the pair-by-pair figures.
+(Tatoeba's pairs), it is also scored against all of them, next to the pair-by-pair figures. On
+spelled_numbers `evaluate(run, numbers="0-999")` translates every number of a range instead
+(`numbers_check`): what a user types first.
 
 A run directory holds, besides what `kerasrnn.engine.run.train` writes, `source_vocabulary.json`
 and `target_vocabulary.json` (the lookups' tokens in id order), `decoding.json` (the longest
@@ -218,7 +220,7 @@ class TranslateTask(Task):
     config_class = TranslateConfig
     loss_unit = "nats/token"
     splits = ("validation", "test", "train")
-    evaluate_options = ("beam_size",)
+    evaluate_options = ("beam_size", "numbers")
     exporter = "kerasrnn.tasks.translate.export"
     baseline_metric = "baseline_loss"
 
@@ -250,6 +252,20 @@ class TranslateTask(Task):
 
         return load_pairs(config.data, config.pair, config.data_dir, validation_data=config.validation_data,
                           test_data=config.test_data)
+
+    def evaluate(self, run_dir: Path, *, split: str = "validation", data: str | None = None,
+                 data_dir: str | None = None, device: str = "auto", **options):
+        """As `Task.evaluate`; `numbers="FIRST-LAST"` translates every number of that range instead
+        of a split (`numbers_check`)."""
+        numbers = options.pop("numbers", None)
+        if numbers is None:
+            return super().evaluate(run_dir, split=split, data=data, data_dir=data_dir, device=device, **options)
+        from kerasrnn.tasks.translate.numbers_check import check_numbers
+
+        checks.one_of("split", split, self.splits)
+        if data is not None or data_dir is not None:
+            raise UserInputError("--numbers checks the numbers it writes itself: drop --data and --data-dir")
+        return check_numbers(self, run_dir, numbers, beam_size=options.get("beam_size", 1), device=device)
 
     def scored_data(self, config: TranslateConfig, *, given: bool):
         """A pairs file given to `evaluate --data` is scored whole, not cut 80/10/10; a folder that

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from kerasrnn.data import spelled_numbers
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.run import train
 from kerasrnn.engine.train_config import TrainConfig
@@ -269,7 +270,7 @@ def test_numbers_check_counts_every_number_and_language_and_sets_shared_texts_ap
     from kerasrnn.tasks.classify import numbers_check
 
     languages = ("de", "en", "es", "fr", "it")
-    spelled = {(n, lang): numbers_check.spell(n, lang) for n in range(21) for lang in languages}
+    spelled = {(n, lang): spelled_numbers.spell(n, lang) for n in range(21) for lang in languages}
     truth = {}
     for (n, lang), text in spelled.items():
         truth.setdefault(text, lang)
@@ -295,7 +296,7 @@ def test_numbers_check_counts_every_number_and_language_and_sets_shared_texts_ap
 @pytest.mark.parametrize("numbers, message", [("0-", "bad range"), ("9-3", "below the first"), ("x", "bad range"),
                                               ("0-2000000", "at most 1,000,000")])
 def test_numbers_check_refuses_bad_ranges(numbers, message):
-    from kerasrnn.tasks.classify.numbers_check import parse_range
+    from kerasrnn.data.spelled_numbers import parse_range
 
     with pytest.raises(UserInputError, match=message):
         parse_range(numbers)

@@ -177,3 +177,47 @@ def test_english_to_french_bar_with_default_settings(tmp_path):
     config = TranslateConfig()
     train(task, config, task.default_train_config(config), tmp_path / "run", verbose=0)
     assert task.evaluate(tmp_path / "run", split="test").exact_match >= 0.99
+
+
+def test_numbers_check_translates_every_number_of_the_range_and_scores_each_band(tmp_path, monkeypatch):
+    from kerasrnn.data import spelled_numbers
+    from kerasrnn.tasks.translate import numbers_check
+
+    task = TranslateTask()
+    asked = []
+    wrong = {"six": "ssoisante", "one hundred and one": "cent"}
+
+    def translate(run_dir, texts, *, beam_size, device):
+        asked.append((list(texts), beam_size))
+        return [wrong.get(text) or spelled_numbers.spell(spelled_of[text], "fr") for text in texts]
+
+    spelled_of = {spelled_numbers.spell(n, "en"): n for n in range(0, 1000)}
+    monkeypatch.setattr(numbers_check, "check_run_dir", lambda run_dir: run_dir)
+    monkeypatch.setattr(task, "load_configs", lambda run_dir: (TranslateConfig(pair="en-fr"), None))
+    monkeypatch.setattr(task, "translate", translate)
+    report = task.evaluate(tmp_path, numbers="0-999", beam_size=3)
+    assert asked == [([spelled_numbers.spell(n, "en") for n in range(1000)], 3)]  # one batched call, in order
+    assert (report.right, report.total, report.wrong) == (998, 1000, 2)
+    assert [(band.band, band.right, band.total) for band in report.bands][:2] == [("0–99", 99, 100), ("100–999", 899, 900)]
+    assert {mistake[0] for mistake in report.mistakes} == {6, 101}
+    assert "998 of 1,000 translated exactly (99.80%)" in report.summary()
+    assert "| 0–99 | 99.00% | 100 |" in report.summary()
+    assert json.loads((tmp_path / "evaluation_numbers_0-999.json").read_text())["exact_match"] == 0.998
+    # A digits pair writes the source as digits.
+    monkeypatch.setattr(task, "load_configs", lambda run_dir: (TranslateConfig(pair="digits-de"), None))
+    monkeypatch.setattr(task, "translate", lambda run_dir, texts, **options: asked.append(list(texts)) or list(texts))
+    assert task.evaluate(tmp_path, numbers="7-9").right == 0 and asked[-1] == ["7", "8", "9"]
+
+
+def test_numbers_check_refuses_a_run_not_trained_on_spelled_numbers(tmp_path, monkeypatch):
+    from kerasrnn.tasks.translate import numbers_check
+
+    task = TranslateTask()
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("a\tb\n", "utf-8")
+    monkeypatch.setattr(numbers_check, "check_run_dir", lambda run_dir: run_dir)
+    monkeypatch.setattr(task, "load_configs", lambda run_dir: (TranslateConfig(data=str(pairs)), None))
+    with pytest.raises(UserInputError, match="not spelled_numbers"):
+        task.evaluate(tmp_path, numbers="0-9")
+    with pytest.raises(UserInputError, match="drop --data"):
+        task.evaluate(tmp_path, numbers="0-9", data=str(pairs))
