@@ -4,15 +4,20 @@ Four cells come from the lecture (`kerasrnn.layers`), three are Keras's own laye
 
 | name              | layer                                          | output size |
 | ----------------- | ---------------------------------------------- | ----------- |
-| `vanilla`         | `keras.layers.RNN(VanillaRNNCell(units))`      | units       |
-| `gru`             | `keras.layers.RNN(TextbookGRUCell(units))`     | units       |
+| `vanilla`         | `VanillaRNN(units)`                            | units       |
+| `gru`             | `TextbookGRU(units)`                           | units       |
 | `lstm`            | `keras.layers.RNN(TextbookLSTMCell(units))`    | units       |
 | `urnn`            | `URNN(units)` (n complex units)                | 2 · units   |
 | `keras-gru`       | `keras.layers.GRU(units)`                      | units       |
 | `keras-lstm`      | `keras.layers.LSTM(units)`                     | units       |
 | `keras-simplernn` | `keras.layers.SimpleRNN(units)`                | units       |
 
-The Keras layers get only the arguments asked for, so on a GPU they keep their cuDNN kernels
+`VanillaRNN` and `TextbookGRU` are `keras.layers.RNN` of their cells that project the inputs of
+all steps in one matrix product and, on TensorFlow, run the sequence with a hand-written gradient
+(`kerasrnn.layers.fused_tf`): the same numbers, a training step in 0.36–0.58 of the time of Keras's
+`GRU(reset_after=False)` (the same equations) and 0.70–0.94 of `SimpleRNN`'s at 128–512 units
+(`benchmarks/bench_vs_torch.py`, 1 thread). The
+Keras layers get only the arguments asked for, so on a GPU they keep their cuDNN kernels
 (cuDNN needs `recurrent_dropout=0`, the default). `parse_cells` reads a list of names written
 `vanilla,urnn` (the `--cells` of `compare` and `gradients`).
 
@@ -127,10 +132,10 @@ def make_recurrent_layer(
         if recurrent_dropout:
             raise UserInputError("the urnn cell has no recurrent dropout: set it to 0")
         return layers.URNN(units, dropout=dropout, seed=seed, **sequence_args)
-    cell_class = {
-        "vanilla": layers.VanillaRNNCell,
-        "gru": layers.TextbookGRUCell,
-        "lstm": layers.TextbookLSTMCell,
-    }[cell_name]
-    cell = cell_class(units, dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed)
-    return keras.layers.RNN(cell, **sequence_args)
+    rates = dict(dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed)
+    if cell_name == "lstm":
+        # The fused LSTM measured slower than the cell in keras.layers.RNN at 128 and 256 units
+        # (benchmarks/bench_vs_torch.py --levers), unlike the fused vanilla RNN and GRU.
+        return keras.layers.RNN(layers.TextbookLSTMCell(units, **rates), **sequence_args)
+    layer_class = {"vanilla": layers.VanillaRNN, "gru": layers.TextbookGRU}[cell_name]
+    return layer_class(units, **rates, **sequence_args)
