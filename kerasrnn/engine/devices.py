@@ -87,5 +87,11 @@ def select_device(device: str = "auto", *, mixed_precision: bool = False) -> str
     if mixed_precision and chosen != "gpu":
         raise UserInputError("mixed precision needs a GPU (float16 is slow on a CPU): drop --mixed-precision")
     keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
-    logger.info("Running on the %s%s", chosen.upper(), " with mixed precision" if mixed_precision else "")
+    global _announced
+    if _announced != (chosen, mixed_precision):  # the CLI and the run both select: one line, not two
+        _announced = (chosen, mixed_precision)
+        logger.info("Running on the %s%s", chosen.upper(), " with mixed precision" if mixed_precision else "")
     return chosen
+
+
+_announced = None  # the (device, mixed precision) last said by `select_device`
