@@ -251,7 +251,9 @@ ROWS = [
     (["translate", "{translate_run}", "--file", "{tmp}/latin1.txt"], None, 1, "is not UTF-8"),
     (["evaluate", "{classify_run}", "--numbers", "0-999"], None, 1, "not languages of spelled_numbers"),
     (["evaluate", "{classify_run}", "--numbers", "9-3"], None, 1, "below the first"),
-    (["evaluate", "{translate_run}", "--numbers", "0-999"], None, 2, "--numbers does not apply to a translate run"),
+    (["evaluate", "{translate_run}", "--numbers", "0-999"], None, 1, "not spelled_numbers: --numbers checks"),
+    (["evaluate", "{translate_run}", "--numbers", "0-x"], None, 1, "bad range of numbers"),
+    (["evaluate", "{run}", "--numbers", "0-999"], None, 2, "--numbers does not apply to a charlm run"),
 ]
 
 
