@@ -169,6 +169,35 @@ class BandAccuracy:
         return self.right / self.total if self.total else None
 
 
+@dataclasses.dataclass(frozen=True)
+class RangeCheck:
+    """What a check of every number of `first`…`last` found; the tasks' `numbers_check` reports add
+    what they check (languages, a pair) to it."""
+
+    first: int
+    last: int
+    bands: tuple  # `BandAccuracy` per band of `BANDS`
+    mistakes: tuple  # the first few wrong answers
+    wrong: int  # all of them
+
+    @property
+    def right(self) -> int:
+        return sum(band.right for band in self.bands)
+
+    @property
+    def total(self) -> int:
+        return sum(band.total for band in self.bands)
+
+    def range_metrics(self, measure: str) -> dict:
+        """The range, the counts, the share right under the name `measure`, the bands and mistakes."""
+        return {
+            "first": self.first, "last": self.last, "right": self.right, "total": self.total,
+            measure: self.right / max(1, self.total),
+            "bands": [dataclasses.asdict(band) | {"accuracy": band.accuracy} for band in self.bands],
+            "mistakes": [list(mistake) for mistake in self.mistakes], "wrong": self.wrong,
+        }
+
+
 def band_accuracies(numbers, correct) -> tuple[BandAccuracy, ...]:
     """One `BandAccuracy` per band of `BANDS` (a band without any of `numbers` has total 0).
 

@@ -29,24 +29,13 @@ MISTAKES_SHOWN = 10
 
 
 @dataclasses.dataclass(frozen=True)
-class NumbersCheck:
-    """The answers of a classify run on every number of `first`…`last` in every language."""
+class NumbersCheck(spelled_numbers.RangeCheck):
+    """The answers of a classify run on every number of `first`…`last` in every language: `bands`
+    count texts of one language only, `mistakes` are (number, language, text, the language the
+    model gave)."""
 
-    first: int
-    last: int
-    bands: tuple  # `spelled_numbers.BandAccuracy` per band, texts of one language only
-    languages: tuple  # (language, right, total), texts of one language only
-    shared: tuple  # (text, its languages, the language the model gave), one per distinct text
-    mistakes: tuple  # (number, language, text, the language the model gave), the first few
-    wrong: int
-
-    @property
-    def right(self) -> int:
-        return sum(band.right for band in self.bands)
-
-    @property
-    def total(self) -> int:
-        return sum(band.total for band in self.bands)
+    languages: tuple = ()  # (language, right, total), texts of one language only
+    shared: tuple = ()  # (text, its languages, the language the model gave), one per distinct text
 
     def summary(self) -> str:
         lines = [
@@ -69,15 +58,11 @@ class NumbersCheck:
         return "\n".join(lines)
 
     def as_metrics(self) -> dict:
-        return {
-            "first": self.first, "last": self.last, "right": self.right, "total": self.total,
-            "accuracy": self.right / max(1, self.total),
-            "bands": [dataclasses.asdict(band) | {"accuracy": band.accuracy} for band in self.bands],
+        return self.range_metrics("accuracy") | {
             "languages": [{"language": language, "right": right, "total": total}
                           for language, right, total in self.languages],
             "shared": [{"text": text, "languages": list(languages), "answer": answer}
                        for text, languages, answer in self.shared],
-            "mistakes": [list(mistake) for mistake in self.mistakes], "wrong": self.wrong,
         }
 
 
@@ -121,6 +106,7 @@ def check_numbers(task, run_dir: Path, numbers: str, *, device: str = "auto") ->
                    for text in distinct if len(languages_of[text]) > 1)
     mistakes = [(number, language, text, answer[text])
                 for (number, language, text), ok in zip(single, correct) if not ok]
-    report = NumbersCheck(first, last, bands, per_language, shared, tuple(mistakes[:MISTAKES_SHOWN]), len(mistakes))
+    report = NumbersCheck(first, last, bands, tuple(mistakes[:MISTAKES_SHOWN]), len(mistakes),
+                          languages=per_language, shared=shared)
     write_json(Path(run_dir) / f"evaluation_numbers_{first}-{last}.json", report.as_metrics())
     return report

@@ -28,24 +28,12 @@ MISTAKES_SHOWN = 10
 
 
 @dataclasses.dataclass(frozen=True)
-class NumbersCheck:
-    """The translations of a run of every number of `first`…`last`."""
+class NumbersCheck(spelled_numbers.RangeCheck):
+    """The translations by a run of every number of `first`…`last`: `mistakes` are (number, source,
+    reference, translation)."""
 
-    pair: str
-    first: int
-    last: int
-    beam_size: int
-    bands: tuple  # `spelled_numbers.BandAccuracy` per band
-    mistakes: tuple  # (number, source, reference, translation), the first few
-    wrong: int
-
-    @property
-    def right(self) -> int:
-        return sum(band.right for band in self.bands)
-
-    @property
-    def total(self) -> int:
-        return sum(band.total for band in self.bands)
+    pair: str = ""  # "source→target"
+    beam_size: int = 1
 
     def summary(self) -> str:
         decoding = "greedy" if self.beam_size == 1 else f"beam search of width {self.beam_size}"
@@ -59,12 +47,7 @@ class NumbersCheck:
         return "\n".join(lines)
 
     def as_metrics(self) -> dict:
-        return {
-            "pair": self.pair, "first": self.first, "last": self.last, "beam_size": self.beam_size,
-            "right": self.right, "total": self.total, "exact_match": self.right / max(1, self.total),
-            "bands": [dataclasses.asdict(band) | {"accuracy": band.accuracy} for band in self.bands],
-            "mistakes": [list(mistake) for mistake in self.mistakes], "wrong": self.wrong,
-        }
+        return {"pair": self.pair, "beam_size": self.beam_size} | self.range_metrics("exact_match")
 
 
 def check_numbers(task, run_dir: Path, numbers: str, *, beam_size: int = 1, device: str = "auto") -> NumbersCheck:
@@ -89,8 +72,8 @@ def check_numbers(task, run_dir: Path, numbers: str, *, beam_size: int = 1, devi
     correct = [translation == reference for translation, reference in zip(translations, references)]
     mistakes = [(number, source, reference, translation) for number, source, reference, translation, ok
                 in zip(numbers_checked, sources, references, translations, correct) if not ok]
-    report = NumbersCheck(f"{source_field}→{target_field}", first, last, beam_size,
-                          spelled_numbers.band_accuracies(numbers_checked, correct),
-                          tuple(mistakes[:MISTAKES_SHOWN]), len(mistakes))
+    report = NumbersCheck(first, last, spelled_numbers.band_accuracies(numbers_checked, correct),
+                          tuple(mistakes[:MISTAKES_SHOWN]), len(mistakes),
+                          pair=f"{source_field}→{target_field}", beam_size=beam_size)
     write_json(Path(run_dir) / f"evaluation_numbers_{first}-{last}.json", report.as_metrics())
     return report
