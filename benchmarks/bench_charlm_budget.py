@@ -43,7 +43,7 @@ PRESETS = {
     "tiny_shakespeare": {
         "minutes": 30.0,
         "data": str(SHAKESPEARE),
-        "task": dict(cell="keras-gru", units=512, layers=1, dropout=0.2, embedding_dim=64,
+        "task": dict(cell="keras-gru", units=512, layers=1, dropout=0.35, embedding_dim=64,
                      sequence_length=100, carry_state=True),
         "train": dict(epochs=100, steps_per_epoch=None, batch_size=64, learning_rate=6e-3, warmup_steps=100,
                       clipnorm=1.0, patience=100, seed=0),
