@@ -119,8 +119,6 @@ def balanced_by_digits(rows: list[dict], seed: int = BALANCE_SEED) -> list[dict]
     return balanced
 
 
-
-
 def parse_range(numbers: str) -> tuple[int, int]:
     """`"0-999"` → `(0, 999)`; `"42"` → `(42, 42)`.
 

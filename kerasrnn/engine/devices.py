@@ -26,6 +26,7 @@ from kerasrnn.errors import UserInputError
 logger = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "gpu")
+_announced = None  # the (device, mixed precision) `select_device` said last
 
 
 def import_tensorflow_quietly(verbose: bool = False) -> None:
@@ -92,6 +93,3 @@ def select_device(device: str = "auto", *, mixed_precision: bool = False) -> str
         _announced = (chosen, mixed_precision)
         logger.info("Running on the %s%s", chosen.upper(), " with mixed precision" if mixed_precision else "")
     return chosen
-
-
-_announced = None  # the (device, mixed precision) last said by `select_device`

@@ -262,6 +262,16 @@ class Task:
         raise UserInputError(f"{run_dir} holds a {self.name} run, which cannot translate texts")
 
 
+def absolute_data_path(data: str | None, source_names=()) -> str | None:
+    """`data` made absolute if it names an existing file or folder (and is not one of the named
+    sources `source_names`), so that `evaluate` and `--resume` find it from any working directory;
+    anything else (a source name, None, a path that does not exist) as it is."""
+    if data is None or data in source_names:
+        return data
+    path = Path(data).expanduser()
+    return str(path.resolve()) if path.exists() else data
+
+
 def cross_entropy_arguments(loss, *, per_token_weights: bool = False) -> dict:
     """`model.compile` arguments of a task whose network outputs logits over classes: `loss` with
     an accuracy metric. With `per_token_weights` the accuracy is weighted like the loss (padding,

@@ -102,6 +102,12 @@ def decode(inverse_lookup: keras.layers.StringLookup, ids) -> str:
     return tf.strings.reduce_join(tokens).numpy().decode("utf-8")
 
 
+def decode_rows(inverse_lookup: keras.layers.StringLookup, ids) -> list[str]:
+    """The text of each row of `ids` `(rows, length)`; a row at a time, so that no more than one row's
+    characters are string tensors at once (a batch of samples can hold millions)."""
+    return [decode(inverse_lookup, row) for row in ids]
+
+
 def _to_input_and_target(windows: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """`(batch, L)` characters → (`[BOS]` + first L−1, all L)."""
     bos = tf.fill([tf.shape(windows)[0], 1], tf.constant(BOS_ID, windows.dtype))

@@ -289,7 +289,7 @@ class CharSampler:
         )
         if num_samples is None:
             return char_data.decode(self.inverse_lookup, ids)
-        return [char_data.decode(self.inverse_lookup, row) for row in ids]  # a row at a time: less memory
+        return char_data.decode_rows(self.inverse_lookup, ids)
 
     def stream(
         self, prompt: str, length: int, *, temperature: float = 1.0, top_k: int | None = None, seed: int = 0,
@@ -318,8 +318,7 @@ class CharSampler:
                 if num_samples is None:
                     yield char_data.decode(self.inverse_lookup, ids)
                 else:
-                    texts = tf.strings.reduce_join(self.inverse_lookup(tf.cast(ids, tf.int64)), axis=1)
-                    yield [text.decode("utf-8") for text in texts.numpy()]
+                    yield char_data.decode_rows(self.inverse_lookup, ids)
 
     def _check(self, prompt, length, temperature, top_k, seed, num_samples) -> None:
         unknown = self.check_arguments(prompt, length, temperature, top_k, self.characters, seed, num_samples)

@@ -47,7 +47,7 @@ from kerasrnn import checks
 from kerasrnn.data.corpus import STREAMING_MODES
 from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir, write_text
 from kerasrnn.errors import OptionError, UserInputError
-from kerasrnn.tasks.base import Task, cross_entropy_arguments
+from kerasrnn.tasks.base import Task, absolute_data_path, cross_entropy_arguments
 from kerasrnn.tasks.network_config import NetworkConfig
 
 logger = logging.getLogger(__name__)
@@ -197,10 +197,7 @@ class CharLMTask(Task):
         corpus), so that `evaluate` and `--resume` find it from any working directory."""
         from kerasrnn.data.corpus import CORPUS_NAMES
 
-        path = Path(config.data).expanduser()
-        if config.data in CORPUS_NAMES or not path.exists():
-            return config
-        return dataclasses.replace(config, data=str(path.resolve()))
+        return dataclasses.replace(config, data=absolute_data_path(config.data, CORPUS_NAMES))
 
     def reads_only_local_files(self, config: CharLMConfig) -> bool:
         from kerasrnn.data.corpus import CORPUS_NAMES

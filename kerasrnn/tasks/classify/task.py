@@ -49,8 +49,8 @@ from kerasrnn.engine.run_dir import (
 )
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
-from kerasrnn.tasks.base import (Task, check_texts, cross_entropy_arguments, warn_about_unknown_share,
-                                 warn_about_unknown_tokens)
+from kerasrnn.tasks.base import (Task, absolute_data_path, check_texts, cross_entropy_arguments,
+                                 warn_about_unknown_share, warn_about_unknown_tokens)
 from kerasrnn.tasks.network_config import NetworkConfig
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
@@ -114,13 +114,9 @@ class ClassifyConfig(NetworkConfig):
         from kerasrnn.data.labelled_texts import SOURCE_NAMES, SPELLED_NUMBERS
 
         tokens = self.tokens or ("characters" if self.data == SPELLED_NUMBERS else "words")
-        def absolute(data):
-            path = Path(data).expanduser() if data is not None else None
-            return str(path.resolve()) if data not in SOURCE_NAMES and path is not None and path.exists() else data
-
-        return dataclasses.replace(self, tokens=tokens, data=absolute(self.data),
-                                   validation_data=absolute(self.validation_data),
-                                   test_data=absolute(self.test_data))
+        return dataclasses.replace(self, tokens=tokens, data=absolute_data_path(self.data, SOURCE_NAMES),
+                                   validation_data=absolute_data_path(self.validation_data),
+                                   test_data=absolute_data_path(self.test_data))
 
 
 @dataclasses.dataclass(frozen=True)

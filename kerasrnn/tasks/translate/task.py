@@ -50,8 +50,8 @@ from kerasrnn.data.sentence_pairs import SPELLED_NUMBERS, parse_pair
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
-from kerasrnn.tasks.base import (Task, check_texts, cross_entropy_arguments, warn_about_unknown_share,
-                                 warn_about_unknown_tokens)
+from kerasrnn.tasks.base import (Task, absolute_data_path, check_texts, cross_entropy_arguments,
+                                 warn_about_unknown_share, warn_about_unknown_tokens)
 from kerasrnn.tasks.network_config import NetworkConfig
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
@@ -236,13 +236,9 @@ class TranslateTask(Task):
 
     def resolve(self, config: TranslateConfig) -> TranslateConfig:
         """The config with its data paths made absolute, so that evaluate finds them from anywhere."""
-        def absolute(data):
-            path = Path(data).expanduser() if data is not None else None
-            return str(path.resolve()) if data != SPELLED_NUMBERS and path is not None and path.exists() else data
-
-        return dataclasses.replace(config, data=absolute(config.data),
-                                   validation_data=absolute(config.validation_data),
-                                   test_data=absolute(config.test_data))
+        return dataclasses.replace(config, data=absolute_data_path(config.data, (SPELLED_NUMBERS,)),
+                                   validation_data=absolute_data_path(config.validation_data),
+                                   test_data=absolute_data_path(config.test_data))
 
     def reads_only_local_files(self, config: TranslateConfig) -> bool:
         return config.data != SPELLED_NUMBERS
@@ -270,7 +266,7 @@ class TranslateTask(Task):
     def scored_data(self, config: TranslateConfig, *, given: bool):
         """A pairs file given to `evaluate --data` is scored whole, not cut 80/10/10; a folder that
         names its splits keeps them."""
-        from kerasrnn.data.sentence_pairs import SPELLED_NUMBERS, load_pairs
+        from kerasrnn.data.sentence_pairs import load_pairs
 
         if not given or config.data == SPELLED_NUMBERS:
             return self.load_data(config)
