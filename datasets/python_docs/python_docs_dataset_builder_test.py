@@ -15,7 +15,8 @@ import pydoc_data.topics
 import pytest
 import tensorflow_datasets as tfds
 
-from kerasrnn.data.corpus import PYTHON_DOCS_BUILDER_DIR, python_docs_builder_class
+from kerasrnn.data.corpus import python_docs_builder_class
+from kerasrnn.data.tfds_builders import builder_dir
 
 # Loaded by file path, as kerasrnn does, so the builder is registered with tfds once per process.
 Builder = python_docs_builder_class()
@@ -90,7 +91,7 @@ if importlib.util.find_spec("dill") is not None:
         DATASET_CLASS = Builder
         # One example per topic, plus one for each topic cut by a split boundary.
         SPLITS = {split: len(p) for split, p in builder_module.split_topics(TOPICS).items()}
-        EXAMPLE_DIR = PYTHON_DOCS_BUILDER_DIR  # Nothing is downloaded: no dummy data needed.
+        EXAMPLE_DIR = builder_dir("python_docs")  # Nothing is downloaded: no dummy data needed.
 
 else:
 

@@ -59,10 +59,6 @@ TINY_SHAKESPEARE_URL = (
     "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 )
 
-# The builder is loaded from its file, never as `datasets.python_docs` (see datasets/__init__.py).
-PYTHON_DOCS_BUILDER_DIR = Path(__file__).resolve().parents[2] / "datasets" / "python_docs"
-
-
 @dataclasses.dataclass(frozen=True)
 class CharCorpus:
     """A character corpus cut into three contiguous splits.
@@ -188,14 +184,15 @@ def check_long_enough(corpus, sequence_length: int) -> None:
 def python_docs_builder_class() -> type:
     """Returns the python_docs `tfds.core.GeneratorBasedBuilder` class, importing it once.
 
-    Loaded from `datasets/python_docs/` by file path, see `kerasrnn.data.tfds_builders.builder_class`.
+    Loaded from `python_docs/` of the builders' folder by file path, see
+    `kerasrnn.data.tfds_builders.builder_class`.
 
     Raises:
-      UserInputError: the builder file is missing from the checkout.
+      UserInputError: the builder file is missing.
     """
     from kerasrnn.data.tfds_builders import builder_class
 
-    return builder_class(PYTHON_DOCS, PYTHON_DOCS_BUILDER_DIR, hint=", or choose another corpus")
+    return builder_class(PYTHON_DOCS, hint=", or choose another corpus")
 
 
 def _load_python_docs(data_dir: str | None) -> tuple[str, str, str]:

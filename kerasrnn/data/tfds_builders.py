@@ -1,9 +1,11 @@
-"""The tensorflow-datasets builders kept in `datasets/<name>/`, loaded by file path.
+"""The tensorflow-datasets builders kept with kerasrnn, loaded by file path.
 
-Each builder lives in `datasets/<name>/<name>_dataset_builder.py` (the `tfds new` layout). It is
-imported from that file under a private module name (`kerasrnn_<name>_dataset_builder`), never as
-`datasets.<name>`, so importing it neither depends on the working directory nor collides with
-Hugging Face's `datasets`, and tfds registers the dataset name once per process.
+Each builder lives in `datasets/<name>/<name>_dataset_builder.py` (the `tfds new` layout) of a
+checkout, which the wheel carries as package data in `kerasrnn/datasets/`; `builder_dir` finds it in
+either. It is imported from that file under a private module name
+(`kerasrnn_<name>_dataset_builder`), never as `datasets.<name>`, so importing it neither depends on
+the working directory nor collides with Hugging Face's `datasets`, and tfds registers the dataset
+name once per process.
 
 Example:
 
@@ -15,18 +17,39 @@ builder.download_and_prepare()
 
 from __future__ import annotations
 
+import importlib.resources
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
 from kerasrnn.errors import UserInputError
 
-DATASETS_DIR = Path(__file__).resolve().parents[2] / "datasets"
+# The folder of the imported `kerasrnn` package: site-packages/kerasrnn when installed, the
+# checkout's kerasrnn/ for `python cli.py` and `pip install -e .`.
+PACKAGE_DIR = Path(os.fspath(importlib.resources.files("kerasrnn")))
+
+
+def _checkout_dir() -> Path | None:
+    """The checkout that `kerasrnn` is imported from, or None for an installed package.
+
+    A checkout has pyproject.toml beside kerasrnn/, and no kerasrnn/datasets/ (only a built wheel
+    maps the top-level `datasets/` there).
+    """
+    root = PACKAGE_DIR.parent
+    if (root / "pyproject.toml").is_file() and not (PACKAGE_DIR / "datasets").is_dir():
+        return root
+    return None
 
 
 def builder_dir(name: str) -> Path:
-    """`datasets/<name>/` of the checkout."""
-    return DATASETS_DIR / name
+    """The folder of dataset `name`'s builder, with its README, citation and tags.
+
+    `kerasrnn/datasets/<name>/` of an installed kerasrnn (`pip install .`, a wheel); the top-level
+    `datasets/<name>/` of a checkout (`python cli.py`, `pip install -e .`).
+    """
+    checkout = _checkout_dir()
+    return (PACKAGE_DIR if checkout is None else checkout) / "datasets" / name
 
 
 def prepare(builder) -> None:
@@ -45,23 +68,26 @@ def prepare(builder) -> None:
         ) from None
 
 
-def builder_class(name: str, folder: Path | None = None, *, hint: str = "") -> type:
-    """Returns the `Builder` class of `datasets/<name>/`, importing its module once per process.
+def builder_class(name: str, *, hint: str = "") -> type:
+    """Returns the `Builder` class of `builder_dir(name)`, importing its module once per process.
 
     Args:
       name: the dataset's name (also its folder's and its builder file's prefix).
-      folder: where the builder file is; default `builder_dir(name)`.
       hint: added to the error message, e.g. `", or choose another corpus"`.
 
     Raises:
-      UserInputError: the builder file is missing from the checkout.
+      UserInputError: the builder file is missing (from the checkout, or from the installed
+        package).
     """
-    folder = builder_dir(name) if folder is None else Path(folder)
-    builder_file = folder / f"{name}_dataset_builder.py"
+    builder_file = builder_dir(name) / f"{name}_dataset_builder.py"
     if not builder_file.is_file():
+        checkout = _checkout_dir()
+        if checkout is None:
+            remedy = f"reinstall kerasrnn, or restore {builder_file.parent}"
+        else:
+            remedy = f"restore the datasets/ folder of the kerasrnn checkout {checkout}"
         raise UserInputError(
-            f"the {name} dataset builder {builder_file} is missing: restore the datasets/ folder of "
-            f"the kerasrnn checkout{hint}"
+            f"the {name} dataset builder {builder_file} is missing: {remedy}{hint}"
         )
     module_name = f"kerasrnn_{name}_dataset_builder"
     module = sys.modules.get(module_name)

@@ -17,6 +17,7 @@ import pydoc_data.topics
 import pytest
 
 from kerasrnn.data import corpus as corpus_lib
+from kerasrnn.data import tfds_builders
 from kerasrnn.data.corpus import CharCorpus, check_long_enough, load_char_corpus, split_text
 from kerasrnn.errors import UserInputError
 
@@ -106,11 +107,27 @@ def test_python_docs_warns_when_built_by_another_python(python_docs_dir, tmp_pat
     assert platform.python_version() in caplog.text
 
 
-def test_python_docs_builder_folder_missing(monkeypatch, tmp_path):
-    monkeypatch.setattr(corpus_lib, "PYTHON_DOCS_BUILDER_DIR", tmp_path / "gone")
+def test_python_docs_builder_missing_from_a_checkout(monkeypatch, tmp_path):
+    checkout = tmp_path / "checkout"
+    (checkout / "kerasrnn").mkdir(parents=True)
+    (checkout / "pyproject.toml").touch()
+    monkeypatch.setattr(tfds_builders, "PACKAGE_DIR", checkout / "kerasrnn")
+    missing = checkout / "datasets" / "python_docs" / "python_docs_dataset_builder.py"
 
-    with raises_one_line("python_docs dataset builder", str(tmp_path / "gone"), "datasets/"):
+    with raises_one_line(str(missing), "restore the datasets/ folder", str(checkout)) as error:
         load_char_corpus("python_docs", data_dir=tmp_path)
+    assert "reinstall" not in str(error.value)
+
+
+def test_python_docs_builder_missing_from_an_installed_kerasrnn(monkeypatch, tmp_path):
+    package = tmp_path / "site-packages" / "kerasrnn"
+    (package / "datasets").mkdir(parents=True)
+    monkeypatch.setattr(tfds_builders, "PACKAGE_DIR", package)
+    missing = package / "datasets" / "python_docs" / "python_docs_dataset_builder.py"
+
+    with raises_one_line(str(missing), "reinstall kerasrnn", str(missing.parent)) as error:
+        load_char_corpus("python_docs", data_dir=tmp_path)
+    assert "checkout" not in str(error.value)
 
 
 # tiny_shakespeare through tfds ------------------------------------------------------------------
