@@ -248,16 +248,67 @@ def test_default_train_meets_the_issue_bar(tmp_path):
     assert "bits/char" in finished.stdout and "Sample (300 characters" in finished.stdout
 
 
-def test_commands_print_only_their_own_lines_unless_verbose(tmp_path):
-    """TensorFlow's C++ start-up lines ("All log messages before absl::InitializeLog() …") are kept
-    off stderr; --verbose (or a TF_CPP_MIN_LOG_LEVEL the user set) lets them through."""
-    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
-    command = [sys.executable, str(REPO_ROOT / "cli.py"), "generate", str(tmp_path / "missing")]
-    quiet = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert quiet.returncode == 1 and quiet.stdout == ""
-    assert quiet.stderr.splitlines() == [f"Error: {tmp_path / 'missing'} is not a run directory: no such folder"]
-    loud = subprocess.run(command + ["--verbose"], env=env, capture_output=True, text=True, timeout=120)
-    assert loud.returncode == 1 and "absl::InitializeLog" in loud.stderr
+# What TensorFlow and tensorflow-datasets print while they load (`TF_CPP_MIN_LOG_LEVEL=0 python -c
+# "import tensorflow"`), on a machine with or without a GPU.
+TENSORFLOW_LINE_MARKERS = (
+    "absl::InitializeLog", "oneDNN custom operations", "cudart", "Could not find cuda", "cuda_", "I0000", "W0000",
+    "E0000", "This TensorFlow binary is optimized", "tensorflow/core", "TF-TRT",
+)
+
+
+def tensorflow_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if any(marker in line for marker in TENSORFLOW_LINE_MARKERS)]
+
+
+def test_tensorflow_lines_are_hidden_unless_the_log_level_is_0(tmp_path):
+    """TensorFlow's C++ start-up lines come before it reads TF_CPP_MIN_LOG_LEVEL, at every level: the
+    CLI keeps them off stderr when the variable is unset or at least 1 (the user's 3 included), and
+    lets everything through for 0. The lines print while TensorFlow is imported, so each case is a
+    fresh process (`generate` of a missing run: it fails right after the import); the three run side
+    by side."""
+    missing = tmp_path / "missing"
+    command = [sys.executable, str(REPO_ROOT / "cli.py"), "generate", str(missing)]
+    unset = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    cases = {"unset": unset, "3": {**unset, "TF_CPP_MIN_LOG_LEVEL": "3"}, "0": {**unset, "TF_CPP_MIN_LOG_LEVEL": "0"}}
+    children = {case: subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for case, env in cases.items()}
+    finished = {case: (*child.communicate(timeout=180), child.returncode) for case, child in children.items()}
+    error = f"Error: {missing} is not a run directory: no such folder"
+    for case, (stdout, stderr, returncode) in finished.items():
+        assert returncode == 1 and stdout == "", (case, stderr)
+        assert stderr.splitlines()[-1] == error, (case, stderr)
+    for case in ("unset", "3"):
+        assert finished[case][1].splitlines() == [error], (case, finished[case][1])
+        assert tensorflow_lines(finished[case][1]) == [], case
+    assert any("absl::InitializeLog" in line for line in tensorflow_lines(finished["0"][1])), finished["0"][1]
+
+
+def test_verbose_shows_tensorflow_lines_whatever_the_log_level(monkeypatch, tmp_path):
+    """--verbose takes the path of level 0 (`import_tensorflow_quietly(verbose=True)`), over a 3
+    the user set."""
+    from kerasrnn.engine import devices
+
+    calls = []
+    monkeypatch.setattr(devices, "import_tensorflow_quietly", lambda verbose=False: calls.append(verbose))
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+    assert_one_line_error(run("generate", tmp_path / "missing", "--verbose"), "is not a run directory")
+    assert_one_line_error(run("generate", tmp_path / "missing"), "is not a run directory")
+    assert calls == [True, False]
+
+
+@pytest.mark.parametrize("value, level", [
+    (None, None), ("3", 3), ("1", 1), (" 2 ", 2), ("+1", 1), ("0", 0), ("", 0), ("1.5", 0), ("quiet", 0),
+])
+def test_the_log_level_is_read_as_tensorflow_reads_it(monkeypatch, value, level):
+    """TensorFlow's C++ takes a whole integer and reads anything else as 0 (logs everything): the
+    CLI hides its start-up lines by the same reading."""
+    from kerasrnn.engine.devices import tensorflow_log_level
+
+    if value is None:
+        monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    else:
+        monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", value)
+    assert tensorflow_log_level() == level
 
 
 def test_the_installed_command_is_the_same_cli_as_the_script():

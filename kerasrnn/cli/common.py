@@ -56,8 +56,8 @@ def reported_as_one_line():
 
 
 def setup_runtime() -> None:
-    """Imports TensorFlow without its C++ start-up lines (unless --verbose or the user set
-    TF_CPP_MIN_LOG_LEVEL) and shows the project's INFO logs."""
+    """Imports TensorFlow without its C++ start-up lines (unless --verbose, or TF_CPP_MIN_LOG_LEVEL
+    is 0) and shows the project's INFO logs."""
     from kerasrnn.engine.devices import import_tensorflow_quietly
 
     context = click.get_current_context(silent=True)

@@ -2,10 +2,12 @@
 
 `select_device` picks the CPU or a GPU and the dtype policy before any model is built.
 `import_tensorflow_quietly` imports TensorFlow with its C++ start-up lines ("All log messages
-before absl::InitializeLog() …", "Could not find cuda drivers …") kept off the terminal: they are
-written to file descriptor 2 by C++ before `TF_CPP_MIN_LOG_LEVEL` is read, so they can only be kept
-out by pointing that descriptor elsewhere while TensorFlow loads. A user who sets
-`TF_CPP_MIN_LOG_LEVEL` (or passes `--verbose`) sees everything.
+before absl::InitializeLog() …", "oneDNN custom operations are on …", "Could not find cuda drivers
+…") kept off the terminal: C++ writes them to file descriptor 2 before `TF_CPP_MIN_LOG_LEVEL` is
+read, at every level, so they can only be kept out by pointing that descriptor elsewhere while
+TensorFlow loads. `TF_CPP_MIN_LOG_LEVEL` is read by its value, as TensorFlow reads it: unset or 1
+and up hides them (unset becomes 3; a user's 1 or 2 stays, for what TensorFlow logs later), 0 (or
+`--verbose`) shows everything.
 
 Example:
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 
 from kerasrnn.errors import UserInputError
@@ -26,13 +29,15 @@ from kerasrnn.errors import UserInputError
 logger = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "gpu")
+TF_LOG_LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
 _announced = None  # the (device, mixed precision) `select_device` said last
 
 
 def import_tensorflow_quietly(verbose: bool = False) -> None:
     """Imports TensorFlow (and tensorflow-datasets' logging) without the C++ start-up lines.
 
-    With `verbose`, or when the user set `TF_CPP_MIN_LOG_LEVEL` themselves, nothing is hidden.
+    With `verbose`, or `TF_CPP_MIN_LOG_LEVEL` at 0, nothing is hidden. Unset, it is set to 3;
+    a value the user gave is kept.
     """
     import importlib.util
 
@@ -41,10 +46,12 @@ def import_tensorflow_quietly(verbose: bool = False) -> None:
             "this command needs TensorFlow, which is not installed: pip install -r requirements.txt "
             "(or pip install 'kerasrnn[app]')"
         )
-    if verbose or "TF_CPP_MIN_LOG_LEVEL" in os.environ or "tensorflow" in sys.modules:
+    level = tensorflow_log_level()
+    if verbose or (level is not None and level <= 0) or "tensorflow" in sys.modules:
         import tensorflow  # noqa: F401
         return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    if level is None:
+        os.environ[TF_LOG_LEVEL_VARIABLE] = "3"
     sys.stderr.flush()
     saved = os.dup(2)
     try:
@@ -58,6 +65,16 @@ def import_tensorflow_quietly(verbose: bool = False) -> None:
     # tfds announces and draws progress bars while it prepares a dataset the first time.
     tensorflow_datasets.disable_progress_bar()
     logging.getLogger("absl").setLevel(logging.WARNING)
+
+
+def tensorflow_log_level() -> int | None:
+    """`TF_CPP_MIN_LOG_LEVEL` as TensorFlow's C++ reads it, so that both hide the same: an integer,
+    spaces around it allowed; anything else (empty, `1.5`, a word) is 0 there, which logs
+    everything. None when unset."""
+    value = os.environ.get(TF_LOG_LEVEL_VARIABLE)
+    if value is None:
+        return None
+    return int(value) if re.fullmatch(r"\s*[+-]?\d+\s*", value) else 0
 
 
 def select_device(device: str = "auto", *, mixed_precision: bool = False) -> str:
