@@ -166,7 +166,7 @@ ROWS = [
     (["train", "--task", "copy", "--clipvalue", "1", "--clipnorm", "1", "--run-dir", "{tmp}/r"], None, 1,
      "not both"),
     (["train", "--run-dir", "{tmp}/a-file"], None, 1, "is a file, not a folder"),
-    (["train", "--run-dir", "{run}"], None, 1, "exists and is not empty: continue it with --resume"),
+    (["train", "--run-dir", "{run}"], None, 1, "not empty: continue it with: python cli.py train --resume --run-dir"),
     (["gradients", "--out", "{tmp}/g.jpg"], None, 1, "--out must name a .png file"),
     (["gradients", "--out", "{tmp}/missing/g.png"], None, 1, "does not exist"),
     (["gradients", "--cells", "transformer", "--out", "{tmp}/g.png"], None, 1, "unknown cell 'transformer'"),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import tensorflow as tf
 
-from tests.cli_helpers import assert_one_line_error, run
+from tests.cli_helpers import assert_internal_error, assert_one_line_error, run
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEXT = "the cat sat on the mat. the dog ran to the old barn. a hot tin roof. " * 60
@@ -131,13 +131,15 @@ def test_train_refuses_a_non_empty_run_dir(trained_run, tmp_path):
     run_dir, corpus, _ = trained_run
     before = snapshot(run_dir)
     result = run(*TINY_TRAIN, "--data", corpus, "--run-dir", run_dir)
-    assert_one_line_error(result, "exists and is not empty: continue it with --resume")
+    assert_one_line_error(result, f"exists and is not empty: continue it with: python cli.py train --resume "
+                                  f"--run-dir {run_dir}, or choose another --run-dir")
     assert snapshot(run_dir) == before
 
     other = tmp_path / "notes"
     other.mkdir()
     (other / "notes.txt").write_text("mine")
-    assert_one_line_error(run(*TINY_TRAIN, "--data", corpus, "--run-dir", other), "is not empty")
+    refused = run(*TINY_TRAIN, "--data", corpus, "--run-dir", other)
+    assert_one_line_error(refused, "is not empty: choose another --run-dir")  # not a run: nothing to resume
     assert (other / "notes.txt").read_text() == "mine"
 
 
@@ -338,6 +340,7 @@ def test_an_unexpected_exception_is_one_line_unless_verbose(monkeypatch, tmp_pat
 
     monkeypatch.setattr(engine_run, "train", broken)
     arguments = ["train", "--task", "adding", "--run-dir", tmp_path / "run"]
-    assert_one_line_error(run(*arguments), "internal error (ZeroDivisionError: a bug); rerun with --verbose")
+    assert_internal_error(run(*arguments), "internal error (ZeroDivisionError: a bug); rerun with --verbose for the "
+                          f"traceback: python cli.py train --verbose --task adding --run-dir {tmp_path / 'run'}")
     loud = run(*arguments, "--verbose")
     assert isinstance(loud.exception, ZeroDivisionError)

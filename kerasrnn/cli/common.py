@@ -16,6 +16,7 @@ from kerasrnn import __version__
 from kerasrnn.engine.devices import DEVICES
 from kerasrnn.engine.train_config import MAX_SEED, TrainConfig
 from kerasrnn.errors import OptionError, UserInputError
+from kerasrnn.program import command, program_from_info_name, program_named
 from kerasrnn.tasks import TASKS, get_task
 
 DEFAULT_TASK = "charlm"
@@ -185,24 +186,39 @@ def seed_option(help_text: str):
     return click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help=help_text)
 
 
+# How the one line of an unexpected exception starts (after click's "Error: "); tests look for it.
+INTERNAL_ERROR = "internal error"
+
+
+def rerun_verbose(arguments: tuple[str, ...]) -> str:
+    """The command line the user ran, with `--verbose` right after the command's name: every
+    command has the option, and there it is never taken for an argument (as after `--`)."""
+    return command(*arguments[:1], "--verbose", *arguments[1:])
+
+
 class GuardedGroup(click.Group):
     """The command group, with the last line of defence: an exception no one expected (a bug, or a
     library failing in a way the project does not know yet) still ends in one `Error:` line and exit
     status 1, unless `--verbose` asked for the traceback."""
 
+    def parse_args(self, context: click.Context, args: list[str]) -> list[str]:
+        context.meta["kerasrnn.arguments"] = tuple(args)  # for the command line of the rerun hint
+        return super().parse_args(context, args)
+
     def invoke(self, context: click.Context):
-        try:
-            return super().invoke(context)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
-            raise
-        except Exception as error:
-            if context.meta.get("kerasrnn.verbose"):
+        with program_named(program_from_info_name(context.info_name)):
+            try:
+                return super().invoke(context)
+            except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
                 raise
-            first_line = (str(error).strip().splitlines() or [""])[0][:300]
-            raise click.ClickException(
-                f"internal error ({type(error).__name__}: {first_line}); rerun with --verbose for the "
-                f"traceback"
-            ) from None
+            except Exception as error:
+                if context.meta.get("kerasrnn.verbose"):
+                    raise
+                first_line = (str(error).strip().splitlines() or [""])[0][:300]
+                raise click.ClickException(
+                    f"{INTERNAL_ERROR} ({type(error).__name__}: {first_line}); rerun with --verbose for the "
+                    f"traceback: {rerun_verbose(context.meta.get('kerasrnn.arguments', ()))}"
+                ) from None
 
 
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -14,6 +14,7 @@ from kerasrnn.cli.common import (DEFAULT_TASK, POSITIVE, RUNTIME_OPTIONS, TASK_D
 from kerasrnn.data.corpus import STREAMING_MODES
 from kerasrnn.engine.distribution import check_options as check_distribution
 from kerasrnn.engine.train_config import OPTIMIZERS
+from kerasrnn.program import command
 from kerasrnn.recurrent import CELL_NAMES
 from kerasrnn.tasks import get_task
 
@@ -188,7 +189,10 @@ def train(**options):
         except KeyboardInterrupt:
             if not (Path(run_dir) / run_files.CONFIG_FILE).is_file():
                 raise click.ClickException("interrupted before the first epoch finished; nothing was kept") from None
+            # The same devices again: they are not saved with the run's settings.
+            where = [word for name in ("device", "distribute", "replicas") if name in given
+                     for word in (flags[name], given[name])]
             raise click.ClickException(
-                f"interrupted; continue with: python cli.py train --resume --run-dir {run_dir}"
+                f"interrupted; continue with: {command('train', '--resume', '--run-dir', run_dir, *where)}"
             ) from None
     click.echo(result.summary())

@@ -1,6 +1,6 @@
 """Export a run as a TensorFlow SavedModel that serves strings in and strings or numbers out.
 
-`python cli.py export RUN_DIR OUT_DIR` writes a SavedModel through `keras.export.ExportArchive`.
+`kerasrnn export RUN_DIR OUT_DIR` writes a SavedModel through `keras.export.ExportArchive`.
 Its signatures take and return plain tensors; the preprocessing (the run's vocabulary lookups) and
 the decoding are inside the graph, so loading it needs TensorFlow only, not kerasrnn:
 

@@ -13,6 +13,7 @@ Set `KERASRNN_FAULT` to a point and `KERASRNN_FAULT_MODE` to what happens there:
 | `kill` (default) | the process kills itself with SIGKILL, as `kill -9` would             |
 | `raise`          | `SimulatedCrash` (a `BaseException`) is raised: an in-process crash   |
 | `enospc`         | `OSError(ENOSPC)`, as a full disk would raise                          |
+| `interrupt`      | `KeyboardInterrupt`, as Ctrl-C would raise                            |
 
 Nothing happens unless the variable is set; the checks cost a dictionary lookup.
 """
@@ -39,6 +40,8 @@ def _fail(description: str, path=None) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(path) if path else None)
     if mode == "raise":
         raise SimulatedCrash(description)
+    if mode == "interrupt":
+        raise KeyboardInterrupt(description)
     os.kill(os.getpid(), signal.SIGKILL)
 
 

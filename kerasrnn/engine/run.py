@@ -38,6 +38,7 @@ from kerasrnn.engine.devices import select_device
 from kerasrnn.engine.distribution import Distribution, broadcast_from_chief, single_device
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
+from kerasrnn.program import command
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +176,8 @@ def _raise_if_cluster_failed(error: BaseException, distribution: Distribution, r
     reason = str(error.message).strip().splitlines()[0][:200] if str(error.message).strip() else ""
     raise UserInputError(
         f"{distribution.worker} lost the other workers of the cluster ({type(error).__name__}: {reason}); "
-        f"when every worker is back, restart them all with train --resume --run-dir {run_dir}") from None
+        f"when every worker is back, restart them all with: "
+        f"{command('train', '--resume', '--run-dir', run_dir, '--distribute', 'multi-worker')}") from None
 
 
 def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume: bool, verbose,
@@ -293,7 +295,8 @@ def write_failure(error: OSError, run_dir: Path) -> str:
     writing = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, None)
     when = "once there is room" if cause == "no space left on device" else "once that is put right"
     if finished:
-        after = f"the run can be resumed from epoch {finished} {when} (train --resume --run-dir {run_dir})"
+        after = (f"the run can be resumed from epoch {finished} {when}: "
+                 f"{command('train', '--resume', '--run-dir', run_dir)}")
     else:
         after = f"no epoch had finished, so nothing was kept; run it again {when}"
     return f"{cause} while {'writing' if writing else 'using'} {where}; {after}"

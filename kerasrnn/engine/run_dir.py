@@ -44,6 +44,7 @@ from typing import Any, Sequence
 from kerasrnn.engine import faults
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
+from kerasrnn.program import command
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"
@@ -86,10 +87,9 @@ def prepare_run_dir(run_dir: Path, *, resume: bool) -> Path:
     if is_unfinished_run(run_dir):
         clear_folder(run_dir)  # a crash before its first epoch: only our files, and nothing learned
     if run_dir.is_dir() and any(run_dir.iterdir()):
-        raise UserInputError(
-            f"run directory {run_dir} exists and is not empty: continue it with --resume, or choose "
-            f"another --run-dir"
-        )
+        resume_it = (f"continue it with: {command('train', '--resume', '--run-dir', run_dir)}, or "
+                     if (run_dir / CONFIG_FILE).is_file() else "")
+        raise UserInputError(f"run directory {run_dir} exists and is not empty: {resume_it}choose another --run-dir")
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -135,7 +135,7 @@ def check_run_dir(run_dir: Path, *, need_model: bool = True) -> Path:
     if need_model and not (run_dir / MODEL_FILE).is_file():
         raise UserInputError(
             f"{run_dir} has no trained model yet ({MODEL_FILE} is written after the first epoch): "
-            f"finish it with `train --resume --run-dir {run_dir}`"
+            f"finish it with: {command('train', '--resume', '--run-dir', run_dir)}"
         )
     return run_dir
 

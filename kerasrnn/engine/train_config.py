@@ -54,7 +54,7 @@ class TrainConfig:
         budget.
     """
 
-    # The defaults are the short character-LM budget of `python cli.py train` (about 2 minutes on a
+    # The defaults are the short character-LM budget of `kerasrnn train` (about 2 minutes on a
     # 2-core CPU, 300 steps); other tasks may want other numbers.
     epochs: int = 6
     steps_per_epoch: int | None = 50

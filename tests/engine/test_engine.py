@@ -84,9 +84,14 @@ def test_prepare_run_dir_creates_a_new_folder(tmp_path):
 
 def test_prepare_run_dir_never_reuses_a_non_empty_folder(tmp_path):
     (tmp_path / "model.keras").write_bytes(b"precious")
-    with pytest.raises(UserInputError, match="exists and is not empty: continue it with --resume"):
+    with pytest.raises(UserInputError, match="exists and is not empty: choose another --run-dir"):
         run_files.prepare_run_dir(tmp_path, resume=False)
     assert (tmp_path / "model.keras").read_bytes() == b"precious"
+    (tmp_path / "config.json").write_text("{}")  # a run, as far as a hint can tell: the library names kerasrnn
+    with pytest.raises(UserInputError) as refused:
+        run_files.prepare_run_dir(tmp_path, resume=False)
+    assert f"continue it with: kerasrnn train --resume --run-dir {tmp_path}, or choose another --run-dir" in \
+        str(refused.value)
 
 
 def test_prepare_run_dir_refuses_a_file(tmp_path):

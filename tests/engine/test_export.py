@@ -38,7 +38,7 @@ from kerasrnn.tasks.classify import ClassifyConfig
 from kerasrnn.tasks.classify.model import build_text_classifier, predict_probabilities
 from kerasrnn.tasks.translate import TranslateConfig
 from kerasrnn.tasks.translate.model import build_translator
-from tests.cli_helpers import assert_one_line_error, run
+from tests.cli_helpers import assert_internal_error, assert_one_line_error, run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHARACTERS = list(" .abcdeghilnorst")
@@ -400,7 +400,7 @@ def test_a_failed_export_leaves_nothing_and_keeps_the_old_export(small_run, tmp_
     monkeypatch.setattr(type(keras.export.ExportArchive()), "write_out", half_written)
     new = tmp_path / "new" / "charlm"
     failed = run("export", small_run, new)
-    assert_one_line_error(failed, "internal error (RuntimeError: disk full); rerun with --verbose")
+    assert_internal_error(failed, "internal error (RuntimeError: disk full); rerun with --verbose")
     assert list(tmp_path.iterdir()) == []  # neither the export nor the folder made for it
 
     old = tmp_path / "old"
@@ -408,7 +408,7 @@ def test_a_failed_export_leaves_nothing_and_keeps_the_old_export(small_run, tmp_
     (old / "saved_model.pb").write_text("the earlier export")
     before = snapshot(old)
     failed = run("export", small_run, old, "--force")
-    assert_one_line_error(failed, "internal error (RuntimeError: disk full)")
+    assert_internal_error(failed, "internal error (RuntimeError: disk full)")
     assert snapshot(old) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old"]
 

@@ -17,7 +17,7 @@ S the width of the packed state:
   characters inside the graph with `CharStepper.draw`, which never draws `[UNK]` or `[BOS]`. The
   rows of a batch draw independently (the same prompt twice gives two samples); the first row's
   text equals `CharSampler.sample(prompt, length, temperature=…, seed=…)`, that is
-  `python cli.py generate`'s. `length` ≥ 1, `temperature` > 0 and 0 ≤ `seed` < 2³¹ are checked
+  `kerasrnn generate`'s. `length` ≥ 1, `temperature` > 0 and 0 ≤ `seed` < 2³¹ are checked
   (an `InvalidArgumentError` otherwise).
 - `step` is for callers who sample themselves: feed ids (`[BOS]` = 1 first, the characters' ids
   in `vocabulary.json`'s order; one time step or more) and a state, get the logits after each id

@@ -10,7 +10,7 @@ character per sequence, and runs it in two loops:
   (`jit_compile`) in chunks of `DRAW_CHUNK` characters: XLA fuses each step's dozens of small ops,
   which on a CPU is most of the time of a step at batch 1, and XLA needs a static number of steps.
 
-`CharSampler` (`python cli.py generate`) and the exported SavedModel (`kerasrnn.tasks.charlm.export`)
+`CharSampler` (`kerasrnn generate`) and the exported SavedModel (`kerasrnn.tasks.charlm.export`)
 both sample through `CharStepper.draw`, so the same prompt, temperature and seed give the same text.
 `CharSampler` draws `num_samples` texts after one prompt in one batch (`generate --num-samples`):
 row b of a batch draws with the b-th part of each step's random numbers, so it is the same text in

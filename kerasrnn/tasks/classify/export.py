@@ -9,7 +9,7 @@ One signature, also `serving_default`:
 The run's `TextVectorization` is inside the graph, with the run's `max_length` truncation
 (`data.vectorize_batch`), then the network and a softmax; `label` is the class name of the
 largest probability, and the columns of `probabilities` are the classes in `labels.json`'s order.
-An empty text is not refused as `python cli.py classify` does: it gets the network's output for no
+An empty text is not refused as `kerasrnn classify` does: it gets the network's output for no
 tokens.
 """
 
