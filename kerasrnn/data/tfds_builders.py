@@ -17,13 +17,18 @@ builder.download_and_prepare()
 
 from __future__ import annotations
 
+import contextlib
 import importlib.resources
+import io
+import logging
 import importlib.util
 import os
 import sys
 from pathlib import Path
 
 from kerasrnn.errors import UserInputError
+
+logger = logging.getLogger(__name__)
 
 # The folder of the imported `kerasrnn` package: site-packages/kerasrnn when installed, the
 # checkout's kerasrnn/ for `python cli.py` and `pip install -e .`.
@@ -54,11 +59,20 @@ def builder_dir(name: str) -> Path:
 
 def prepare(builder) -> None:
     """`builder.download_and_prepare()`, with a folder that cannot be written (read-only, a file
-    in the way, a full disk) reported in one line naming it."""
+    in the way, a full disk) reported in one line naming it.
+
+    tfds prints "Downloading and preparing dataset Unknown size …" to stdout whatever the log level;
+    our builders download nothing, so one line of ours says what happens instead.
+    """
     import tensorflow as tf
 
+    # Not `builder.is_prepared()`: it logs a warning about the folder it is about to fill.
+    if not tf.io.gfile.exists(os.path.join(builder.data_dir, "dataset_info.json")):
+        logger.info("Preparing the %s dataset in %s (once: later runs read it from there)",
+                    builder.name, builder.data_dir)
     try:
-        builder.download_and_prepare()
+        with contextlib.redirect_stdout(io.StringIO()):
+            builder.download_and_prepare()
     except (OSError, tf.errors.OpError) as error:
         cause = getattr(error, "strerror", None) or getattr(error, "message", None) or str(error)
         raise UserInputError(

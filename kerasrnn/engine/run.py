@@ -61,11 +61,12 @@ class TrainResult:
 
     def summary(self) -> str:
         weights = f"final weights {self.fingerprint}" if self.fingerprint else ""
+        epochs = f"{self.epochs} epoch{'' if self.epochs == 1 else 's'}"
         if self.worker is not None:
-            return (f"{self.worker.capitalize()} trained {self.epochs} epochs ({self.steps:,} steps) in "
+            return (f"{self.worker.capitalize()} trained {epochs} ({self.steps:,} steps) in "
                     f"{self.seconds:.0f} s, {weights}; the chief wrote the run to {self.run_dir}")
         return "\n".join([
-            f"Trained {self.epochs} epochs ({self.steps:,} steps) in {self.seconds:.0f} s; "
+            f"Trained {epochs} ({self.steps:,} steps) in {self.seconds:.0f} s; "
             f"{self.parameters:,} parameters; best validation loss at epoch {self.best_epoch}.",
             self.validation.summary(),
             *self.details,

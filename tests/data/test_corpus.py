@@ -107,6 +107,17 @@ def test_python_docs_warns_when_built_by_another_python(python_docs_dir, tmp_pat
     assert platform.python_version() in caplog.text
 
 
+def test_preparing_a_dataset_says_so_in_one_line_of_ours(tmp_path, capsys, caplog):
+    with caplog.at_level(logging.INFO, logger="kerasrnn.data.tfds_builders"):
+        load_char_corpus("python_docs", data_dir=tmp_path)
+        load_char_corpus("python_docs", data_dir=tmp_path)  # prepared already: nothing to say
+
+    assert capsys.readouterr().out == ""  # tfds's "Downloading and preparing dataset Unknown size"
+    said = [record.getMessage() for record in caplog.records if record.name == "kerasrnn.data.tfds_builders"]
+    assert said == [f"Preparing the python_docs dataset in {tmp_path / 'python_docs' / '1.0.0'} "
+                    f"(once: later runs read it from there)"]
+
+
 def test_python_docs_builder_missing_from_a_checkout(monkeypatch, tmp_path):
     checkout = tmp_path / "checkout"
     (checkout / "kerasrnn").mkdir(parents=True)
