@@ -5,6 +5,7 @@
 | `train_config.py` | `TrainConfig`, the training settings every task shares                     |
 | `settings.py`     | user settings → the frozen configs of a run (`train` and `compare` alike)  |
 | `run_dir.py`      | the run directory's layout, creation, resume checks, atomic file writes    |
+| `run_lock.py`     | one writer per run directory: an OS lock on `RUN/.lock`, naming its holder |
 | `devices.py`      | CPU or GPU, dtype policy, a quiet TensorFlow import                        |
 | `fitting.py`      | optimizer and schedule, training with the run's callbacks, history, curves |
 | `loop.py`         | the one training loop: `strategy.run` steps driven like `model.fit`         |

@@ -1,13 +1,13 @@
 """The one run skeleton every task trains through: `train(task, config, train_config, run_dir)`.
 
-start the run (run directory, resume check, device, data) → the task prepares its vocabularies →
-save the configs → seed → build and compile in the strategy's scope → the training loop with the
+start the run (lock the run directory, resume check, device, data) → the task prepares its
+vocabularies → save the configs → seed → build and compile in the strategy's scope → the training loop with the
 shared callbacks → reload the best model → evaluate it on validation → `metrics.json` → a
 `TrainResult`. The task supplies only its hooks (`kerasrnn.tasks.base.Task`); resuming, devices,
 distribution, checkpoints and files are decided here, once.
 
 Under `tf.distribute` (`kerasrnn.engine.distribution`) the same skeleton runs in every process: the
-chief writes the run directory; another worker trains into a temporary folder, deleted at the end,
+chief locks and writes the run directory; another worker trains into a temporary folder, deleted at the end,
 and takes the chief's state when a run is resumed.
 
 Example:
@@ -34,6 +34,7 @@ from typing import Any
 
 from kerasrnn.engine import backup, budget, fitting, memory
 from kerasrnn.engine import run_dir as run_files
+from kerasrnn.engine.run_lock import RunLock, lock_run_dir
 from kerasrnn.engine.devices import select_device
 from kerasrnn.engine.distribution import Distribution, broadcast_from_chief, single_device
 from kerasrnn.engine.train_config import TrainConfig
@@ -76,23 +77,24 @@ class TrainResult:
 
 
 def start_run(task, config, train_config: TrainConfig, run_dir: Path | None, *, resume: bool,
-              device: str, distribution: Distribution | None = None) -> tuple[Path, bool]:
-    """The run directory made (or checked, to resume) and the device chosen. A worker that is not
-    the chief checks nothing there: the chief does, and it may be on another machine.
+              device: str, distribution: Distribution | None = None) -> tuple[Path, bool, RunLock | None]:
+    """The run directory locked, made (or checked, to resume) and the device chosen. A worker that
+    is not the chief checks nothing there: the chief does, and it may be on another machine.
 
     Returns:
-      `(run_dir, created)`: `created` is True when the folder did not exist before.
+      `(run_dir, created, lock)`: `created` is True when the folder did not exist before; `lock`
+      (`kerasrnn.engine.run_lock`, None on a worker that is not the chief) is held until released.
 
     Raises:
-      UserInputError: `resume` without `run_dir`; settings that differ from the resumed run; a
-        non-empty new run directory; a bad device.
+      UserInputError: `resume` without `run_dir`; settings that differ from the resumed run; a run
+        directory another process is training into; a non-empty new run directory; a bad device.
     """
     if resume and run_dir is None:
         raise UserInputError("resuming needs the run directory to continue (--run-dir)")
     run_dir = Path(run_dir) if run_dir is not None else run_files.default_run_dir(task.name, config.cell)
     if distribution is not None and not distribution.chief:
         select_device(device, mixed_precision=train_config.mixed_precision)
-        return run_dir, False
+        return run_dir, False, None
     if resume:
         saved = task.load_configs(run_dir)
         run_files.check_resumable(run_dir, saved, config, train_config)
@@ -104,7 +106,13 @@ def start_run(task, config, train_config: TrainConfig, run_dir: Path | None, *, 
                 saved[1].epochs, train_config.epochs, train_config.epochs)
     select_device(device, mixed_precision=train_config.mixed_precision)
     existed = run_dir.exists()
-    return run_files.prepare_run_dir(run_dir, resume=resume), not existed
+    # Before anything is written or the "non-empty needs --resume" check decides: one writer at a time.
+    lock = lock_run_dir(run_dir)
+    try:
+        return run_files.prepare_run_dir(run_dir, resume=resume), not existed, lock
+    except BaseException:
+        _release(lock, remove_folder=not existed)
+        raise
 
 
 def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, *, resume: bool = False,
@@ -134,21 +142,24 @@ def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, 
     started = time.monotonic()
     config = task.resolve(config)
     distribution = distribution or single_device()
-    run_dir, created = start_run(task, config, train_config, run_dir, resume=resume, device=device,
-                                 distribution=distribution)
+    run_dir, created, lock = start_run(task, config, train_config, run_dir, resume=resume, device=device,
+                                       distribution=distribution)
     if not distribution.chief:
         return _train_as_worker(task, config, train_config, run_dir, started, resume=resume,
                                 distribution=distribution)
+    discarded = False
     try:
         result = _train_in(task, config, train_config, run_dir, resume=resume, verbose=verbose,
                            distribution=distribution, started=started)
     except OSError as error:
-        _discard_if_unfinished(run_dir, created, resume)
+        discarded = _discard_if_unfinished(run_dir, resume)
         raise UserInputError(write_failure(error, run_dir)) from None
     except BaseException as error:
-        _discard_if_unfinished(run_dir, created, resume)
+        discarded = _discard_if_unfinished(run_dir, resume)
         _raise_if_cluster_failed(error, distribution, run_dir)
         raise
+    finally:
+        _release(lock, remove_folder=created and discarded)
     return dataclasses.replace(result, seconds=time.monotonic() - started)
 
 
@@ -303,14 +314,24 @@ def write_failure(error: OSError, run_dir: Path) -> str:
     return f"{cause} while {'writing' if writing else 'using'} {where}; {after}"
 
 
-def _discard_if_unfinished(run_dir: Path, created: bool, resume: bool) -> None:
-    """Removes what a new run in which no epoch finished (none backed up) wrote: the whole folder if
-    this call made it, else its contents (the folder was empty before, or held another unfinished
-    run). A resumed run's folder is never touched."""
+def _discard_if_unfinished(run_dir: Path, resume: bool) -> bool:
+    """Removes what a new run in which no epoch finished (none backed up) wrote: the folder's
+    contents but its lock (the folder was new or empty before, or held another unfinished run); the
+    folder itself goes when the lock is released, if this run made it. A resumed run's folder is
+    never touched. Returns whether it was emptied."""
     run_dir = Path(run_dir)
     if resume or not run_dir.is_dir() or backup.state_path(run_dir).exists():
-        return
-    if created:
-        shutil.rmtree(run_dir, ignore_errors=True)
-    else:
-        run_files.clear_folder(run_dir)
+        return False
+    run_files.clear_folder(run_dir)
+    return True
+
+
+def _release(lock: RunLock, *, remove_folder: bool) -> None:
+    """Releases the run directory's lock (its file removed first), then removes the folder if asked
+    and it is empty: a folder this run made and left nothing in."""
+    lock.release()
+    if remove_folder:
+        try:
+            lock.run_dir.rmdir()
+        except OSError:
+            pass  # not empty: another run started in it as soon as the lock was free

@@ -13,9 +13,10 @@ A run directory (`runs/<task>-<cell>-<YYYYmmdd-HHMMSS>/` by default) holds:
 | `timing.json`           | median seconds per training step of the last `fit`              |
 | `backup/state.npz`      | everything the next step depends on, after the last epoch       |
 | `logs/`                 | TensorBoard logs                                                |
+| `.lock`                 | while a run trains: its lock (`kerasrnn.engine.run_lock`)        |
 
-A run directory is never overwritten: training into a non-empty directory needs `resume=True`, and
-resuming continues exactly from the backup (`kerasrnn.engine.backup`) with the saved configs. Files written here go through
+A run directory is never overwritten: training into a non-empty directory needs `resume=True`, only
+one process trains into it at a time (`kerasrnn.engine.run_lock`), and resuming continues exactly from the backup (`kerasrnn.engine.backup`) with the saved configs. Files written here go through
 `replace_atomically` (a temporary name in the same folder, then a rename), so a reader never sees
 half a file.
 
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from kerasrnn.engine import faults
+from kerasrnn.engine.run_lock import LOCK_FILE
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
 from kerasrnn.program import command
@@ -86,7 +88,7 @@ def prepare_run_dir(run_dir: Path, *, resume: bool) -> Path:
         return run_dir
     if is_unfinished_run(run_dir):
         clear_folder(run_dir)  # a crash before its first epoch: only our files, and nothing learned
-    if run_dir.is_dir() and any(run_dir.iterdir()):
+    if run_dir.is_dir() and any(entry.name != LOCK_FILE for entry in run_dir.iterdir()):
         resume_it = (f"continue it with: {command('train', '--resume', '--run-dir', run_dir)}, or "
                      if (run_dir / CONFIG_FILE).is_file() else "")
         raise UserInputError(f"run directory {run_dir} exists and is not empty: {resume_it}choose another --run-dir")
@@ -113,8 +115,10 @@ def is_unfinished_run(run_dir: Path) -> bool:
 
 
 def clear_folder(folder: Path) -> None:
-    """Deletes everything inside `folder`, keeping the folder."""
+    """Deletes everything inside `folder`, keeping the folder and its lock (`run_lock`)."""
     for entry in Path(folder).iterdir():
+        if entry.name == LOCK_FILE:
+            continue  # the lock of the run that clears it: removed last, by its holder
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry)
         else:
