@@ -97,9 +97,10 @@ BUDGET_EPOCHS = 10_000
 @click.option("--steps-per-epoch", type=POSITIVE, default=TRAIN_DEFAULTS.steps_per_epoch,
               show_default=True, help="Batches per epoch; none means one pass over the training text.")
 @click.option("--time-budget", type=click.FloatRange(min=0, min_open=True), default=None, metavar="MINUTES",
-              help="Train for at most this many minutes, validation included: the step time is measured "
-              "first and the number of epochs chosen to fit (never more than --epochs, if given), so "
-              "that the learning-rate schedule ends with the budget.")
+              help="Train for this many minutes, validation included: the epochs that fit are planned "
+              "from the step time measured first, then re-planned after every epoch from the run's own "
+              "pace (never more than --epochs, if given), and the learning-rate schedule refitted so "
+              "that its last step has the final rate.")
 @click.option("--warmup-steps", type=click.IntRange(min=0), default=TRAIN_DEFAULTS.warmup_steps,
               show_default=True, help="Raise the learning rate linearly from 0 over the first steps.")
 @click.option("--validation-steps", type=POSITIVE, default=None,

@@ -10,7 +10,8 @@
 | `fitting.py`      | optimizer and schedule, training with the run's callbacks, history, curves |
 | `loop.py`         | the one training loop: `strategy.run` steps driven like `model.fit`         |
 | `distribution.py` | `--distribute`: one device, mirrored replicas, a multi-worker cluster       |
-| `budget.py`       | `--time-budget`: the epochs that fit, measured before training             |
+| `budget.py`       | `--time-budget`: the epochs that fit, planned, then re-planned every epoch |
+| `schedule.py`     | the re-fittable cosine decay a time budget moves while training           |
 | `callbacks.py`    | best model, history, early and divergence stops, backup, time budget, progress |
 | `backup.py`       | the state an exact resume needs (weights, optimizer, dropout seeds)        |
 | `memory.py`       | the memory a training run needs, checked before anything is allocated      |

@@ -2,10 +2,14 @@
 
 `backup/state.npz` holds, as arrays, every variable of the model (weights, and the states of the
 dropout layers' seed generators) and of its optimizer (the step count, which also places the
-learning-rate schedule, and the moment estimates), and the number of finished epochs. The data
+learning-rate schedule, and the moment estimates), and the number of finished epochs. A time-budget
+run adds its plan: the variables of its `ReplannedCosineDecay` (the planned total steps, and where
+it was last refitted) among the others, and the epochs planned and the seconds of the budget spent
+(`saved_budget`), from which a resumed run continues and re-plans. The data
 stream's position follows from that number (a task's datasets start at `first_step`), and early
 stopping and the best-so-far loss are replayed from `history.csv`. So a run resumed from its backup
-takes exactly the steps the uninterrupted run would have taken.
+takes exactly the steps the uninterrupted run would have taken (for a time-budget run: as long as
+it re-plans as the uninterrupted run did, which depends on the pace the machine gives it).
 
 The file is written to a temporary name and renamed into place: a crash while it is being written
 leaves the previous epoch's backup whole. NumPy writes it, not h5py, so a full disk is an ordinary
@@ -37,14 +41,23 @@ def state_path(run_dir: Path) -> Path:
 
 
 def state_variables(model) -> list:
-    return list(model.variables) + list(model.optimizer.variables)
+    """The model's variables, its optimizer's, and those of a re-plannable schedule's plan."""
+    from kerasrnn.engine.fitting import replanned_schedule
+
+    schedule = replanned_schedule(model.optimizer)
+    plan = schedule.plan_variables if schedule is not None else []
+    return list(model.variables) + list(model.optimizer.variables) + list(plan)
 
 
-def save_state(run_dir: Path, model, epochs: int) -> None:
-    """Writes the state of `model` and its optimizer after `epochs` finished epochs, atomically."""
-    arrays = {f"v{index}": np.asarray(variable.numpy()) for index, variable in enumerate(state_variables(model))}
+def save_state(run_dir: Path, model, epochs: int, *, budget: tuple[int, float] | None = None) -> None:
+    """Writes the state of `model` and its optimizer after `epochs` finished epochs, atomically;
+    with `budget`, a time budget's `(epochs planned, seconds spent)` too."""
+    variables = state_variables(model)
+    arrays = {f"v{index}": np.asarray(variable.numpy()) for index, variable in enumerate(variables)}
+    if budget is not None:
+        arrays.update(budget_epochs=np.int64(budget[0]), budget_seconds=np.float64(budget[1]))
     buffer = io.BytesIO()
-    np.savez(buffer, epochs=np.int64(epochs), count=np.int64(len(arrays)), **arrays)
+    np.savez(buffer, epochs=np.int64(epochs), count=np.int64(len(variables)), **arrays)
     path = state_path(run_dir)
     path.parent.mkdir(exist_ok=True)
     replace_atomically(path, lambda temporary: temporary.write_bytes(buffer.getvalue()))
@@ -56,6 +69,17 @@ def saved_epochs(run_dir: Path) -> int:
     if not path.is_file():
         return 0
     return int(_read(path)["epochs"])
+
+
+def saved_budget(run_dir: Path) -> tuple[int, float] | None:
+    """The time budget's `(epochs planned, seconds spent)` in the run's backup; None without one."""
+    path = state_path(run_dir)
+    if not path.is_file():
+        return None
+    state = _read(path)
+    if "budget_epochs" not in state:
+        return None
+    return int(state["budget_epochs"]), float(state["budget_seconds"])
 
 
 def restore_state(run_dir: Path, model) -> int:

@@ -6,11 +6,16 @@ that a new process does not get back (the best loss, the patience count) or writ
 through `run_dir.replace_atomically` and start from the history of the epochs already done.
 
 `fitting.make_callbacks` puts them in the order that makes an epoch count as done only when all of
-it is on disk: the monitor, the best model, the history, early stopping, TensorBoard, the backup.
+it is on disk: the monitor, the best model, the history (with the learning rate of each epoch's last
+step), early stopping, the time budget, TensorBoard, the backup (which saves the budget's plan).
+
+`TimeBudget` re-plans a `--time-budget` run after every epoch from the pace measured so far and
+refits its learning-rate schedule to the new last step (see `kerasrnn.engine.budget`).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import statistics
 import time
@@ -19,7 +24,10 @@ from pathlib import Path
 import keras
 
 from kerasrnn.engine import backup, faults
+from kerasrnn.engine.budget import replan
 from kerasrnn.engine import run_dir as run_files
+
+logger = logging.getLogger(__name__)
 
 
 class TrainingMonitor(keras.callbacks.Callback):
@@ -92,7 +100,8 @@ class BestModelCheckpoint(keras.callbacks.Callback):
 
 
 class HistoryLogger(keras.callbacks.Callback):
-    """Appends each epoch's logs to the run's history and rewrites `history.csv` atomically."""
+    """Appends each epoch's logs, and the learning rate of its last step (`learning_rate`), to the
+    run's history and rewrites `history.csv` atomically."""
 
     def __init__(self, run_dir: Path, history: dict[str, list[float]]):
         super().__init__()
@@ -100,7 +109,11 @@ class HistoryLogger(keras.callbacks.Callback):
         self.history = {key: list(values) for key, values in history.items()}
 
     def on_epoch_end(self, epoch, logs=None):
+        from kerasrnn.engine.fitting import learning_rate_at
+
         row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
+        optimizer = self.model.optimizer
+        row["learning_rate"] = learning_rate_at(optimizer, max(int(optimizer.iterations) - 1, 0))
         done = len(self.history.get("epoch", []))
         for key, value in row.items():
             self.history.setdefault(key, [math.nan] * done).append(value)
@@ -134,36 +147,144 @@ class EarlyStop(keras.callbacks.Callback):
 
 
 class Backup(keras.callbacks.Callback):
-    """Saves the run's state (`backup.save_state`) after each epoch, unless the monitor halted it."""
+    """Saves the run's state (`backup.save_state`) after each epoch, unless the monitor halted it;
+    with a `TimeBudget`, its plan and the seconds spent too."""
 
-    def __init__(self, run_dir: Path, monitor: TrainingMonitor):
+    def __init__(self, run_dir: Path, monitor: TrainingMonitor, budget: TimeBudget | None = None):
         super().__init__()
-        self.run_dir, self.monitor = Path(run_dir), monitor
+        self.run_dir, self.monitor, self.budget = Path(run_dir), monitor, budget
 
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor.halted is None:
-            backup.save_state(self.run_dir, self.model, epoch + 1)
+            plan = None if self.budget is None else (self.budget.planned, self.budget.spent())
+            backup.save_state(self.run_dir, self.model, epoch + 1, budget=plan)
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Ends training after an epoch when another would end past `deadline` (a `time.monotonic()`),
-    judged by the longest epoch so far; see `kerasrnn.engine.budget`."""
+    """Re-plans a `--time-budget` run after every epoch, so that it ends on time with its schedule
+    finished (see `kerasrnn.engine.budget`).
 
-    def __init__(self, deadline: float):
+    After each epoch the pace of that epoch (its steps, the longest left out: the one that traced
+    the graph; its validation pass, likewise; and the mean of the last three gaps between a
+    validation's end and the next epoch, where the files are written) gives the epochs that fit in
+    the time left (`budget.replan`). When that number changes, the model's
+    `ReplannedCosineDecay` is refitted to end at the new last step and the progress displays in
+    `followers` (anything with an `epochs` attribute) follow; when the plan's last epoch is done,
+    training stops. A change of a tenth of the plan or more is one printed line.
+
+    Args:
+      deadline: when the budget ends, a `clock()` value.
+      budget_seconds: the whole budget, of which `spent()` says how much is used.
+      epochs: the epochs planned before this process trained (measured, or the backup's).
+      most: never more epochs than this (`--epochs`).
+      steps_per_epoch: steps in every epoch.
+      clock: the time, `time.monotonic` (a test may pass another).
+      agree: the chief's plan on every worker of a cluster; default: the plan as it is.
+    """
+
+    def __init__(self, *, deadline: float, budget_seconds: float, epochs: int, most: int, steps_per_epoch: int,
+                 clock=time.monotonic, agree=None):
         super().__init__()
-        self.deadline = deadline
-        self.longest = 0.0
-        self._start = 0.0
+        self.deadline, self.budget_seconds, self.most = deadline, budget_seconds, most
+        self.planned = max(1, min(epochs, most))
+        self.steps_per_epoch, self.clock = steps_per_epoch, clock
+        self.agree = agree or (lambda epochs: epochs)
+        self.followers: list = []
+        self.decisions: list[tuple[int, int]] = []  # (epochs done, epochs planned then)
+        self.epoch_seconds: list[float] = []  # of each epoch of this process, start to start (or end)
+        self.ended: float | None = None  # when training ended, a `clock()` value
+        self._gaps: list[float] = []  # from a validation's end to the next epoch's start
+        self._steps: list[float] = []
+        self._tests: list[float] = []
+        self._last = self._test_end = None
+        self._test_last = self._validation = self._begin = 0.0
+
+    def spent(self) -> float:
+        """Seconds of the budget used so far."""
+        return self.clock() - (self.deadline - self.budget_seconds)
+
+    def on_train_begin(self, logs=None):
+        self._refit(self.planned)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.monotonic()
+        now = self.clock()
+        if self._test_end is not None:
+            self._gaps.append(now - self._test_end)
+            self.epoch_seconds[-1] = now - self._begin
+        self._begin = now
+        self._last, self._steps = now, []
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = self.clock()
+        self._steps.append(now - self._last)
+        self._last = now
+
+    def on_test_begin(self, logs=None):
+        self._tests = []
+        self._test_last = self.clock()
+
+    def on_test_batch_end(self, batch, logs=None):
+        now = self.clock()
+        self._tests.append(now - self._test_last)
+        self._test_last = now
+
+    def on_test_end(self, logs=None):
+        now = self.clock()
+        traced = sum(self._tests) - _without_longest(self._tests)
+        self._validation, self._test_end = now - self._last - traced, now
+        self.epoch_seconds.append(now - self._begin)
+
+    def seconds_per_epoch(self) -> tuple[float, float, float]:
+        """The last epoch's pace: seconds per step, per validation pass, and between epochs."""
+        per_step = _without_longest(self._steps) / max(len(self._steps), 1)
+        gaps = self._gaps[-3:]
+        return per_step, self._validation, (sum(gaps) / len(gaps) if gaps else 0.0)
 
     def on_epoch_end(self, epoch, logs=None):
-        now = time.monotonic()
-        self.longest = max(self.longest, now - self._start)
-        if now + self.longest > self.deadline and not self.model.stop_training:
-            print(f"Stopping after epoch {epoch + 1}: another would overrun the time budget", flush=True)
+        done = epoch + 1
+        if self.model.stop_training or self._test_end is None:
+            return  # stopped by another callback (divergence, early stop): nothing to plan
+        now = self.clock()
+        per_step, validation, between = self.seconds_per_epoch()
+        tail = max(0.0, between - (now - self._test_end))  # the writes still to come after this epoch
+        planned = self.agree(replan(done=done, planned=self.planned, most=self.most,
+                                    seconds_left=self.deadline - now - tail,
+                                    seconds_per_epoch=self.steps_per_epoch * per_step + validation + between))
+        self.decisions.append((done, planned))
+        if planned != self.planned and abs(planned - self.planned) >= max(1, self.planned // 10):
+            print(f"Time budget: {self.deadline - now:.0f} s left after epoch {done}, at "
+                  f"{1000 * per_step:.0f} ms a step and {validation:.1f} s a validation pass: {planned} epochs "
+                  f"in all (was {self.planned})", flush=True)
+        if planned != self.planned:
+            self._refit(planned)
+        if done >= planned:
             self.model.stop_training = True
+            print(f"Time budget: the plan of {planned} epoch{'s' if planned != 1 else ''} is done, "
+                  f"{self.spent():.1f} s of {self.budget_seconds:.1f} s spent", flush=True)
+
+    def on_train_end(self, logs=None):
+        self.ended = self.clock()
+        if self.epoch_seconds:
+            self.epoch_seconds[-1] = self.ended - self._begin
+
+    def _refit(self, planned: int) -> None:
+        from kerasrnn.engine.fitting import replanned_schedule
+
+        self.planned = planned
+        schedule = replanned_schedule(self.model.optimizer)
+        total = planned * self.steps_per_epoch
+        if schedule is not None and float(schedule.total_steps.numpy()) != total:
+            schedule.refit(total, int(self.model.optimizer.iterations))
+        for follower in self.followers:
+            follower.epochs = planned
+
+
+def _without_longest(seconds: list[float]) -> float:
+    """The sum of `seconds`, its longest (a traced graph, a pause) counted as the mean of the rest."""
+    if len(seconds) < 2:
+        return sum(seconds)
+    rest = sum(seconds) - max(seconds)
+    return rest + rest / (len(seconds) - 1)
 
 
 class Progress(keras.callbacks.Callback):

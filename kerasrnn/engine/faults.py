@@ -1,10 +1,13 @@
-"""Fault injection for tests: crash a training run at a chosen point, or fail a chosen write.
+"""Fault injection for tests: crash a training run at a chosen point, fail a chosen write, or slow
+the steps down.
 
 Set `KERASRNN_FAULT` to a point and `KERASRNN_FAULT_MODE` to what happens there:
 
 | point              | where                                                              |
 | ------------------ | ------------------------------------------------------------------ |
 | `step:N`           | before training step N of the run (counted from 1 over all epochs) |
+| `steps-after:N`    | before every training step after step N                            |
+| `steps-until:N`    | before every training step up to step N                            |
 | `validation:E`     | before the first validation batch of epoch E                       |
 | `write:NAME:K`     | the K-th atomic write of a file called NAME, after the temporary file is written and before it is renamed into place |
 
@@ -14,6 +17,10 @@ Set `KERASRNN_FAULT` to a point and `KERASRNN_FAULT_MODE` to what happens there:
 | `raise`          | `SimulatedCrash` (a `BaseException`) is raised: an in-process crash   |
 | `enospc`         | `OSError(ENOSPC)`, as a full disk would raise                          |
 | `interrupt`      | `KeyboardInterrupt`, as Ctrl-C would raise                            |
+| `sleep:SECONDS`  | the process sleeps that long and goes on: a slower machine            |
+
+For example `KERASRNN_FAULT=steps-after:40 KERASRNN_FAULT_MODE=sleep:0.02` adds 20 ms to every step
+after the 40th (the time-budget tests slow a run down half-way so).
 
 Nothing happens unless the variable is set; the checks cost a dictionary lookup.
 """
@@ -23,11 +30,13 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import time
 from collections import Counter
 
 FAULT_ENV = "KERASRNN_FAULT"
 MODE_ENV = "KERASRNN_FAULT_MODE"
 _writes: Counter = Counter()
+_sleep = time.sleep  # the `sleep:` mode's; a test may replace it with a fake clock's
 
 
 class SimulatedCrash(BaseException):
@@ -36,6 +45,9 @@ class SimulatedCrash(BaseException):
 
 def _fail(description: str, path=None) -> None:
     mode = os.environ.get(MODE_ENV, "kill")
+    if mode.startswith("sleep:"):
+        _sleep(float(mode.removeprefix("sleep:")))
+        return
     if mode == "enospc":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(path) if path else None)
     if mode == "raise":
@@ -47,8 +59,13 @@ def _fail(description: str, path=None) -> None:
 
 def at_step(step: int) -> None:
     """Called before training step `step` (from 1)."""
-    if os.environ.get(FAULT_ENV) == f"step:{step}":
-        _fail(f"crash before step {step}")
+    point = os.environ.get(FAULT_ENV)
+    if point is None:
+        return
+    kind, _, number = point.partition(":")
+    if (point == f"step:{step}" or (kind == "steps-after" and step > int(number))
+            or (kind == "steps-until" and step <= int(number))):
+        _fail(f"fault before step {step}")
 
 
 def at_validation(epoch: int) -> None:

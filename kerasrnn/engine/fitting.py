@@ -1,5 +1,6 @@
 """Training with the callbacks every run shares (`kerasrnn.engine.callbacks`: best checkpoint, exact
-backup, history, early stop, stop on NaN or divergence, step timing), through the one training
+backup, history, early stop, stop on NaN or divergence, step timing, a time budget's re-plans), through
+the one training
 loop (`kerasrnn.engine.loop`, which `tf.distribute` strategies need); then the history and curves.
 
 Example:
@@ -26,12 +27,18 @@ logger = logging.getLogger(__name__)
 
 def make_optimizer(config: TrainConfig, total_steps: int):
     """The optimizer of `config`: its learning rate warmed up linearly over `config.warmup_steps`,
-    then cosine-decayed over the rest of `total_steps` if `config.decay`."""
+    then cosine-decayed over the rest of `total_steps` if `config.decay`. With a time budget the
+    decay is a `schedule.ReplannedCosineDecay`, whose end the budget moves while training."""
     import keras
 
     learning_rate = config.learning_rate
     alpha = config.final_learning_rate_fraction if config.decay else 1.0  # 1: no decay at all
-    if config.warmup_steps:
+    if config.time_budget is not None and config.decay:
+        from kerasrnn.engine.schedule import ReplannedCosineDecay
+
+        learning_rate = ReplannedCosineDecay(config.learning_rate, total_steps, warmup_steps=config.warmup_steps,
+                                             alpha=config.final_learning_rate_fraction)
+    elif config.warmup_steps:
         learning_rate = keras.optimizers.schedules.CosineDecay(
             0.0, decay_steps=max(total_steps - config.warmup_steps, 1), alpha=alpha,
             warmup_target=config.learning_rate, warmup_steps=config.warmup_steps)
@@ -47,6 +54,24 @@ def make_optimizer(config: TrainConfig, total_steps: int):
     return keras.optimizers.Adam(learning_rate, **clip)
 
 
+def replanned_schedule(optimizer):
+    """The `ReplannedCosineDecay` of `optimizer`, or None (a fixed schedule, or a constant rate)."""
+    from kerasrnn.engine.schedule import ReplannedCosineDecay
+
+    schedule = getattr(optimizer, "_learning_rate", None)  # where Keras keeps it; no public handle
+    return schedule if isinstance(schedule, ReplannedCosineDecay) else None
+
+
+def learning_rate_at(optimizer, step: int) -> float:
+    """The learning rate `optimizer` uses in step `step` (from 0: Keras's `iterations` before it)."""
+    import keras
+
+    schedule = getattr(optimizer, "_learning_rate", None)
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        return float(schedule(step))
+    return float(optimizer.learning_rate)
+
+
 @dataclasses.dataclass(frozen=True)
 class FitOutcome:
     """What `fit` did: the whole run's history, and why training stopped early (None: it did not,
@@ -58,26 +83,27 @@ class FitOutcome:
 
 
 def make_callbacks(run_dir: Path, config: TrainConfig, history: dict, monitor, *, progress=None,
-                   deadline: float | None = None) -> list:
+                   budget=None) -> list:
     """The run's callbacks (see `kerasrnn.engine.callbacks`), started from `history`; with a
-    `progress` callback, and a `TimeBudget` when there is a `deadline`."""
+    `progress` callback, and a `budget` (a `callbacks.TimeBudget`) after the history and early stop
+    (it reads the learning rate of the epoch before re-planning) and before the backup (which saves
+    its plan)."""
     import keras
 
     from kerasrnn.engine import callbacks
 
     run_dir = Path(run_dir)
     finite = [loss for loss in history.get("val_loss", []) if math.isfinite(loss)]
-    extra = ([progress] if progress is not None else []) + (
-        [callbacks.TimeBudget(deadline)] if deadline is not None else [])
     return [
         monitor,
-        *extra,
+        *([progress] if progress is not None else []),
         callbacks.BestModelCheckpoint(run_dir / run_files.MODEL_FILE, monitor, min(finite, default=math.inf)),
         callbacks.HistoryLogger(run_dir, history),
         callbacks.EarlyStop(config.patience, history.get("val_loss", [])),
+        *([budget] if budget is not None else []),
         keras.callbacks.TensorBoard(log_dir=run_dir / run_files.LOG_DIR, write_graph=False, profile_batch=0),
         # Last, so that an epoch counts as done only once everything above has written it.
-        callbacks.Backup(run_dir, monitor),
+        callbacks.Backup(run_dir, monitor, budget),
     ]
 
 
@@ -94,16 +120,18 @@ def fit(
     divergence_threshold: float | None = None,
     verbose: str | int = "auto",
     strategy=None,
-    deadline: float | None = None,
+    budget=None,
 ) -> FitOutcome:
     """Trains a compiled `model` from epoch `initial_epoch` (whose earlier epochs are `history`)
-    with the shared callbacks, under `strategy` (None: TensorFlow's default, one device). With
-    `deadline` (a `time.monotonic()`), training ends after an epoch when another would overrun it.
-    `verbose=2` (a log file rather than a terminal) adds a progress line every 30 s.
+    with the shared callbacks, under `strategy` (None: TensorFlow's default, one device). With a
+    `budget` (a `callbacks.TimeBudget`, see `kerasrnn.engine.budget`), the epochs are its plan,
+    re-planned after every epoch, never more than `config.epochs`. `verbose=2` (a log file rather
+    than a terminal) adds a progress line every 30 s.
 
     Afterwards `run_dir` holds `model.keras` (the best epoch, if any epoch had a finite validation
     loss), `history.csv` / `.json`, `learning_curves.png`, `timing.json` and the backup.
     """
+    import keras
     import tensorflow as tf
 
     from kerasrnn.engine.callbacks import Progress, TrainingMonitor
@@ -112,13 +140,18 @@ def fit(
     run_dir = Path(run_dir)
     history = history or {}
     monitor = TrainingMonitor(steps_per_epoch=steps_per_epoch, threshold=divergence_threshold)
+    planned = config.epochs if budget is None else budget.planned
     if initial_epoch:
-        logger.info("Resuming %s after epoch %d of %d", run_dir, initial_epoch, config.epochs)
-    train_loop(model, strategy or tf.distribute.get_strategy(), train_data, validation_data,
-               make_callbacks(run_dir, config, history, monitor, deadline=deadline, progress=Progress(
-                   epochs=config.epochs, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch,
-                   lines=verbose == 2) if verbose else None), epochs=config.epochs,
-               steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch, verbose=verbose)
+        logger.info("Resuming %s after epoch %d of %d", run_dir, initial_epoch, planned)
+    progress = Progress(epochs=planned, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch,
+                        lines=verbose == 2) if verbose else None
+    callbacks = make_callbacks(run_dir, config, history, monitor, budget=budget, progress=progress)
+    if budget is not None and verbose:
+        # Keras's progress bar ("Epoch 3/12"), made here so that it can follow the plan.
+        callbacks.insert(0, keras.callbacks.ProgbarLogger())
+        budget.followers[:] = [callbacks[0], progress]
+    train_loop(model, strategy or tf.distribute.get_strategy(), train_data, validation_data, callbacks,
+               epochs=config.epochs, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch, verbose=verbose)
     history = run_files.read_history(run_dir)
     run_files.write_json(run_dir / run_files.HISTORY_JSON, history)
     if monitor.durations:

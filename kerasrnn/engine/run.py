@@ -206,13 +206,11 @@ def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume:
         memory.check_fits(needed, f"training this {task.name} model",
                           "ask for fewer --units or --layers, a smaller --batch-size or shorter sequences")
     steps = train_config.steps_per_epoch or task.steps_per_epoch(config, train_config, prepared)
-    deadline = None
-    if train_config.time_budget is not None and not resume:
-        # A resumed run keeps the epochs chosen when it started (in config.json): the same run.
-        train_config = budget.epochs_within_budget(task, config, train_config, prepared, steps, distribution,
-                                                   started)
-        run_files.save_config(run_dir, task.name, config, train_config)
-        deadline = started + 60 * train_config.time_budget
+    planner = None
+    if train_config.time_budget is not None:
+        # Planned now, re-planned after every epoch; a resumed run continues its backup's plan.
+        planner = budget.time_budget(task, config, train_config, prepared, steps, distribution, started,
+                                     run_dir=run_dir, resume=resume)
     keras.utils.set_random_seed(train_config.seed)
     with distribution.strategy.scope():
         model = task.build_model(config, prepared, seed=train_config.seed)
@@ -231,7 +229,7 @@ def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume:
     outcome = fitting.fit(model, train_data, validation_data, run_dir, train_config, steps_per_epoch=steps,
                           history=history, initial_epoch=done, verbose=verbose,
                           divergence_threshold=task.divergence_threshold(config, prepared),
-                          strategy=distribution.strategy, deadline=deadline)
+                          strategy=distribution.strategy, budget=planner)
     fingerprint = weights_fingerprint(model) if distribution.kind != "none" else None
     if not chief:
         epochs = len(outcome.history.get("epoch", []))

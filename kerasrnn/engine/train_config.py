@@ -47,11 +47,11 @@ class TrainConfig:
         every epoch); None: the whole validation split. The final evaluation always covers it all.
       warmup_steps: raise the learning rate linearly from 0 to `learning_rate` over the first steps,
         then decay (or keep) it as `decay` says.
-      time_budget: minutes of training (validation included) the run may take: before training,
-        the step and validation times are measured on a throwaway copy of the model, and `epochs`
-        becomes the most that fit (never more than asked; saved in `config.json`, so a resumed run
-        is the same run). Training also stops after an epoch when the next would overrun. None: no
-        budget.
+      time_budget: minutes of training (validation included) the run should take: the epochs
+        are planned from the step and validation times measured on a throwaway copy of the model,
+        then re-planned after every epoch from the run's own pace, and the decay refitted so that
+        the last step has the final rate (`kerasrnn.engine.budget`); `epochs` stays the most it
+        may plan. None: no budget.
     """
 
     # The defaults are the short character-LM budget of `kerasrnn train` (about 2 minutes on a
