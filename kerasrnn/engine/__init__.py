@@ -11,9 +11,9 @@
 | `loop.py`         | the one training loop: `strategy.run` steps driven like `model.fit`         |
 | `distribution.py` | `--distribute`: one device, mirrored replicas, a multi-worker cluster       |
 | `budget.py`       | `--time-budget`: the epochs that fit, planned, then re-planned every epoch |
-| `schedule.py`     | the re-fittable cosine decay a time budget moves while training           |
+| `schedule.py`     | the re-fittable cosine decay a time budget moves while training            |
 | `callbacks.py`    | best model, history, early and divergence stops, backup, time budget, progress |
-| `backup.py`       | the state an exact resume needs (weights, optimizer, dropout seeds)        |
+| `backup.py`       | the state an exact resume needs (weights, optimizer, seeds, budget plan)   |
 | `memory.py`       | the memory a training run needs, checked before anything is allocated      |
 | `faults.py`       | fault injection for tests: crash at a step, during validation or a write   |
 | `run.py`          | `train(task, …)`: the one run skeleton every task goes through             |

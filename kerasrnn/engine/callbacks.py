@@ -234,7 +234,7 @@ class TimeBudget(keras.callbacks.Callback):
         self._validation, self._test_end = now - self._last - traced, now
         self.epoch_seconds.append(now - self._begin)
 
-    def seconds_per_epoch(self) -> tuple[float, float, float]:
+    def pace(self) -> tuple[float, float, float]:
         """The last epoch's pace: seconds per step, per validation pass, and between epochs."""
         per_step = _without_longest(self._steps) / max(len(self._steps), 1)
         gaps = self._gaps[-3:]
@@ -245,7 +245,7 @@ class TimeBudget(keras.callbacks.Callback):
         if self.model.stop_training or self._test_end is None:
             return  # stopped by another callback (divergence, early stop): nothing to plan
         now = self.clock()
-        per_step, validation, between = self.seconds_per_epoch()
+        per_step, validation, between = self.pace()
         tail = max(0.0, between - (now - self._test_end))  # the writes still to come after this epoch
         planned = self.agree(replan(done=done, planned=self.planned, most=self.most,
                                     seconds_left=self.deadline - now - tail,

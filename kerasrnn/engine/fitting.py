@@ -150,8 +150,10 @@ def fit(
         # Keras's progress bar ("Epoch 3/12"), made here so that it can follow the plan.
         callbacks.insert(0, keras.callbacks.ProgbarLogger())
         budget.followers[:] = [callbacks[0], progress]
+    # A budget run resumed after its plan was done has nothing left to train.
+    epochs = initial_epoch if budget is not None and initial_epoch >= budget.planned else config.epochs
     train_loop(model, strategy or tf.distribute.get_strategy(), train_data, validation_data, callbacks,
-               epochs=config.epochs, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch, verbose=verbose)
+               epochs=epochs, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch, verbose=verbose)
     history = run_files.read_history(run_dir)
     run_files.write_json(run_dir / run_files.HISTORY_JSON, history)
     if monitor.durations:

@@ -5,7 +5,7 @@ half-way, and across a crash and `--resume`), the schedule's warm-up, and a line
 from __future__ import annotations
 
 import json
-import math
+import logging
 import time
 
 import keras
@@ -192,9 +192,13 @@ def test_a_budget_run_crashed_and_resumed_ends_bit_for_bit_where_the_whole_run_e
     for a, b in zip(whole.weights, resumed.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert (tmp_path / "crashed" / "history.csv").read_text() == (tmp_path / "whole" / "history.csv").read_text()
+    # Resumed once more, after its plan is done: nothing is left to train.
+    again, _ = _fake_budget_run(tmp_path / "crashed", crash_clock, resume=True)
+    assert int(again.optimizer.iterations) == 7 * 4
+    assert (tmp_path / "crashed" / "history.csv").read_text() == (tmp_path / "whole" / "history.csv").read_text()
 
 
-def test_the_budget_plans_before_training_and_keeps_the_epochs_asked_in_the_config(tmp_path):
+def test_the_budget_plans_before_training_and_keeps_the_epochs_asked_in_the_config(tmp_path, caplog):
     from kerasrnn.engine.run import train
     from kerasrnn.tasks.charlm.task import CharLMConfig, CharLMTask
 
@@ -209,6 +213,14 @@ def test_the_budget_plans_before_training_and_keeps_the_epochs_asked_in_the_conf
     assert (result.epochs, saved["epochs"], saved["time_budget"]) == (1, 50, 0.01)
     assert run_files.read_history(tmp_path / "run")["learning_rate"] == [pytest.approx(0.1 * 8e-3, abs=1e-6)]
     assert backup.saved_budget(tmp_path / "run")[0] == 1
+    # Resumed, it continues the saved plan (done) rather than measuring again.
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="kerasrnn.engine.budget"):
+        resumed = train(CharLMTask(), config, TrainConfig(epochs=50, steps_per_epoch=3, batch_size=8,
+                                                          time_budget=0.01),
+                        tmp_path / "run", resume=True, device="cpu", verbose=0)
+    assert resumed.epochs == 1
+    assert [record.getMessage()[:45] for record in caplog.records] == ["Time budget 0.01 min: resuming the plan of 1 "]
 
 
 def test_progress_says_the_estimate_then_a_line_per_interval(capsys):
