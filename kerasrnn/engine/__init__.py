@@ -9,6 +9,7 @@
 | `devices.py`      | CPU or GPU, dtype policy, a quiet TensorFlow import                        |
 | `fitting.py`      | optimizer and schedule, training with the run's callbacks, history, curves |
 | `loop.py`         | the one training loop: `strategy.run` steps driven like `model.fit`         |
+| `tracing.py`      | `tf.function`s traced once per object; a model's predictions through one   |
 | `distribution.py` | `--distribute`: one device, mirrored replicas, a multi-worker cluster       |
 | `budget.py`       | `--time-budget`: the epochs that fit, planned, then re-planned every epoch |
 | `schedule.py`     | the re-fittable cosine decay a time budget moves while training            |

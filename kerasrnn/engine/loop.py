@@ -34,6 +34,8 @@ import logging
 import keras
 import tensorflow as tf
 
+from kerasrnn.engine.tracing import traced_once
+
 logger = logging.getLogger(__name__)
 
 
@@ -52,12 +54,18 @@ def _batch_size(x) -> tf.Tensor:
 
 
 class TrainStep:
-    """One training step and one validation batch of a compiled `model` under `strategy`."""
+    """One training step and one validation batch of a compiled `model` under `strategy`.
 
-    def __init__(self, model, strategy):
+    The step takes the iterator, whose type never changes: one trace. A validation batch is passed
+    itself, and batches differ in size (the last one) and length (texts): `validation_spec`, the
+    validation dataset's element spec (unknown batch and length), makes that one trace too.
+    """
+
+    def __init__(self, model, strategy, validation_spec=None):
         self.model, self.strategy = model, strategy
         self.train = tf.function(self._train, reduce_retracing=True)
-        self.test = tf.function(self._test, reduce_retracing=True)
+        self.test = (tf.function(self._test, reduce_retracing=True) if validation_spec is None
+                     else traced_once(self._test, [validation_spec]))
 
     def _replica_gradients(self, data):
         model = self.model
@@ -157,13 +165,13 @@ def _start(model, strategy, train_data, validation_data):
         model._symbolic_build(data_batch=train_data.element_spec)
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
-        step = TrainStep(model, strategy)
         options = tf.data.Options()
         # Every worker computes the same stream of global batches and keeps its part of each, so
         # that R replicas see exactly the batches one device would.
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
         iterator = iter(strategy.experimental_distribute_dataset(train_data.with_options(options)))
         validation = strategy.experimental_distribute_dataset(validation_data.with_options(options))
+        step = TrainStep(model, strategy, validation.element_spec)
     return step, iterator, validation
 
 

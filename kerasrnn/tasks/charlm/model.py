@@ -7,6 +7,7 @@ import math
 import keras
 import tensorflow as tf
 
+from kerasrnn.engine.tracing import predictor
 from kerasrnn.recurrent import make_recurrent_layer
 from kerasrnn.tasks.charlm import data as char_data
 from kerasrnn.tasks.charlm.carried_state import CarriedState
@@ -62,8 +63,9 @@ def loss_function() -> keras.losses.Loss:
 def evaluate_loss(model: keras.Model, ids, sequence_length: int, batch_size: int = 64) -> float:
     """Mean cross-entropy in nats per character of `model` over `consecutive_windows` of `ids`."""
     total, count = 0.0, 0
+    predict = predictor(model)  # one trace, the last (shorter) batch included
     for inputs, targets in char_data.consecutive_windows(ids, sequence_length, batch_size):
-        logits = model.predict_on_batch(inputs)  # Keras traces and caches its predict function
+        logits = predict(inputs)
         losses = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
         total += float(tf.reduce_sum(tf.cast(losses, tf.float64)))
         count += int(tf.size(targets))

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasrnn.engine.tracing import predictor
 from kerasrnn.recurrent import make_recurrent_layer
 from kerasrnn.tasks.classify import data as tokens
 
@@ -60,9 +61,10 @@ def make_dataset(vectorizer, texts, labels, batch_size: int, max_length: int, *,
 def predict_probabilities(model, vectorizer, texts, max_length: int, batch_size: int = 256) -> np.ndarray:
     """Class probabilities `(len(texts), classes)`: softmax of the model's logits."""
     rows = []
+    predict = predictor(model)  # one trace for batches of every size and length
     for start in range(0, len(texts), batch_size):
         ids = tokens.vectorize_batch(vectorizer, tf.constant(texts[start:start + batch_size]), max_length)
-        rows.append(keras.ops.convert_to_numpy(keras.ops.softmax(model.predict_on_batch(ids), axis=-1)))
+        rows.append(keras.ops.convert_to_numpy(keras.ops.softmax(predict(ids), axis=-1)))
     return np.concatenate(rows) if rows else np.zeros((0, model.output_shape[-1]), np.float32)
 
 

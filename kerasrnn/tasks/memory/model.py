@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasrnn.engine.tracing import predictor
 from kerasrnn.recurrent import make_recurrent_layer
 from kerasrnn.tasks.memory import data
 
@@ -112,9 +113,10 @@ def evaluate_on_fixed_set(task, config, model: keras.Model, seed: int, size: int
     """`(mean loss, accuracy or None)` of `model` over the fixed set seeded `seed`, in float64."""
     inputs, targets = fixed_arrays(task, config, seed, size)
     losses, right = [], []
+    predict = predictor(model)  # one trace, the last (smaller) batch included
     for start in range(0, size, batch_size):
         x, y = inputs[start:start + batch_size], targets[start:start + batch_size]
-        predictions = np.asarray(model.predict_on_batch(x), dtype=np.float64)
+        predictions = np.asarray(predict(x), dtype=np.float64)
         losses.append(np.asarray(task.per_sequence_loss(y, predictions), dtype=np.float64))
         accuracy = task.sequence_accuracy(y, predictions)
         if accuracy is not None:

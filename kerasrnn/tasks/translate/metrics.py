@@ -20,14 +20,12 @@ equals any of them; chrF and BLEU with every reference as sacrebleu's multi-refe
 
 from __future__ import annotations
 
-import contextlib
-import logging
-
 import numpy as np
 import sacrebleu
 import tensorflow as tf
 from sacrebleu.metrics import BLEU, CHRF
 
+from kerasrnn.engine.tracing import predictor
 from kerasrnn.tasks.translate import data as translate_data
 
 
@@ -95,20 +93,6 @@ def score_against_all_references(translations: list[str], references: list[list[
     }
 
 
-@contextlib.contextmanager
-def _retracing_warnings_off():
-    """Batches of sentences differ in length, so Keras's predict function is traced once per length
-    met; TensorFlow then warns of "excessive retracing" in the middle of an evaluation's output,
-    about something that is expected here and costs seconds."""
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def teacher_forced_loss(model, translator, config, train_targets, sources, references,
                         batch_size: int = 256) -> tuple[float, float]:
     """`(loss, baseline)` in nats per target token (`[END]` included) on `(sources, references)`.
@@ -129,12 +113,12 @@ def teacher_forced_loss(model, translator, config, train_targets, sources, refer
     baseline_counts[[translate_data.PAD_ID, translate_data.START_ID]] = 0.0
     log_frequency = np.log(np.maximum(baseline_counts, 1e-300) / baseline_counts.sum())
     baseline_total, tokens = 0.0, 0
+    predict = predictor(model)  # one trace for batches of every length (Keras's traces each length)
     for start in range(0, len(sources), batch_size):
         inputs, targets, weights = translate_data.teacher_forcing_batch(
             translator.source_lookup, translator.target_lookup, tf.constant(sources[start:start + batch_size]),
             tf.constant(references[start:start + batch_size]), config.tokens, config.max_length)
-        with _retracing_warnings_off():
-            logits = model.predict_on_batch(inputs)
+        logits = predict(inputs)
         losses = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, tf.cast(logits, tf.float32))
         real = weights.numpy() > 0
         total += float(losses.numpy()[real].astype(np.float64).sum())

@@ -37,6 +37,7 @@ import keras
 import tensorflow as tf
 
 from kerasrnn.engine import memory
+from kerasrnn.engine.tracing import traced_once
 from kerasrnn.recurrent import make_recurrent_layer, recurrent_output_size, state_sizes
 from kerasrnn.tasks.translate import data as translate_data
 
@@ -166,8 +167,9 @@ class Translator:
         self.encoder = self._build_encoder(model)
         self.step = self._build_step(model)
         # Unknown batch and time in the signature: one graph for every batch, and loop variables
-        # whose shapes do not change from the first step to the next.
-        self.search = tf.function(self.search_ids, input_signature=[
+        # whose shapes do not change from the first step to the next. One trace per translator
+        # (`traced_once`: no retracing warning for a process that builds several).
+        self.search = traced_once(self.search_ids, input_signature=[
             tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)])
 
     def _build_encoder(self, model):
