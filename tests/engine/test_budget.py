@@ -99,15 +99,19 @@ def _model_and_data(config=BUDGET):
     return model, data
 
 
-def _budget_run(tmp_path, monkeypatch, *, seconds, fault, first_plan):
-    """A budget run of a tiny model (`seconds` long, its first plan `first_plan` epochs) under the
-    `sleep` fault `fault`; returns its planner, its history and the seconds it took."""
-    monkeypatch.setenv(faults.FAULT_ENV, fault)
-    monkeypatch.setenv(faults.MODE_ENV, "sleep:0.02")
+def _budget_run(tmp_path, monkeypatch, *, seconds, step_seconds, first_plan):
+    """A budget run of a tiny model (`seconds` long, its first plan `first_plan` epochs) on a clock
+    that moves only in the `sleep` fault, `step_seconds(step)` a step: the machine's pace, made
+    deterministic (a test that slept for real would fail on a busy machine). Returns its planner,
+    its history, the seconds it took and the learning rate of its last step."""
+    clock = _FakeClock(step_seconds=step_seconds)
+    monkeypatch.setenv(faults.FAULT_ENV, "steps-after:0")
+    monkeypatch.setenv(faults.MODE_ENV, "sleep:0")
+    monkeypatch.setattr(faults, "_sleep", clock.sleep)
     model, data = _model_and_data()
-    started = time.monotonic()
+    started = clock()
     planner = TimeBudget(deadline=started + seconds, budget_seconds=seconds, epochs=first_plan, most=10_000,
-                         steps_per_epoch=STEPS)
+                         steps_per_epoch=STEPS, clock=clock)
     outcome = fitting.fit(model, data.repeat(), data, tmp_path, BUDGET, steps_per_epoch=STEPS, verbose=0,
                           budget=planner)
     last_rate = fitting.learning_rate_at(model.optimizer, int(model.optimizer.iterations) - 1)
@@ -115,10 +119,10 @@ def _budget_run(tmp_path, monkeypatch, *, seconds, fault, first_plan):
 
 
 def test_a_run_slowed_down_half_way_still_ends_on_time_on_the_final_rate(tmp_path, monkeypatch):
-    # 10 s: about 50 fast epochs planned (~0.1 s each, mostly the files written), then every step
-    # takes 20 ms more after step 200: an epoch takes 0.3 s or more, so far fewer epochs fit.
-    planner, history, took, last_rate = _budget_run(tmp_path, monkeypatch, seconds=10.0, fault="steps-after:200",
-                                                    first_plan=50)
+    # 10 s: 50 epochs of 0.2 s planned, then every step takes 0.06 s instead of 0.02 after step 200
+    # (epoch 20): an epoch takes 0.6 s, so far fewer epochs fit.
+    planner, history, took, last_rate = _budget_run(
+        tmp_path, monkeypatch, seconds=10.0, step_seconds=lambda step: 0.02 if step <= 200 else 0.06, first_plan=50)
     epochs = len(history["epoch"])
     assert abs(took - 10.0) <= 0.05 * 10.0, (took, planner.decisions)
     assert took - 10.0 <= max(planner.epoch_seconds)  # never more than an epoch over
@@ -131,22 +135,23 @@ def test_a_run_slowed_down_half_way_still_ends_on_time_on_the_final_rate(tmp_pat
 
 
 def test_a_run_that_speeds_up_replans_to_more_epochs_and_ends_on_the_final_rate(tmp_path, monkeypatch):
-    # 5 s planned at the slow pace (0.3 s an epoch or more: about 12 epochs); after step 40 (4
-    # epochs) the sleep stops, and an epoch takes ~0.1 s.
-    planner, history, took, last_rate = _budget_run(tmp_path, monkeypatch, seconds=5.0, fault="steps-until:40",
-                                                    first_plan=12)
+    # 2 s planned at the slow pace (0.3 s an epoch: about 6 epochs); after step 40 (4 epochs) a
+    # step takes 0.01 s instead of 0.03, and an epoch 0.1 s.
+    planner, history, took, last_rate = _budget_run(
+        tmp_path, monkeypatch, seconds=2.0, step_seconds=lambda step: 0.03 if step <= 40 else 0.01, first_plan=6)
     slow_plan = dict(planner.decisions)[4]
     assert len(history["epoch"]) == planner.planned > slow_plan
-    assert abs(took - 5.0) <= 0.05 * 5.0, (took, planner.decisions)
-    assert took - 5.0 <= max(planner.epoch_seconds)
+    assert abs(took - 2.0) <= 0.05 * 2.0, (took, planner.decisions)
+    assert took - 2.0 <= max(planner.epoch_seconds)
     assert last_rate == pytest.approx(1e-3, abs=1e-6)
 
 
 class _FakeClock:
-    """Time that passes only in the `sleep` fault (0.1 s a step), and a crash at step `crash_at`."""
+    """Time that passes only in the `sleep` fault (its seconds, or `step_seconds(step)`), and a crash
+    at step `crash_at`."""
 
-    def __init__(self, crash_at=None):
-        self.now, self.steps, self.crash_at = 1000.0, 0, crash_at
+    def __init__(self, crash_at=None, step_seconds=None):
+        self.now, self.steps, self.crash_at, self.step_seconds = 1000.0, 0, crash_at, step_seconds
 
     def __call__(self):
         return self.now
@@ -155,7 +160,7 @@ class _FakeClock:
         self.steps += 1
         if self.steps == self.crash_at:
             raise faults.SimulatedCrash(f"crash before step {self.steps}")
-        self.now += seconds
+        self.now += seconds if self.step_seconds is None else self.step_seconds(self.steps)
 
 
 def _fake_budget_run(run_dir, clock, *, resume=False):
