@@ -107,10 +107,12 @@ def test_a_train_into_a_locked_run_dir_is_refused_in_one_line_and_writes_nothing
 def test_two_trains_started_at_once_into_one_run_dir_one_trains_the_other_is_refused(tmp_path):
     data = text_file(tmp_path / "text.txt")
     run_dir = tmp_path / "run"
-    # Long enough (a few seconds of steps) for the second to arrive while the first trains.
-    arguments = [sys.executable, str(REPO_ROOT / "cli.py"), *tiny_train(data, run_dir, epochs=2, steps=40)]
-    processes = [subprocess.Popen(arguments, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for _ in range(2)]
+    arguments = [sys.executable, str(REPO_ROOT / "cli.py"), *tiny_train(data, run_dir)]
+    # The one that takes the lock waits 5 s before its first step (as a slow machine would): the
+    # other, however late its TensorFlow loads on a busy machine, arrives while it trains.
+    env = child_env(**{faults.FAULT_ENV: "step:1", faults.MODE_ENV: "sleep:5"})
+    processes = [subprocess.Popen(arguments, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
     outputs = [process.communicate(timeout=300) for process in processes]
     codes = [process.returncode for process in processes]
     assert sorted(codes) == [0, 1], outputs
