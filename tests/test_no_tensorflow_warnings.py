@@ -2,10 +2,19 @@
 evaluate, generate, classify, translate and export of its run, print no line of TensorFlow's (nor
 absl's, Keras's, tfds's) warnings — retracing warnings included; `--verbose` still shows them.
 
-Every command runs in this process (one TensorFlow import). TensorFlow warns through Python's
-`logging` (the `tensorflow` and `absl` loggers), through `warnings`, and from C++ straight onto file
-descriptor 2: the first two are caught as records, the last as captured lines with TensorFlow's
-prefixes.
+Every command runs in this process (one TensorFlow import, via click's CliRunner). TensorFlow warns
+through Python's `logging` (the `tensorflow` and `absl` loggers), through `warnings`, and from C++
+straight onto file descriptor 2: the first two are caught as records (a handler on the root,
+`tensorflow` and `absl` loggers; `warnings` as Python's default filters would show them), the last as
+lines of the captured descriptors with TensorFlow's prefixes. C++ logs at the level
+`TF_CPP_MIN_LOG_LEVEL` sets: 3 here, as the commands set it when the user has not.
+
+The commands, on each task's default data and settings made tiny (8 units, 2 epochs of 3 steps,
+2 validation batches): `train` and `evaluate` of charlm (python_docs), classify and translate
+(spelled_numbers), translate on a small pairs file of real sentences (its own preset: cased words,
+a bidirectional keras-lstm encoder), copy and adding (T = 10); then `generate` and `export` of the
+charlm run, `classify` of the classify run, `translate` of both translate runs; and
+`evaluate --verbose` of the copy run with a real TensorFlow warning raised in its middle.
 """
 
 from __future__ import annotations
@@ -28,9 +37,9 @@ from tests.cli_helpers import run
 # retracing warning in whatever format.
 TF_LINE = re.compile(r"^(WARNING|ERROR):(tensorflow|absl)|^[WE]\d{4} |^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [WE] "
                      r"|triggered tf\.function retracing|^WARNING: All log messages before absl")
-OURS = "kerasrnn"
+OURS = "kerasrnn"  # the project's own warnings are messages to the user, not noise
 # Python shows these only to developers (its default filters), never in a command's output.
-HIDDEN_BY_DEFAULT = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)  # the project's own warnings are messages to the user, not noise
+HIDDEN_BY_DEFAULT = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
 
 TINY = ["--units", "8", "--batch-size", "8", "--epochs", "2", "--steps-per-epoch", "3", "--validation-steps", "2",
         "--seed", "1"]
