@@ -134,10 +134,11 @@ def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, 
         made once per process); None: one device. `train_config.batch_size` is the global batch.
 
     Raises:
-      UserInputError: bad data or run directory, settings that differ from the resumed run, a
-        training that diverged, a file that could not be written (a full disk), a worker of the
-        cluster lost. A run in which no epoch finished leaves no run directory behind (or an empty
-        one, if it was given empty).
+      UserInputError: bad data or run directory, a run directory another process is training into
+        (`kerasrnn.engine.run_lock`), settings that differ from the resumed run, a training that
+        diverged, a file that could not be written (a full disk), a worker of the cluster lost. A
+        run in which no epoch finished leaves no run directory behind (or an empty one, if it was
+        given empty).
     """
     started = time.monotonic()
     config = task.resolve(config)
