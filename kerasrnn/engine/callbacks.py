@@ -113,7 +113,7 @@ class HistoryLogger(keras.callbacks.Callback):
 
         row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
         optimizer = self.model.optimizer
-        row["learning_rate"] = learning_rate_at(optimizer, max(int(optimizer.iterations) - 1, 0))
+        row["learning_rate"] = learning_rate_at(optimizer, max(_step_count(optimizer) - 1, 0))
         done = len(self.history.get("epoch", []))
         for key, value in row.items():
             self.history.setdefault(key, [math.nan] * done).append(value)
@@ -274,7 +274,7 @@ class TimeBudget(keras.callbacks.Callback):
         schedule = replanned_schedule(self.model.optimizer)
         total = planned * self.steps_per_epoch
         if schedule is not None and float(schedule.total_steps.numpy()) != total:
-            schedule.refit(total, int(self.model.optimizer.iterations))
+            schedule.refit(total, _step_count(self.model.optimizer))
         for follower in self.followers:
             follower.epochs = planned
 
@@ -358,3 +358,9 @@ def _duration(seconds: float | None) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _step_count(optimizer) -> int:
+    """The optimizer's `iterations` as an int; under a strategy it is a `MirroredVariable`, which
+    `int()` refuses."""
+    return int(optimizer.iterations.numpy())
