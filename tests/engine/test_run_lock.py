@@ -3,7 +3,6 @@ naming the first; a lock left by a killed run is no lock."""
 
 import json
 import os
-import random
 import socket
 import subprocess
 import sys
@@ -16,15 +15,9 @@ from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.run_lock import LOCK_FILE, lock_run_dir
 from kerasrnn.errors import UserInputError
 from tests.cli_helpers import assert_one_line_error, run
+from tests.engine.test_resume import text_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-WORDS = ["the", "cat", "sat", "on", "mat", "dog", "ran", "to", "old", "barn", "a", "hot", "tin", "roof"]
-
-
-def text_file(path: Path) -> Path:
-    rng = random.Random(0)
-    path.write_text("".join(" ".join(rng.choice(WORDS) for _ in range(6)) + ". " for _ in range(300)))
-    return path
 
 
 def tiny_train(data: Path, run_dir: Path, *, epochs: int = 2, steps: int = 3) -> list[str]:
