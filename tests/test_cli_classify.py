@@ -138,9 +138,13 @@ def test_classify_labels_10000_lines_of_a_file_in_one_call(tmp_path, run_dir, mo
     path = tmp_path / "texts.txt"
     path.write_text("\n".join(texts) + "\n", "utf-8")
     calls = []
-    predict_on_batch = classify_model.keras.Model.predict_on_batch
-    monkeypatch.setattr(classify_model.keras.Model, "predict_on_batch",
-                        lambda self, ids: calls.append(len(ids)) or predict_on_batch(self, ids))
+    make_predictor = classify_model.predictor
+
+    def counting_predictor(model):
+        predict = make_predictor(model)
+        return lambda ids: calls.append(len(ids)) or predict(ids)
+
+    monkeypatch.setattr(classify_model, "predictor", counting_predictor)
     result = run("classify", run_dir, "--file", path)
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if "\t" in line]

@@ -106,8 +106,9 @@ def time_budget(task, config, train_config: TrainConfig, prepared, steps_per_epo
             np.int64(saved is not None), np.int64(saved[0] if saved else 0), np.float64(saved[1] if saved else 0)])
         if found:
             deadline = started + budget_seconds - float(spent)
-            logger.info("Time budget %g min: resuming the plan of %d epochs, %.0f s of the budget left",
-                        train_config.time_budget, int(epochs), deadline - time.monotonic())
+            logger.info("Time budget %g min: resuming the plan of %d epoch%s, %.0f s of the budget left",
+                        train_config.time_budget, int(epochs), "" if int(epochs) == 1 else "s",
+                        max(0.0, deadline - time.monotonic()))
             return TimeBudget(deadline=deadline, budget_seconds=budget_seconds, epochs=int(epochs), most=most,
                               steps_per_epoch=steps_per_epoch, agree=agree)
     plan = measure_plan(task, config, train_config, prepared, steps_per_epoch, distribution, started)
