@@ -54,11 +54,16 @@ def make_optimizer(config: TrainConfig, total_steps: int):
     return keras.optimizers.Adam(learning_rate, **clip)
 
 
+def _schedule(optimizer):
+    """The learning-rate schedule `optimizer` was made with, or its constant rate."""
+    return getattr(optimizer, "_learning_rate", None)  # where Keras keeps it; no public handle
+
+
 def replanned_schedule(optimizer):
     """The `ReplannedCosineDecay` of `optimizer`, or None (a fixed schedule, or a constant rate)."""
     from kerasrnn.engine.schedule import ReplannedCosineDecay
 
-    schedule = getattr(optimizer, "_learning_rate", None)  # where Keras keeps it; no public handle
+    schedule = _schedule(optimizer)
     return schedule if isinstance(schedule, ReplannedCosineDecay) else None
 
 
@@ -66,7 +71,7 @@ def learning_rate_at(optimizer, step: int) -> float:
     """The learning rate `optimizer` uses in step `step` (from 0: Keras's `iterations` before it)."""
     import keras
 
-    schedule = getattr(optimizer, "_learning_rate", None)
+    schedule = _schedule(optimizer)
     if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
         return float(schedule(step))
     return float(optimizer.learning_rate)

@@ -67,22 +67,22 @@ class ReplannedCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
     def __call__(self, step):
         ops = keras.ops
         step = ops.cast(step, "float64")
+        decayed = self.alpha + (1.0 - self.alpha) * 0.5 * (1.0 + ops.cos(math.pi * self._progress(step)))
+        warm = step / float(max(self.warmup_steps, 1))
+        return ops.cast(ops.where(step < float(self.warmup_steps), warm, decayed) * self.learning_rate, "float32")
+
+    def _progress(self, step):
+        """The progress p of `step` (a float64 tensor) under the plan in force."""
+        ops = keras.ops
         anchor = ops.maximum(self.anchor_step, float(self.warmup_steps))
         last = self.total_steps - 1.0
         fraction = ops.where(last > anchor, ops.clip((step - anchor) / ops.maximum(last - anchor, 1.0), 0.0, 1.0),
                              1.0)
-        progress = self.anchor_progress + (1.0 - self.anchor_progress) * fraction
-        decayed = self.alpha + (1.0 - self.alpha) * 0.5 * (1.0 + ops.cos(math.pi * progress))
-        warm = step / float(max(self.warmup_steps, 1))
-        return ops.cast(ops.where(step < float(self.warmup_steps), warm, decayed) * self.learning_rate, "float32")
+        return self.anchor_progress + (1.0 - self.anchor_progress) * fraction
 
     def progress(self, step: int) -> float:
         """The progress p of step `step` under the plan in force (0 before the decay, 1 at its end)."""
-        anchor = max(float(self.anchor_step.numpy()), float(self.warmup_steps))
-        last = float(self.total_steps.numpy()) - 1.0
-        fraction = min(max((step - anchor) / max(last - anchor, 1.0), 0.0), 1.0) if last > anchor else 1.0
-        start = float(self.anchor_progress.numpy())
-        return start + (1.0 - start) * fraction
+        return float(keras.ops.convert_to_numpy(self._progress(keras.ops.convert_to_tensor(float(step), "float64"))))
 
     def refit(self, total_steps: int, step: int) -> None:
         """Ends the decay at step `total_steps − 1`, the rate of step `step` (the next one) kept."""
