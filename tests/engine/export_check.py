@@ -11,14 +11,31 @@ signatures (inputs and outputs: name → [dtype, shape]) and, per call, every ou
 (strings decoded from UTF-8; NaN as NaN).
 
 It never imports kerasrnn, nor keras itself (TensorFlow may load parts of keras on its own), and
-checks that kerasrnn cannot even be found: an export must not need the library that wrote it.
+makes kerasrnn impossible to import before TensorFlow loads anything: an export must not need the
+library that wrote it. `-I` alone is not enough, since an editable install (`pip install -e .`) puts
+the checkout on every interpreter's import path.
 """
 
 import importlib.util
 import json
 import sys
 
-assert importlib.util.find_spec("kerasrnn") is None, "kerasrnn is importable: run with python -I elsewhere"
+
+class RefuseKerasrnn:
+    """An import finder that fails every import of kerasrnn, ahead of every other finder."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "kerasrnn" or name.startswith("kerasrnn."):
+            raise ModuleNotFoundError(f"{name} was imported while loading an export: exports must not need kerasrnn")
+        return None
+
+
+sys.meta_path.insert(0, RefuseKerasrnn())
+try:
+    importlib.import_module("kerasrnn")
+    raise AssertionError("kerasrnn is still importable")
+except ModuleNotFoundError:
+    pass
 
 import tensorflow as tf  # noqa: E402
 

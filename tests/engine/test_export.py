@@ -168,10 +168,16 @@ def export_and_check(root: Path, char_lm_cells, classify_cells, translate_cells=
                     checker.stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
                     checker.stdin.flush()
                     requested.append((cell, task, calls, result))
+        except BrokenPipeError:
+            pass  # the checker has stopped: its exit status and log, below, say why
         finally:
-            checker.stdin.close()
+            try:
+                checker.stdin.close()
+            except BrokenPipeError:
+                pass
             returncode = checker.wait()
     assert returncode == 0, (root / "checker.log").read_text()[-3000:]
+    assert len(requested) == len(char_lm_cells) + len(classify_cells) + len(translate_cells)
     for cell, task, calls, result in requested:
         got = json.loads(result.read_text("utf-8"))
         found[cell][f"{task}_signatures"] = got["signatures"]
