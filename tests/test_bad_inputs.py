@@ -21,7 +21,7 @@ from tests.cli_helpers import assert_one_line_error, run
 from tests.test_cli_classify import reviews
 from tests.test_cli_translate import word_pairs
 
-TEXT = "the cat sat on the mat. the dog ran to the old barn. a hot tin roof. " * 40
+TEXT = "the cat sat on the mat. the dog ran to the old barn. a hot tin roof. " * 80  # validation (5 %) holds a default window of 200
 RUNS = ("charlm", "classify", "translate")  # copied into every row's folder; copy_run is only read
 
 
@@ -176,9 +176,11 @@ ROWS = [
     (["compare", "--task", "adding", "--length", "1", "--out-dir", "{tmp}/c"], None, 1,
      "length must be an integer of at least 2"),
     # sizes that cannot fit: refused at once, before anything is allocated
-    (["train", "--data", "{tmp}/text.txt", "--units", "100000", "--run-dir", "{tmp}/r"], None, 1,
+    (["train", "--data", "{tmp}/text.txt", "--units", "100000", "--no-carry-state",
+      "--run-dir", "{tmp}/r"], None, 1,
      "training this charlm model needs about"),
-    (["train", "--data", "{tmp}/text.txt", "--batch-size", "10000000", "--run-dir", "{tmp}/r"], None, 1,
+    (["train", "--data", "{tmp}/text.txt", "--batch-size", "10000000", "--no-carry-state",
+      "--run-dir", "{tmp}/r"], None, 1,
      "of memory, more than the"),
     (["train", "--task", "copy", "--units", "60000", "--run-dir", "{tmp}/r"], None, 1, "GiB of memory"),
     # gradients and compare
@@ -381,7 +383,7 @@ def test_a_memory_ceiling_can_be_set_and_is_named(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["--data", "{tmp}/short.txt"], "is too small for sequence length 100"),
+    (["--data", "{tmp}/short.txt"], "is too small for sequence length 200"),
     (["--task", "translate", "--data", "{tmp}/one-pair.tsv"], "too few to split 80/10/10"),
     (["--task", "classify", "--data", "{tmp}/one-class.tsv"], "a classifier needs at least two classes"),
 ])

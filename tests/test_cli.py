@@ -46,7 +46,7 @@ def trained_run(tmp_path_factory):
         ("train", ["--cell [vanilla|gru|lstm|urnn|keras-gru|keras-lstm|keras-simplernn]", "--resume",
                    "--residual / --no-residual", "--device [auto|cpu|gpu]", "--mixed-precision",
                    "--seq-len", "--steps-per-epoch", "--learning-rate", "[default: python_docs]",
-                   "[default: lstm]", "--task [charlm|copy|adding", "--length", "--clipvalue"]),
+                   "[default: gru]", "[default: 512; x>=1]", "--task [charlm|copy|adding", "--length", "--clipvalue"]),
         ("generate", ["RUN_DIR", "--prompt", "--length", "--temperature", "--top-k", "--seed", "--num-samples",
                       "[default: 300; x>=1]"]),
         ("evaluate", ["RUN_DIR", "--split [validation|test|train", "--data", "--data-dir"]),

@@ -161,7 +161,8 @@ def compare_cells(
     # Every config first, so that bad settings fail before any training.
     plans = []
     for cell in cells:
-        config, train_config = resolve_configs(task, {**(settings or {}), "cell": cell}, flags=flags)
+        config, train_config = resolve_configs(task, {**(settings or {}), "cell": cell}, flags=flags,
+                                               distributed=distribution is not None and distribution.kind != "none")
         plans.append((cell, config, dataclasses.replace(train_config, **budget)))
     out_dir = Path(out_dir).expanduser()
     if distribution is not None and not distribution.chief:

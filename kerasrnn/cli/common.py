@@ -14,14 +14,14 @@ import click
 
 from kerasrnn import __version__
 from kerasrnn.engine.devices import DEVICES
-from kerasrnn.engine.train_config import MAX_SEED, TrainConfig
+from kerasrnn.engine.train_config import MAX_SEED
 from kerasrnn.errors import OptionError, UserInputError
 from kerasrnn.program import command, program_from_info_name, program_named
 from kerasrnn.tasks import TASKS, get_task
 
 DEFAULT_TASK = "charlm"
 TASK_DEFAULTS = get_task(DEFAULT_TASK).config_class()
-TRAIN_DEFAULTS = TrainConfig()
+TRAIN_DEFAULTS = get_task(DEFAULT_TASK).default_train_config(TASK_DEFAULTS)
 POSITIVE = click.IntRange(min=1)
 
 # Options of `train` that are not settings of the run; only --epochs may change when resuming.

@@ -71,7 +71,7 @@ BUDGET_EPOCHS = 10_000
 @click.option("--carry-state/--no-carry-state", default=TASK_DEFAULTS.carry_state, show_default=True,
               help="charlm: train by truncated backpropagation through time over the text in order, "
               "each window starting from the state the previous one ended in (char-rnn's practice); "
-              "one device only.")
+              "one device only: under --distribute the default is --no-carry-state.")
 @click.option("--seq-len", "sequence_length", type=POSITIVE, default=TASK_DEFAULTS.sequence_length,
               show_default=True, help="Characters per training window: how far back gradients flow.")
 @click.option("--length", type=POSITIVE, default=None,
@@ -136,7 +136,8 @@ BUDGET_EPOCHS = 10_000
 def train(**options):
     """Train a model and save it in a run directory.
 
-    With no options: a character-level LSTM language model on python_docs, a few minutes on a CPU.
+    With no options: a character-level GRU language model (512 units, the state carried from one
+    200-character window to the next) on python_docs, about 4 minutes on a 2-core CPU.
     It ends with the validation loss in bits per character next to the unigram baseline, and a
     sample of 300 characters.
 
@@ -153,6 +154,7 @@ def train(**options):
              if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}
     flags = {parameter.name: parameter.opts[0] for parameter in context.command.params}
     with reported_as_one_line():
+        check_distribution(options["distribute"], options["replicas"])
         if options["resume"]:
             if options["run_dir"] is None:
                 raise click.UsageError("--resume needs --run-dir: the run to continue")
@@ -165,12 +167,12 @@ def train(**options):
             task = get_task(options["task"])
             if "time_budget" in given and "epochs" not in given:
                 given["epochs"] = BUDGET_EPOCHS  # the budget chooses
-            config, train_config = settings.resolve_configs(
-                task, {name: value for name, value in given.items() if name not in RUNTIME_OPTIONS}, flags=flags)
             setup_logging()
+            config, train_config = settings.resolve_configs(
+                task, {name: value for name, value in given.items() if name not in RUNTIME_OPTIONS}, flags=flags,
+                distributed=options["distribute"] != "none")
             with lines_kept_until_it_succeeds():
                 task.check_data(task.resolve(config))  # before TensorFlow loads: seconds, not minutes
-        check_distribution(options["distribute"], options["replicas"])
     setup_runtime()
     distribution = start_distribution(options["distribute"], options["replicas"], options["device"])
     from kerasrnn.engine import run

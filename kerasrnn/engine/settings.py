@@ -15,12 +15,15 @@ config, train_config = resolve_configs(get_task("copy"), {"cell": "urnn", "lengt
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 from typing import Mapping
 
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import OptionError
+
+logger = logging.getLogger(__name__)
 
 
 def field_names(config_class) -> set[str]:
@@ -32,7 +35,7 @@ def option_flag(name: str, flags: Mapping[str, str] | None = None) -> str:
     return (flags or {}).get(name) or "--" + name.replace("_", "-")
 
 
-def resolve_configs(task, given: Mapping, *, flags: Mapping[str, str] | None = None):
+def resolve_configs(task, given: Mapping, *, flags: Mapping[str, str] | None = None, distributed: bool = False):
     """The task config and `TrainConfig` of `given` settings over the task's defaults.
 
     A given clipvalue replaces the default norm clipping (and clipnorm the default value
@@ -42,6 +45,8 @@ def resolve_configs(task, given: Mapping, *, flags: Mapping[str, str] | None = N
       task: a `kerasrnn.tasks.base.Task`.
       given: setting name → value, only what the user chose.
       flags: how each setting is written on the command line, for messages.
+      distributed: the run trains under a strategy of several replicas or workers: a default of
+        the task's `single_device_defaults` the user did not choose takes its value given there.
 
     Raises:
       OptionError: a setting the task has none of.
@@ -51,6 +56,13 @@ def resolve_configs(task, given: Mapping, *, flags: Mapping[str, str] | None = N
     unused = sorted(set(given) - task_fields - train_fields)
     if unused:
         raise OptionError(f"{option_flag(unused[0], flags)} does not apply to the {task.name} task")
+    if distributed:
+        given = {**given}
+        for name, value in task.single_device_defaults.items():
+            if name not in given:
+                given[name] = value
+                logger.info("Training with %s %r under --distribute: its default works on one device only",
+                            name.replace("_", " "), value)
     config = task.config_class(**{name: value for name, value in given.items() if name in task_fields})
     changes = {name: value for name, value in given.items() if name in train_fields}
     for chosen, other in (("clipvalue", "clipnorm"), ("clipnorm", "clipvalue")):

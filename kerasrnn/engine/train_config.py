@@ -54,8 +54,8 @@ class TrainConfig:
         may plan. None: no budget.
     """
 
-    # The defaults are the short character-LM budget of `kerasrnn train` (about 2 minutes on a
-    # 2-core CPU, 300 steps); other tasks may want other numbers.
+    # Generic defaults: every task states its own in `Task.default_train_config`, and a field it
+    # leaves out takes these.
     epochs: int = 6
     steps_per_epoch: int | None = 50
     batch_size: int = 256

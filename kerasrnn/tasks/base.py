@@ -55,7 +55,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 from kerasrnn import checks
 from kerasrnn.engine import run_dir as run_files
@@ -93,6 +93,8 @@ class Task:
       evaluate_options: keyword options `evaluate` takes besides the common ones (e.g. beam size).
       exporter: module with `add_endpoints(task, run_dir, archive)`, or None: cannot be exported.
       baseline_metric: the key of `metrics.json` holding the no-learning baseline, or None.
+      single_device_defaults: settings whose default works on one device only, with the value they
+        take under `--distribute` when the user does not choose them.
     """
 
     name: ClassVar[str]
@@ -102,6 +104,7 @@ class Task:
     evaluate_options: ClassVar[tuple[str, ...]] = ()
     exporter: ClassVar[str | None] = None
     baseline_metric: ClassVar[str | None] = None
+    single_device_defaults: ClassVar[Mapping[str, Any]] = {}
 
     # --- settings ----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ CPU devices only before TensorFlow starts.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -22,9 +23,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # A tiny character LM: 3 epochs of 4 steps, clipping on (the default clipnorm 1 clips here), so
 # that a clip of each replica's part of the gradient would show.
-TRAIN = ["--task", "charlm", "--cell", "lstm", "--units", "16", "--embedding-dim", "8", "--seq-len", "20",
-         "--batch-size", "16", "--epochs", "3", "--steps-per-epoch", "4", "--learning-rate", "0.01",
-         "--device", "cpu"]
+TRAIN = ["--task", "charlm", "--cell", "lstm", "--units", "16", "--dropout", "0", "--embedding-dim", "8",
+         "--seq-len", "20", "--no-carry-state", "--batch-size", "16", "--epochs", "3", "--steps-per-epoch", "4",
+         "--learning-rate", "0.01", "--warmup-steps", "0", "--device", "cpu"]
 
 
 @pytest.fixture(scope="module")
@@ -201,3 +202,20 @@ def test_bad_distribution_options_are_one_line_before_anything_is_made(tmp_path,
     assert_one_line_error(result, fragment)
     assert not (tmp_path / "run").exists()
 
+
+
+def test_carried_state_is_the_default_on_one_device_only(caplog):
+    """The character model carries its state by default, which one device only can do: under a
+    strategy the default turns into independent windows, and says so; a choice the user made stays
+    (and is refused later, when the model is built under the strategy)."""
+    from kerasrnn.engine.settings import resolve_configs
+    from kerasrnn.tasks import get_task
+
+    task = get_task("charlm")
+    assert resolve_configs(task, {"units": 8})[0].carry_state is True
+    with caplog.at_level(logging.INFO, logger="kerasrnn.engine.settings"):
+        config, _ = resolve_configs(task, {"units": 8}, distributed=True)
+    assert config.carry_state is False and config.units == 8
+    assert "Training with carry state False under --distribute: its default works on one device only" in caplog.text
+    assert resolve_configs(task, {"carry_state": True}, distributed=True)[0].carry_state is True
+    assert resolve_configs(get_task("copy"), {}, distributed=True)[0] == get_task("copy").config_class()

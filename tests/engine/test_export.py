@@ -64,7 +64,8 @@ BEAM = 3
 
 def make_char_lm_run(run_dir: Path, cell: str, *, layers: int = 2):
     """A character-LM run directory with untrained weights; returns `{"model", "config"}`."""
-    config = CharLMConfig(cell=cell, units=8, layers=layers, residual=True, embedding_dim=4)
+    config = CharLMConfig(cell=cell, units=8, layers=layers, residual=True, dropout=0.0, embedding_dim=4,
+                          carry_state=False)
     keras.utils.set_random_seed(1)
     model = build_char_lm(config, len(CHARACTERS) + 2, seed=1)
     # Inputs and logits larger than at initialisation (embeddings within ±0.05): what is sampled

@@ -57,7 +57,7 @@ def setup(task_name: str, folder: Path):
     budget = dict(epochs=3, seed=5, learning_rate=1e-2)
     if task_name == "charlm":  # two layers with dropout: the seed generators' state must come back
         config = task.config_class(cell="gru", units=16, layers=2, dropout=0.3, embedding_dim=8,
-                                   sequence_length=20, data=str(text_file(folder / "text.txt")))
+                                   sequence_length=20, data=str(text_file(folder / "text.txt")), carry_state=True)
         return task, config, TrainConfig(steps_per_epoch=4, batch_size=8, **budget)
     if task_name == "classify":  # one pass per epoch: the shuffled order must continue across epochs
         config = task.config_class(cell="lstm", units=8, embedding_dim=8, dropout=0.2, tokens="words",
@@ -141,7 +141,7 @@ def test_kill_9_in_the_middle_of_an_epoch_and_resume(uninterrupted, tmp_path):
     arguments = [sys.executable, str(REPO_ROOT / "cli.py"), "train", "--cell", config.cell, "--units", "16",
                  "--layers", "2", "--dropout", "0.3", "--embedding-dim", "8", "--seq-len", "20",
                  "--data", config.data, "--epochs", "3", "--steps-per-epoch", "4", "--batch-size", "8",
-                 "--learning-rate", "0.01", "--seed", "5", "--run-dir", str(tmp_path / "run")]
+                 "--learning-rate", "0.01", "--warmup-steps", "0", "--seed", "5", "--run-dir", str(tmp_path / "run")]
     killed = subprocess.run(arguments, env={**_env(), faults.FAULT_ENV: "step:7"}, capture_output=True,
                             timeout=300)
     assert killed.returncode == -9, killed.stderr[-2000:]
@@ -161,7 +161,7 @@ def _env():
 
 TINY = ["train", "--cell", "gru", "--units", "16", "--layers", "2", "--dropout", "0.3", "--embedding-dim", "8",
         "--seq-len", "20", "--epochs", "3", "--steps-per-epoch", "4", "--batch-size", "8",
-        "--learning-rate", "0.01", "--seed", "5"]
+        "--learning-rate", "0.01", "--warmup-steps", "0", "--seed", "5"]
 
 
 @pytest.mark.parametrize("site, resumable", [

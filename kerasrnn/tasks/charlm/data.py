@@ -169,7 +169,8 @@ class StreamLayout:
             raise UserInputError(
                 f"carrying the state needs a window of {self.sequence_length:,} characters for each of the "
                 f"{self.rows:,} batch rows: the training text of {self.size:,} characters is too short (it "
-                f"needs {needed:,}); lower the batch size or the sequence length")
+                f"needs {needed:,}); lower the batch size or the sequence length, or train on independent windows "
+                f"(--no-carry-state)")
 
     @property
     def stride(self) -> int:

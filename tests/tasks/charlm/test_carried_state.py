@@ -92,7 +92,8 @@ def test_a_text_too_short_for_a_window_per_row_is_one_line():
 
 
 def carrying_model(cell, rows, layers=2):
-    config = CharLMConfig(cell=cell, units=8, layers=layers, residual=True, embedding_dim=5, carry_state=True)
+    config = CharLMConfig(cell=cell, units=8, layers=layers, residual=True, dropout=0.0, embedding_dim=5,
+                          carry_state=True)
     keras.utils.set_random_seed(1)
     return config, build_char_lm(config, 12, seed=1, rows=rows)
 
@@ -221,8 +222,8 @@ def long_context_text(characters=12_000, seed=0):
 
 
 def run_configs(path, carry, **changes):
-    config = CharLMConfig(cell="keras-gru", units=32, embedding_dim=8, sequence_length=8, data=str(path),
-                          carry_state=carry)
+    config = CharLMConfig(cell="keras-gru", units=32, dropout=0.0, embedding_dim=8, sequence_length=8,
+                          data=str(path), carry_state=carry)
     return config, TrainConfig(**{"epochs": 3, "steps_per_epoch": 40, "batch_size": 16,
                                   "learning_rate": 1e-2, "seed": 2, **changes})
 
@@ -281,8 +282,8 @@ def trained(tmp_path_factory):
     """A small LSTM trained for a few seconds on windows (no carried state) of the word text."""
     folder = tmp_path_factory.mktemp("carried-evaluation")
     (folder / "words.txt").write_text(small_text(1500))
-    config = CharLMConfig(cell="lstm", units=32, layers=2, embedding_dim=8, sequence_length=20,
-                          data=str(folder / "words.txt"))
+    config = CharLMConfig(cell="lstm", units=32, layers=2, dropout=0.0, embedding_dim=8, sequence_length=20,
+                          data=str(folder / "words.txt"), carry_state=False)
     train(CharLMTask(), config, TrainConfig(epochs=2, steps_per_epoch=30, batch_size=16, learning_rate=1e-2),
           folder / "run", verbose=0)
     return folder / "run", config

@@ -114,7 +114,8 @@ def test_unigram_cross_entropy_by_hand():
 
 @pytest.mark.parametrize("cell", CELL_NAMES)
 def test_every_cell_builds_a_language_model(cell):
-    config = CharLMConfig(cell=cell, units=6, layers=2, residual=True, dropout=0.1, embedding_dim=5)
+    config = CharLMConfig(cell=cell, units=6, layers=2, residual=True, dropout=0.1, embedding_dim=5,
+                          carry_state=False)
     keras.utils.set_random_seed(0)
     model = build_char_lm(config, vocabulary_size=11, seed=0)
     ids = np.random.default_rng(0).integers(0, 11, size=(3, 7)).astype("int32")
@@ -130,7 +131,8 @@ def test_every_cell_builds_a_language_model(cell):
 
 
 def _sampler(cell, layers=2, residual=True, seed=1):
-    config = CharLMConfig(cell=cell, units=8, layers=layers, residual=residual, dropout=0.2, embedding_dim=4)
+    config = CharLMConfig(cell=cell, units=8, layers=layers, residual=residual, dropout=0.2, embedding_dim=4,
+                          carry_state=False)
     keras.utils.set_random_seed(seed)
     model = build_char_lm(config, len(CHARACTERS) + 2, seed=seed)
     return model, CharSampler(model, config, CHARACTERS)
@@ -182,7 +184,8 @@ def test_urnn_sampling_starts_from_the_learned_initial_state():
 @pytest.mark.parametrize("cell", CELL_NAMES)
 def test_a_saved_and_loaded_model_samples_the_same(cell, tmp_path):
     model, sampler = _sampler(cell)
-    config = CharLMConfig(cell=cell, units=8, layers=2, residual=True, dropout=0.2, embedding_dim=4)
+    config = CharLMConfig(cell=cell, units=8, layers=2, residual=True, dropout=0.2, embedding_dim=4,
+                          carry_state=False)
     model.save(tmp_path / "model.keras")
     save_config(tmp_path, "charlm", config, TrainConfig())
     loaded = CharLMTask().load_model(tmp_path)  # imports kerasrnn.layers for the lecture's cells
@@ -226,7 +229,8 @@ def test_short_training_beats_the_unigram_baseline(tmp_path):
     """
     corpus = tmp_path / "words.txt"
     corpus.write_text(small_text(3000))
-    config = CharLMConfig(cell="keras-lstm", units=64, sequence_length=40, data=str(corpus))
+    config = CharLMConfig(cell="keras-lstm", units=64, dropout=0.0, sequence_length=40, data=str(corpus),
+                          carry_state=False)
     train_config = TrainConfig(epochs=3, steps_per_epoch=40, batch_size=32, learning_rate=1e-2)
     task = CharLMTask()
     result = train(task, config, train_config, tmp_path / "run", verbose=0)
@@ -255,7 +259,7 @@ def test_short_training_beats_the_unigram_baseline(tmp_path):
 
 
 def test_evaluate_loss_is_the_mean_over_characters():
-    config = CharLMConfig(cell="keras-gru", units=4, embedding_dim=3)
+    config = CharLMConfig(cell="keras-gru", units=4, dropout=0.0, embedding_dim=3, carry_state=False)
     keras.utils.set_random_seed(0)
     model = build_char_lm(config, 6, seed=0)
     ids = tf.constant([2, 3, 4, 5, 2, 3, 4, 5, 2, 3, 4], tf.int32)  # two windows of 4, 3 dropped
