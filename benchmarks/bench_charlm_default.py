@@ -52,9 +52,26 @@ QUIET_CPU_PER_WALL = 1.7
 
 # Task settings (`CharLMConfig`) and training settings (`TrainConfig`) of each candidate; steps are
 # epochs × steps_per_epoch (steps_per_epoch None with carry_state: one pass of the rows over the text).
+def code_default() -> dict:
+    """The settings `python cli.py train` uses today, read from the code (`CharLMConfig`'s defaults and
+    `CharLMTask.default_train_config`), so that this candidate cannot drift from the real default."""
+    from kerasrnn.tasks.charlm.task import CharLMConfig, CharLMTask
+
+    config = CharLMConfig()
+    train = CharLMTask().default_train_config(config)
+    return {"task": {name: getattr(config, name) for name in ("cell", "units", "dropout", "sequence_length",
+                                                                "carry_state")},
+            "train": {name: getattr(train, name) for name in ("epochs", "steps_per_epoch", "batch_size",
+                                                                "learning_rate", "warmup_steps", "clipnorm")}}
+
+
 CANDIDATES = {
-    # The default until 2026-12-03 (kerasrnn/engine/train_config.py, CharLMConfig): 1.6423 / 1.6065.
-    "current": {
+    # The default of `python cli.py train`; chosen 2026-12-03 as run J of docs/charlm.md (the fused
+    # TextbookGRU): 1.2596 / 1.2075 nats/char (windows / carried), 89.9 % corpus words at temperature
+    # 0.8, 216 s of training on the quiet machine.
+    "default": code_default(),
+    # The default until 2026-12-03: 1.6423 / 1.6065 in 65 s, 62-68 % corpus words.
+    "before": {
         "task": dict(cell="lstm", units=128, dropout=0.0, sequence_length=100, carry_state=False),
         "train": dict(epochs=6, steps_per_epoch=50, batch_size=256, learning_rate=8e-3, warmup_steps=0,
                       clipnorm=1.0),
@@ -64,13 +81,6 @@ CANDIDATES = {
         "task": dict(cell="keras-gru", units=512, dropout=0.1, sequence_length=100, carry_state=True),
         "train": dict(epochs=11, steps_per_epoch=65, batch_size=64, learning_rate=1e-2, warmup_steps=50,
                       clipnorm=1.0, patience=100),
-    },
-    # The recommendation of 2026-12-03 (fused TextbookGRU): 1.2596 / 1.2075 nats/char (windows /
-    # carried), 89.9 % corpus words at temperature 0.8, about 3.6 minutes on the quiet machine.
-    "recommended": {
-        "task": dict(cell="gru", units=512, dropout=0.4, sequence_length=200, carry_state=True),
-        "train": dict(epochs=7, steps_per_epoch=75, batch_size=32, learning_rate=2e-2, warmup_steps=50,
-                      clipnorm=1.0),
     },
 }
 
@@ -111,10 +121,10 @@ def settings_of(name: str, overrides: list[str]) -> tuple[dict, dict]:
     return task, train
 
 
-def training_words(data: str = "python_docs") -> set[str]:
+def training_words(data: str = "python_docs", data_dir: str | None = None) -> set[str]:
     from kerasrnn.data.corpus import load_char_corpus
 
-    return set(WORD.findall(load_char_corpus(data).train))
+    return set(WORD.findall(load_char_corpus(data, data_dir).train))
 
 
 def word_share(samples: list[str], vocabulary: set[str]) -> tuple[float, list[float]]:
@@ -237,7 +247,7 @@ def main() -> None:
             append_result(args.run_root, {"samples_only": str(run_dir), "top_k": args.top_k,
                                           "shares": {str(t): s for t, s in shares.items()}})
         return
-    for name in args.candidates or ["current"]:
+    for name in args.candidates or ["default"]:
         append_result(args.run_root, run_candidate(name, args.overrides, args.run_root, temperatures,
                                                    args.top_k, vocabulary))
 

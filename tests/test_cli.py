@@ -225,29 +225,31 @@ def test_resume_trains_longer(trained_run, tmp_path):
 
 
 @pytest.mark.slow
-def test_default_train_meets_the_issue_bar(tmp_path):
-    """`python cli.py train` with no options: under 5 minutes with the dataset prepared from scratch,
-    and a validation loss at most 60 % of the unigram baseline (measured: 50 % with seeds 0 and 1).
-
-    Time it on a quiet machine: the run is about 3 CPU-minutes, so a CPU shared with other jobs
-    stretches it past the bar (4 min 46 s at load average 8 on 2 cores)."""
+def test_the_default_run_reaches_its_losses_and_samples_corpus_words(tmp_path):
+    """`python cli.py train` with no options, the dataset prepared from scratch: at most 1.35
+    nats/char over independent windows and 1.25 with the state carried (measured 1.2596 / 1.2075),
+    and at least 85 % of the words `generate` samples with its defaults over seeds 1–5 are words of
+    the training text (measured 89.9 %). Its time is a benchmark's business:
+    `benchmarks/bench_charlm_default.py default` (216 s of training on the quiet machine)."""
+    import importlib.util
     import json
     import os
-    import time
 
+    spec = importlib.util.spec_from_file_location("bench", REPO_ROOT / "benchmarks" / "bench_charlm_default.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
     environment = {**os.environ, "TFDS_DATA_DIR": str(tmp_path / "tfds")}
-    started = time.monotonic()
-    finished = subprocess.run(
-        [sys.executable, "cli.py", "train", "--run-dir", str(tmp_path / "run")],
-        cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=300,
-    )
-    seconds = time.monotonic() - started
+    finished = subprocess.run([sys.executable, "cli.py", "train", "--run-dir", str(tmp_path / "run")],
+                              cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=1800)
     assert finished.returncode == 0, finished.stderr[-3000:]
-    assert seconds < 300
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    ratio = metrics["validation_nats_per_char"] / metrics["unigram_baseline_nats_per_char"]
-    assert ratio <= 0.6, metrics
-    assert "bits/char" in finished.stdout and "Sample (300 characters" in finished.stdout
+    assert metrics["validation_nats_per_char"] <= 1.35, metrics
+    assert metrics["validation_carried_nats_per_char"] <= 1.25, metrics
+    samples = [subprocess.run([sys.executable, "cli.py", "generate", str(tmp_path / "run"), "--seed", str(seed),
+                               "--length", "300"], cwd=REPO_ROOT, env=environment, capture_output=True, text=True,
+                              timeout=300, check=True).stdout for seed in range(1, 6)]
+    share, _ = bench.word_share(samples, bench.training_words(data_dir=str(tmp_path / "tfds")))
+    assert share >= 0.85, (share, samples)
 
 
 # What TensorFlow and tensorflow-datasets print while they load (`TF_CPP_MIN_LOG_LEVEL=0 python -c
