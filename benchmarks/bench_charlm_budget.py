@@ -86,13 +86,15 @@ class LoadMonitor:
         return f"load average {mean:.1f} on {os.cpu_count()} cores (from {min(self.readings):.1f} to {max(self.readings):.1f})"
 
 
-def command_line(preset: dict, minutes: float, run_dir: Path) -> str:
-    """The `python cli.py train` command of the same run."""
+def command_line(preset: dict, minutes: float, run_dir: Path, pass_steps: int) -> str:
+    """The `python cli.py train` command of the same run: every setting spelled out, since the CLI's
+    defaults are another run's; an epoch of one pass over the text (`steps_per_epoch` None, which
+    the CLI cannot say) as its `pass_steps` steps."""
     words = ["python cli.py train", f"--data {preset['data']}"]
     settings = {**preset["task"], **preset["train"], "time_budget": minutes}
+    if settings["steps_per_epoch"] is None:
+        settings["steps_per_epoch"] = pass_steps
     for name, value in settings.items():
-        if name in ("steps_per_epoch", "patience", "seed") and value in (None, 100, 0):
-            continue
         flag = FLAGS.get(name, "--" + name.replace("_", "-"))
         if isinstance(value, bool):
             words.append(flag if value else "--no-" + flag[2:])
@@ -105,6 +107,7 @@ def command_line(preset: dict, minutes: float, run_dir: Path) -> str:
 def run(name: str, minutes: float, run_dir: Path, data: str | None) -> dict:
     from kerasrnn.engine.run import train
     from kerasrnn.engine.train_config import TrainConfig
+    from kerasrnn.tasks.charlm.data import StreamLayout
     from kerasrnn.tasks.charlm.task import CharLMConfig, CharLMTask
 
     preset = dict(PRESETS[name])
@@ -113,7 +116,10 @@ def run(name: str, minutes: float, run_dir: Path, data: str | None) -> dict:
     task = CharLMTask()
     config = CharLMConfig(data=preset["data"], **preset["task"])
     train_config = TrainConfig(time_budget=minutes, **preset["train"])
-    print(f"== {name}: {minutes:g} minutes of training ==\n{command_line(preset, minutes, run_dir)}", flush=True)
+    pass_steps = StreamLayout(task.load_data(config).size("train"), config.sequence_length,
+                              train_config.batch_size).windows
+    print(f"== {name}: {minutes:g} minutes of training ==\n{command_line(preset, minutes, run_dir, pass_steps)}",
+          flush=True)
     started = time.monotonic()
     with LoadMonitor() as load:
         result = train(task, config, train_config, run_dir, verbose=2)
