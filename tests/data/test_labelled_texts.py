@@ -135,7 +135,7 @@ def test_imdb_reviews_offline_fails_at_once_with_instructions(tmp_path):
     assert labelled_texts.IMDB_URL in message
 
 
-# --- named splits (#15) ----------------------------------------------------------------------
+# --- named splits ---------------------------------------------------------------------------
 
 
 def glue_folder(folder, counts=(40, 10, 12)):
@@ -154,7 +154,7 @@ def test_glue_layout_keeps_its_splits_and_no_test_text_is_trained_on(tmp_path, c
     assert train == {f"train sentence {i}" for i in range(40)}
     assert validation == {f"dev sentence {i}" for i in range(10)}
     assert test == {f"test sentence {i}" for i in range(12)}
-    assert not test & train and not validation & train  # the leak of the issue: none
+    assert not test & train and not validation & train  # no test text is trained on
     line = next(r.getMessage() for r in caplog.records if "train ←" in r.getMessage())
     assert "train ← train.tsv (40 examples); validation ← dev.tsv (10 examples); test ← test.tsv (12 examples)" in line
 

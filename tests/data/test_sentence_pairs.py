@@ -80,7 +80,7 @@ def test_too_few_pairs_to_split():
         sentence_pairs.split_by_source([("a", "b")])
 
 
-# --- named splits (#15) ----------------------------------------------------------------------
+# --- named splits ---------------------------------------------------------------------------
 
 
 def pairs_file(path, name, count):
