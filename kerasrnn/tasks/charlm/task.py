@@ -48,7 +48,8 @@ from kerasrnn.data.corpus import STREAMING_MODES
 from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir, write_text
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import OptionError, UserInputError
-from kerasrnn.tasks.base import Task, absolute_data_path, cross_entropy_arguments
+from kerasrnn.tasks.base import Task
+from kerasrnn.tasks.text_tasks import absolute_data_path, cross_entropy_arguments
 from kerasrnn.tasks.network_config import NetworkConfig
 
 logger = logging.getLogger(__name__)

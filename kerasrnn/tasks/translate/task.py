@@ -50,8 +50,9 @@ from kerasrnn.data.sentence_pairs import SPELLED_NUMBERS, parse_pair
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
-from kerasrnn.tasks.base import (Task, absolute_data_path, check_texts, cross_entropy_arguments,
-                                 warn_about_unknown_share, warn_about_unknown_tokens)
+from kerasrnn.tasks.base import Task
+from kerasrnn.tasks.text_tasks import (absolute_data_path, check_texts, cross_entropy_arguments,
+                                       warn_about_unknown_share, warn_about_unknown_tokens)
 from kerasrnn.tasks.network_config import NetworkConfig
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
