@@ -4,7 +4,7 @@ import logging
 
 import numpy as np
 
-from kerasrnn.tasks.base import MAX_TEXT_WARNINGS, warn_about_unknown_tokens
+from kerasrnn.tasks.text_tasks import MAX_TEXT_WARNINGS, warn_about_unknown_tokens
 
 
 def test_a_file_of_unreadable_texts_gets_ten_warnings_and_a_count(caplog):
