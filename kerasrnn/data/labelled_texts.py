@@ -9,32 +9,51 @@
 - a folder of class folders, the `aclImdb` layout that `keras.utils.text_dataset_from_directory`
   reads: `<class>/<example>.txt`, or `train/<class>/…` and `test/<class>/…` (other folders in
   `train/`, such as aclImdb's `unsup/`, are left out);
-- a CSV / TSV / text file with one example per line, a text and a label column (`read_table`); a
-  folder of such files is read as one.
+- a CSV / TSV / text file with one example per line, a text and a label column (read by
+  `text_tables.read_table`); a folder of such files is read as one.
 
 Named splits: in a folder, files and folders whose names start with `train`, `dev` / `valid` /
 `validation` or `test` (the GLUE layout `train.tsv`, `dev.tsv`, `test.tsv`; aclImdb's `train/`,
 `test/`) are those splits, never re-cut, and a log line says which file became which split;
 `validation_data` / `test_data` give a split from a file of its own (the whole file). A split
-that none of these gives is cut from the training data: a seeded tenth of it each. Sources without
-any split of their own are cut 80/10/10 into train / validation / test by a permutation with the
-fixed seed `SPLIT_SEED` (independent of the training seed, so `evaluate` scores the same
-examples). With `whole=True` (what `evaluate --data FILE` uses) data without named splits is not
-cut: every split is the whole of it. Examples with empty text are dropped. Bad input raises
+that none of these gives is cut from the training data: a seeded tenth of it each
+(`splits.complete_splits` with `splits.seeded_tenths`; imdb_reviews' validation split too). Sources
+without any split of their own are cut 80/10/10 into train / validation / test by a permutation
+with the fixed seed `splits.SPLIT_SEED` (independent of the training seed, so `evaluate` scores the
+same examples). With `whole=True` (what `evaluate --data FILE` uses) data without named splits is
+not cut: every split is the whole of it. Examples with empty text are dropped. Bad input raises
 `UserInputError` with one line.
+
+This module chooses the source and finds its files and folders; the splits' rules live in
+`splits`, the names of split files in `named_splits`, the reading of CSV / TSV files in
+`text_tables`.
+
+Example:
+
+```python
+texts = load_labelled_texts("glue/SST-2", text_column="sentence")   # train.tsv, dev.tsv, test.tsv
+sentences, label_ids = texts.split("train")
+texts.class_names                                                    # ("0", "1")
+```
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import logging
 import os
 from pathlib import Path
 
-import numpy as np
-
 from kerasrnn.data.named_splits import split_entries, split_named
+from kerasrnn.data.splits import SPLITS, complete_splits, cut_from, seeded_tenths, split_80_10_10, take
+from kerasrnn.data.text_tables import (
+    DEFAULT_LABEL_COLUMN,
+    DEFAULT_TEXT_COLUMN,
+    TABLE_SUFFIXES,
+    has_no_label_column,
+    read_table,
+    read_text,
+)
 from kerasrnn.errors import UserInputError
 
 logger = logging.getLogger(__name__)
@@ -42,13 +61,8 @@ logger = logging.getLogger(__name__)
 SPELLED_NUMBERS = "spelled_numbers"
 IMDB_REVIEWS = "imdb_reviews"
 SOURCE_NAMES = (SPELLED_NUMBERS, IMDB_REVIEWS)
-SPLITS = ("train", "validation", "test")
-SPLIT_SEED = 1234
 IMDB_ARCHIVE = "aclImdb_v1.tar.gz"
 IMDB_URL = "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
-TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
-DEFAULT_TEXT_COLUMN = "text"
-DEFAULT_LABEL_COLUMN = "label"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,29 +174,6 @@ def _index_labels(name: str, raw: dict[str, tuple[list[str], list[str]]], number
     return texts
 
 
-def split_80_10_10(count: int, seed: int = SPLIT_SEED) -> dict[str, np.ndarray]:
-    """Indices of train / validation / test: a seeded permutation of `range(count)` cut 80/10/10."""
-    order = np.random.default_rng(seed).permutation(count)
-    train_end = int(round(0.8 * count))
-    validation_end = train_end + (count - train_end) // 2
-    return {"train": order[:train_end], "validation": order[train_end:validation_end],
-            "test": order[validation_end:]}
-
-
-def _cut(texts: list[str], labels: list[str]) -> dict[str, tuple[list[str], list[str]]]:
-    parts = split_80_10_10(len(texts))
-    return {split: ([texts[i] for i in index], [labels[i] for i in index]) for split, index in parts.items()}
-
-
-def _with_validation(train: tuple[list[str], list[str]], test) -> dict:
-    """train and test given: a seeded tenth of train becomes the validation split."""
-    texts, labels = train
-    order = np.random.default_rng(SPLIT_SEED).permutation(len(texts))
-    cut = len(texts) - max(1, len(texts) // 10) if len(texts) > 1 else len(texts)
-    pick = lambda index: ([texts[i] for i in index], [labels[i] for i in index])  # noqa: E731
-    return {"train": pick(order[:cut]), "validation": pick(order[cut:]), "test": test}
-
-
 # --- named sources ---------------------------------------------------------------------------
 
 
@@ -223,7 +214,7 @@ def _load_imdb(data_dir):
         pairs = [(text.decode("utf-8"), names[int(label)]) for text, label in tfds.as_numpy(dataset)]
         return [text for text, _ in pairs], [label for _, label in pairs]
 
-    return _with_validation(read(train), read(test))
+    return {**cut_from(read(train), ["validation"], seeded_tenths), "test": read(test)}
 
 
 # --- paths -----------------------------------------------------------------------------------
@@ -234,7 +225,7 @@ def _load_path(given: str, text_column: str, label_column: str, *, given_splits:
     given_splits = given_splits or {}
     path = _existing_path(given)
     read = lambda entry, classes=None: _read_entry(entry, text_column, label_column, classes)  # noqa: E731
-    named = split_entries(path) if path.is_dir() else {}
+    named = split_entries(path, suffixes=TABLE_SUFFIXES) if path.is_dir() else {}
     if named and "train" not in named and all(entry.is_dir() for entries in named.values() for entry in entries):
         named = {}  # folders such as development/, testing/ without a train*: class folders
     if named:
@@ -244,7 +235,8 @@ def _load_path(given: str, text_column: str, label_column: str, *, given_splits:
                 f"for a split but nothing named train*: name the training file or folder train…"
             )
         for split in ("validation", "test"):
-            unlabelled = [entry for entry in named.get(split, []) if _unlabelled(entry, text_column, label_column)]
+            unlabelled = [entry for entry in named.get(split, [])
+                          if has_no_label_column(entry, text_column, label_column)]
             for entry in unlabelled:  # GLUE's test.tsv: index and sentence, no label
                 logger.warning("%s: left out %s, which has no %r column: its texts have no labels to score",
                                given, entry.name, label_column)
@@ -262,7 +254,8 @@ def _load_path(given: str, text_column: str, label_column: str, *, given_splits:
         found = {"train": read(path)}
         sources = {"train": path.name}
         if not given_splits:
-            return _cut(*found["train"])
+            train = found["train"]
+            return {split: take(train, index) for split, index in split_80_10_10(len(train[0])).items()}
     else:
         everything = read(path)
         logger.info("%s: every split is the whole of it (%s examples)", given, f"{len(everything[0]):,}")
@@ -271,29 +264,7 @@ def _load_path(given: str, text_column: str, label_column: str, *, given_splits:
         other_path = _existing_path(os.fspath(other))
         found[split] = read(other_path)
         sources[split] = os.fspath(other)
-    return _complete_splits(given, found, sources)
-
-
-def _complete_splits(name: str, found: dict, sources: dict) -> dict:
-    """`found` splits with each missing one cut from train (a seeded tenth each), and the line saying
-    which file became which split."""
-    train_texts, train_labels = found["train"]
-    missing = [split for split in ("validation", "test") if split not in found]
-    if missing:
-        # From the end of a seeded permutation: the validation split of aclImdb's train/ and test/
-        # is the one it always was.
-        count = len(train_texts)
-        order = np.random.default_rng(SPLIT_SEED).permutation(count)
-        tenth = max(1, count // 10) if count > len(missing) else 0
-        for index, split in enumerate(missing):
-            part = order[count - (index + 1) * tenth:count - index * tenth]
-            found[split] = ([train_texts[i] for i in part], [train_labels[i] for i in part])
-            sources[split] = f"a tenth of {sources['train']}"
-        rest = order[:count - len(missing) * tenth]
-        found["train"] = ([train_texts[i] for i in rest], [train_labels[i] for i in rest])
-    logger.info("%s: %s", name, "; ".join(
-        f"{split} ← {sources[split]} ({len(found[split][0]):,} examples)" for split in SPLITS))
-    return found
+    return complete_splits(given, found, sources, seeded_tenths)
 
 
 def _existing_path(given: str) -> Path:
@@ -311,19 +282,6 @@ def _existing_path(given: str) -> Path:
         raise UserInputError(f"{given} is neither a regular file nor a folder: give one of those")
     return path
 
-
-def _unlabelled(path: Path, text_column: str, label_column: str) -> bool:
-    """True for a table file whose header names `text_column` but has no `label_column`."""
-    if not path.is_file() or label_column.isdigit() or text_column.isdigit():
-        return False
-    try:
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-            first = next((line for line in handle if line.strip()), "")
-    except OSError:
-        return False
-    header = [cell.strip() for cell in next(csv.reader([first], delimiter="," if path.suffix.lower() == ".csv"
-                                                       else "\t"), [])]
-    return text_column in header and label_column not in header
 
 
 def _shared_classes(entries: list[Path]) -> list[str] | None:
@@ -364,103 +322,9 @@ def _read_class_folders(folder: Path, classes: list[str]) -> tuple[list[str], li
     for name in classes:
         files = [p for p in _visible((folder / name).iterdir()) if p.is_file() and p.suffix == ".txt"]
         for file in sorted(files):
-            texts.append(_read_text(file))
+            texts.append(read_text(file))
             labels.append(name)
     if not texts:
         raise UserInputError(f"folder {folder} has no .txt files in its class folders: one file per example")
     return texts, labels
 
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8").removeprefix("\ufeff")
-    except OSError as error:
-        raise UserInputError(f"cannot read {path}: {error.strerror}") from error
-    except UnicodeDecodeError as error:
-        raise UserInputError(
-            f"{path} is not UTF-8 text (offset {error.start:,}): convert it to UTF-8"
-        ) from error
-
-
-def read_table(path: Path, text_column: str = DEFAULT_TEXT_COLUMN,
-               label_column: str = DEFAULT_LABEL_COLUMN) -> tuple[list[str], list[str]]:
-    """`(texts, labels)` of a CSV (`.csv`: commas, quotes) or TSV (`.tsv`, `.txt`: tabs) file.
-
-    A first row that holds `text_column` or `label_column` (unless they are numbers) is a header.
-    Without one, the columns are 0-based numbers (`"0"`, `"2"`); left at their defaults, text is
-    the first column and the label the last (a line `sentence<TAB>1`).
-
-    Raises:
-      UserInputError: an empty file, an unknown column, a row without its label.
-    """
-    text = _read_text(path)
-    tabs = path.suffix.lower() != ".csv"
-    reader = csv.reader(text.splitlines(), delimiter="\t" if tabs else ",",
-                        quoting=csv.QUOTE_NONE if tabs else csv.QUOTE_MINIMAL)
-    # A review can be longer than the csv module's default field limit (131,072 characters).
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    try:
-        rows = [(line, row) for line, row in enumerate(reader, start=1)
-                if any(cell.strip() for cell in row)]
-    except csv.Error as error:
-        raise UserInputError(f"{path} is not a readable {'TSV' if tabs else 'CSV'} file: {error}") from None
-    if not rows:
-        raise UserInputError(f"{path} is empty: give one example per line, a text and a label")
-    has_header, text_index, label_index = _column_indices(path, rows[0][1], text_column, label_column)
-    if has_header:
-        rows = rows[1:]
-    texts, labels = [], []
-    separator = "tab" if tabs else "comma"
-    for line, row in rows:
-        if len(row) < 2 or max(text_index, label_index) >= len(row):
-            raise UserInputError(
-                f"{path}: line {line} has no label (expected a text and a label, {separator}-separated)"
-            )
-        label = row[label_index].strip()
-        if not label:
-            raise UserInputError(f"{path}: line {line} has an empty label: every example needs one")
-        # Headerless text-then-label lines: the text is everything before the last separator.
-        texts.append(("\t" if tabs else ",").join(row[:-1]) if label_index == -1 else row[text_index])
-        labels.append(label)
-    if not texts:
-        raise UserInputError(f"{path} has a header but no examples: give one example per line")
-    return texts, labels
-
-
-def check_table_columns(path: Path, text_column: str = DEFAULT_TEXT_COLUMN,
-                        label_column: str = DEFAULT_LABEL_COLUMN) -> None:
-    """Checks the columns of a CSV/TSV file against its first row only, so that a wrong
-    `--text-column` is reported at once, before anything heavy starts (see `read_table`)."""
-    path = Path(path)
-    tabs = path.suffix.lower() != ".csv"
-    try:
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-            first = next((line for line in handle if line.strip()), None)
-    except OSError:
-        return  # the loader says what is wrong with the file itself
-    if first is not None:
-        row = next(csv.reader([first], delimiter="\t" if tabs else ","), [])
-        _column_indices(path, row, text_column, label_column)
-
-
-def _column_indices(path: Path, first_row: list[str], text_column: str, label_column: str):
-    """`(has_header, text_index, label_index)` of a table whose first row is `first_row`: a row that
-    holds `text_column` or `label_column` (unless they are numbers) is a header; without one, the
-    columns are numbers from 0 (defaults: text first, label last, index -1)."""
-    header = [cell.strip() for cell in first_row]
-    names = [column for column in (text_column, label_column) if not column.isdigit()]
-    if any(name in header for name in names):
-        for column in (text_column, label_column):
-            if column not in header:
-                raise UserInputError(
-                    f"{path} has no column {column!r}: its header has {', '.join(map(repr, header))}"
-                )
-        return True, header.index(text_column), header.index(label_column)
-    defaults = (text_column, label_column) == (DEFAULT_TEXT_COLUMN, DEFAULT_LABEL_COLUMN)
-    if not defaults and not (text_column.isdigit() and label_column.isdigit()):
-        given = text_column if not text_column.isdigit() else label_column
-        raise UserInputError(
-            f"{path} has no column {given!r}: its first row ({', '.join(map(repr, header[:5]))}) is "
-            f"not a header naming it; name the header's columns, or number the columns from 0"
-        )
-    return False, *((0, -1) if defaults else (int(text_column), int(label_column)))

@@ -3,13 +3,15 @@
 Data often come cut already: GLUE's `train.tsv`, `dev.tsv`, `test.tsv`; aclImdb's `train/` and
 `test/`; `train.txt`, `valid.txt` of translation pairs. The loaders (`labelled_texts`,
 `sentence_pairs`) use such files as their splits instead of cutting the data again, which would put
-test sentences into training.
+test sentences into training; a split without a file of its own is cut from the training data by
+`splits.complete_splits`.
 
 Example:
 
 ```python
-split_named("dev_matched.tsv")        # "validation"
-split_entries(Path("glue/SST-2"))     # {"train": [.../train.tsv], "validation": [.../dev.tsv], "test": [...]}
+split_named("dev_matched.tsv")   # "validation"
+split_entries(Path("glue/SST-2"), suffixes=(".tsv",))
+# {"train": [.../train.tsv], "validation": [.../dev.tsv], "test": [.../test.tsv]}
 ```
 """
 
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 # A file or folder whose name starts with one of these (case aside) holds that split.
 SPLIT_PREFIXES = (("train", ("train",)), ("validation", ("dev", "valid")), ("test", ("test",)))
 
@@ -32,11 +33,14 @@ def split_named(name: str) -> str | None:
     return None
 
 
-def split_entries(folder: Path) -> dict[str, list[Path]]:
-    """The files (.csv/.tsv/.txt) and folders of `folder` named for a split, by split, sorted."""
+def split_entries(folder: Path, *, suffixes: tuple[str, ...] | None = None,
+                  folders: bool = True) -> dict[str, list[Path]]:
+    """The files (those ending in one of `suffixes`, case aside, or any) and, with `folders`, the
+    folders of `folder` named for a split, by split, sorted; hidden ones left out."""
     named = {}
     for entry in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
-        if not (entry.is_dir() or (entry.is_file() and entry.suffix.lower() in TABLE_SUFFIXES)):
+        wanted_file = entry.is_file() and (suffixes is None or entry.suffix.lower() in suffixes)
+        if not (wanted_file or (folders and entry.is_dir())):
             continue
         split = split_named(entry.name)
         if split is not None:

@@ -13,7 +13,8 @@
   test by the SHA-256 of the source, so a sentence with several translations sits in one split;
 - the path of a folder of such files named for their splits (`train*`, `dev*` / `valid*`, `test*`):
   each file is its split, never re-cut, and a log line says which file became which split (a split
-  without a file is a seeded tenth of the training pairs); `validation_data` / `test_data` name a
+  without a file is a tenth of the training pairs, by the same SHA-256 of the source:
+  `splits.complete_splits` with `splits.hashed_tenths`); `validation_data` / `test_data` name a
   split's file directly. With `whole=True` (scoring a file) a single file is not cut: every split is
   all of it.
 
@@ -32,12 +33,13 @@ sources, targets = pairs.split("train")   # ["zero", "one", …], ["zéro", "un"
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
 from pathlib import Path
 
-from kerasrnn.data.spelled_numbers import FIELDS, SPLITS, load_spelled_numbers
+from kerasrnn.data.named_splits import split_entries
+from kerasrnn.data.splits import SPLITS, complete_splits, cut_from, hashed_tenths
+from kerasrnn.data.spelled_numbers import FIELDS, load_spelled_numbers
 from kerasrnn.data.spelled_numbers import NAME as SPELLED_NUMBERS
 from kerasrnn.errors import UserInputError
 
@@ -101,8 +103,7 @@ def load_pairs(data: str, pair: str, data_dir: str | None = None, *, validation_
             f"source TAB target lines"
         )
     if given:
-        return Pairs(path.name, complete_splits(data, {"train": read_pairs_file(path)},
-                                                {"train": path.name}, given))
+        return Pairs(path.name, _with_given(data, {"train": read_pairs_file(path)}, {"train": path.name}, given))
     if whole:
         everything = _columns(read_pairs_file(path))
         logger.info("%s: every split is the whole of it (%s pairs)", data, f"{len(everything[0]):,}")
@@ -126,18 +127,12 @@ def spelled_number_pairs(pair: str, data_dir: str | None = None) -> Pairs:
 
 def named_split_pairs(folder: Path, given: dict | None = None) -> dict:
     """The splits of a folder of pairs files named for them (`train.txt`, `dev.txt`, `test.txt`;
-    see `labelled_texts.split_named`), files of `given` (split → path) replacing theirs.
+    see `named_splits.split_named`), files of `given` (split → path) replacing theirs.
 
     Raises:
       UserInputError: no file named train*.
     """
-    from kerasrnn.data.named_splits import split_named
-
-    named: dict[str, list[Path]] = {}
-    for entry in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
-        split = split_named(entry.name)
-        if split is not None:
-            named.setdefault(split, []).append(entry)
+    named = split_entries(folder, folders=False)
     if "train" not in named:
         raise UserInputError(
             f"folder {folder} has no pairs file named train* (with dev* or valid*, and test*): give a "
@@ -145,36 +140,17 @@ def named_split_pairs(folder: Path, given: dict | None = None) -> dict:
         )
     found = {split: [pair for file in files for pair in read_pairs_file(file)] for split, files in named.items()}
     sources = {split: ", ".join(file.name for file in files) for split, files in named.items()}
-    return complete_splits(os.fspath(folder), found, sources, given or {})
+    return _with_given(os.fspath(folder), found, sources, given or {})
 
 
-def complete_splits(name: str, found: dict, sources: dict, given: dict) -> dict:
+def _with_given(name: str, found: dict, sources: dict, given: dict) -> dict:
     """`(sources, targets)` of each split: the pairs `found` per split, the files of `given` (split →
-    path) read whole, and a missing validation or test split cut from train by the SHA-256 of the
-    source (a tenth each); logs which file became which split."""
+    path) read whole, a missing split cut from train by the hash of the source (`splits`)."""
     for split, other in given.items():
         found[split] = read_pairs_file(Path(other).expanduser())
         sources[split] = os.fspath(other)
-    missing = [split for split in ("validation", "test") if split not in found]
-    if missing:
-        kept = []
-        for source, target in found["train"]:
-            bucket = int.from_bytes(hashlib.sha256(source.encode("utf-8")).digest()[:8], "big") % 10
-            split = missing[bucket - (10 - len(missing))] if bucket >= 10 - len(missing) else None
-            if split is None:
-                kept.append((source, target))
-            else:
-                found.setdefault(split, []).append((source, target))
-        for split in missing:
-            sources[split] = f"a tenth of {sources['train']}"
-            found.setdefault(split, [])
-        found["train"] = kept
-    for split in SPLITS:
-        if not found[split]:
-            raise UserInputError(f"{name}: the {split} split ({sources[split]}) has no pairs: give more pairs")
-    logger.info("%s: %s", name, "; ".join(
-        f"{split} ← {sources[split]} ({len(found[split]):,} pairs)" for split in SPLITS))
-    return {split: _columns(found[split]) for split in SPLITS}
+    columns = {split: _columns(pairs) for split, pairs in found.items()}
+    return complete_splits(name, columns, sources, hashed_tenths, unit="pairs", refuse_empty=True)
 
 
 def _columns(pairs: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
@@ -221,12 +197,8 @@ def split_by_source(pairs: list[tuple[str, str]]) -> dict:
     Raises:
       UserInputError: too few distinct sources for a non-empty training and validation split.
     """
-    splits = {split: ([], []) for split in SPLITS}
-    for source, target in pairs:
-        bucket = int.from_bytes(hashlib.sha256(source.encode("utf-8")).digest()[:8], "big") % 10
-        split = "train" if bucket < 8 else "validation" if bucket == 8 else "test"
-        splits[split][0].append(source)
-        splits[split][1].append(target)
+    # The rule of a folder with only a train* file: the same pairs give the same splits either way.
+    splits = cut_from(_columns(pairs), ["validation", "test"], hashed_tenths)
     if not splits["train"][0] or not splits["validation"][0]:
         raise UserInputError(
             f"{len(pairs)} pairs with {len(set(source for source, _ in pairs))} different sources: too "

@@ -1,13 +1,13 @@
-"""Labelled texts for `classify`: CSV/TSV files, folders, splits, imdb offline, bad input."""
+"""Labelled texts for `classify`: files, folders, splits, imdb offline, bad input (the CSV/TSV
+reading itself: test_text_tables.py; the exact splits: test_splits.py)."""
 
 import time
 
-import numpy as np
 import pytest
 
 from kerasrnn.errors import UserInputError
 from kerasrnn.data import labelled_texts
-from kerasrnn.data.labelled_texts import load_labelled_texts, read_table, split_80_10_10
+from kerasrnn.data.labelled_texts import load_labelled_texts
 
 
 def write(path, text):
@@ -17,47 +17,6 @@ def write(path, text):
 
 def lines(count, labels=("neg", "pos")):
     return "".join(f"example number {i}\t{labels[i % len(labels)]}\n" for i in range(count))
-
-
-def test_headerless_tsv_is_text_then_label(tmp_path):
-    path = write(tmp_path / "a.txt", 'He said "great"\t1\nAwful.\t0\n\n')
-    assert read_table(path) == (['He said "great"', "Awful."], ["1", "0"])
-
-
-def test_csv_with_header_and_named_columns(tmp_path):
-    path = write(tmp_path / "a.csv", 'id,review,stars\n1,"good, really",5\n2,bad,1\n')
-    assert read_table(path, "review", "stars") == (["good, really", "bad"], ["5", "1"])
-    with pytest.raises(UserInputError, match=r"has no column 'rating': its header has 'id', 'review'"):
-        read_table(path, "review", "rating")
-
-
-def test_headerless_columns_by_number(tmp_path):
-    path = write(tmp_path / "a.tsv", "x\tgood\t1\ny\tbad\t0\n")
-    assert read_table(path, "1", "2") == (["good", "bad"], ["1", "0"])
-    with pytest.raises(UserInputError, match="has no column 'review'"):
-        read_table(path, "review", "2")
-
-
-@pytest.mark.parametrize(
-    "content, message",
-    [
-        ("", "is empty"),
-        ("\n \n", "is empty"),
-        ("just a sentence\nanother one\n", "line 1 has no label"),
-        ("good\t1\nbad\t \n", "line 2 has an empty label"),
-    ],
-)
-def test_bad_tables(tmp_path, content, message):
-    with pytest.raises(UserInputError, match=message):
-        read_table(write(tmp_path / "a.tsv", content))
-
-
-def test_split_80_10_10_is_a_fixed_partition():
-    parts = split_80_10_10(2000)
-    assert [len(parts[s]) for s in ("train", "validation", "test")] == [1600, 200, 200]
-    assert sorted(np.concatenate(list(parts.values())).tolist()) == list(range(2000))
-    again = split_80_10_10(2000)
-    assert all(np.array_equal(parts[s], again[s]) for s in parts)
 
 
 def test_file_source_is_split_with_class_ids(tmp_path):

@@ -1,10 +1,12 @@
 """The split of small fixed inputs, pinned: exact sizes, first items and log lines of every way labelled
 texts and sentence pairs are cut, so that a change to the splitting code that moves one example shows."""
 
+import numpy as np
 import pytest
 
 from kerasrnn.data import sentence_pairs
 from kerasrnn.data.labelled_texts import load_labelled_texts
+from kerasrnn.data.splits import split_80_10_10
 from kerasrnn.errors import UserInputError
 
 SPLITS = ("train", "validation", "test")
@@ -92,3 +94,11 @@ def test_a_tiny_train_file_leaves_an_empty_split_and_says_which(tmp_path):
     write(tmp_path / "train.tsv", labelled_lines("text", 2))
     with pytest.raises(UserInputError, match=r"has no examples in its validation split: give more examples$"):
         load_labelled_texts(str(tmp_path))
+
+
+def test_split_80_10_10_is_a_fixed_partition():
+    parts = split_80_10_10(2000)
+    assert [len(parts[s]) for s in ("train", "validation", "test")] == [1600, 200, 200]
+    assert sorted(np.concatenate(list(parts.values())).tolist()) == list(range(2000))
+    again = split_80_10_10(2000)
+    assert all(np.array_equal(parts[s], again[s]) for s in parts)
