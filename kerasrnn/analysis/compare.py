@@ -170,17 +170,18 @@ def compare_cells(
         return None
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UserInputError(f"{out_dir} exists and is not an empty folder: choose a new --out-dir")
-    check_memory(task, plans)
+    data = check_memory(task, plans)
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
 
     rows = []
     try:
-        for cell, config, train_config in plans:
+        for index, (cell, config, train_config) in enumerate(plans):
             logger.info("Training %s on %s for %d steps", cell, task_name, epochs * steps_per_epoch)
             started = time.monotonic()
+            # The first cell's config is the one check_memory read the data of; the others read it again.
             result = train(task, config, train_config, out_dir / cell, device=device, verbose=verbose,
-                           distribution=distribution)
+                           distribution=distribution, data=data if index == 0 else None)
             rows.append(_read_row(task, cell, result, steps_per_epoch, time.monotonic() - started))
             logger.info("%s: final validation loss %.4f, %.0f ms per step", cell, rows[-1].final_loss,
                         rows[-1].seconds_per_step * 1000)
@@ -204,7 +205,7 @@ def _train_as_worker(task, plans, out_dir: Path, device: str, distribution) -> N
         logger.info("%s", result.summary())
 
 
-def check_memory(task, plans) -> None:
+def check_memory(task, plans):
     """Refuses in one line, before anything is trained or created, when one of the cells could not be
     trained in memory (the run skeleton would refuse it too, but only once the cells before it had
     trained). The vocabularies are made once, in a scratch folder: they do not depend on the cell.
@@ -212,6 +213,9 @@ def check_memory(task, plans) -> None:
     Args:
       task: the `Task`.
       plans: `(cell, config, train_config)` of every cell.
+
+    Returns:
+      What `task.check_data` loaded for the first cell (None if nothing), for its run.
     """
     import tempfile
 
@@ -219,14 +223,16 @@ def check_memory(task, plans) -> None:
 
     _, config, train_config = plans[0]
     config = task.resolve(config)  # as the run skeleton does first
-    task.check_data(config)
+    checked = task.check_data(config)
+    data = task.load_data(config) if checked is None else checked
     with tempfile.TemporaryDirectory(prefix="kerasrnn-compare-") as scratch:
-        prepared = task.prepare(config, train_config, task.data_for(config), Path(scratch), resume=False)
+        prepared = task.prepare(config, train_config, data, Path(scratch), resume=False)
     for cell, config, train_config in plans:
         needed = task.training_memory(task.resolve(config), train_config, prepared)
         if needed is not None:
             memory.check_fits(needed, f"training the {cell} {task.name} model",
                               "ask for fewer --units, a smaller --batch-size or a shorter --length")
+    return checked
 
 
 def _read_row(task, cell: str, result, steps_per_epoch: int, wall: float) -> CellResult:

@@ -1,7 +1,8 @@
 """The commands that use a trained run: `generate`, `evaluate`, `classify`, `translate`, `export`.
 
 Each asks the run's task (`kerasrnn.tasks.task_of_run`) to do it; a task that cannot (a copy run
-asked to translate) answers with one line through the `Task` base class.
+asked to translate) does not declare the capability, and `kerasrnn.tasks.capabilities.require`
+answers with one line.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ def generate(run_dir, prompt, length, temperature, top_k, num_samples, seed, dev
     """
     setup_runtime()
     from kerasrnn.tasks import task_of_run
+    from kerasrnn.tasks.capabilities import Generates, require
 
     with reported_as_one_line():
-        task = task_of_run(run_dir)
+        task = require(task_of_run(run_dir), Generates, run_dir)
         options = dict(temperature=temperature, top_k=top_k, seed=seed, device=device)
         if num_samples == 1:
             pieces = itertools.chain([prompt], task.generate_stream(run_dir, prompt, length, **options), ["\n"])
@@ -174,9 +176,10 @@ def classify_texts(run_dir, texts, text_file, device):
         texts = texts_of(texts, text_file, "classify")
     setup_runtime()
     from kerasrnn.tasks import task_of_run
+    from kerasrnn.tasks.capabilities import Classifies, require
 
     with reported_as_one_line():
-        predictions = task_of_run(run_dir).classify(run_dir, texts, device=device)
+        predictions = require(task_of_run(run_dir), Classifies, run_dir).classify(run_dir, texts, device=device)
     echo_lines(f"{prediction.label}\t{prediction.probability:.3f}\t{prediction.text}" for prediction in predictions)
 
 
@@ -197,9 +200,11 @@ def translate_texts(run_dir, texts, text_file, beam_size, device):
         texts = texts_of(texts, text_file, "translate")
     setup_runtime()
     from kerasrnn.tasks import task_of_run
+    from kerasrnn.tasks.capabilities import Translates, require
 
     with reported_as_one_line():
-        translations = task_of_run(run_dir).translate(run_dir, texts, beam_size=beam_size, device=device)
+        task = require(task_of_run(run_dir), Translates, run_dir)
+        translations = task.translate(run_dir, texts, beam_size=beam_size, device=device)
     echo_lines(f"{text}\t{translation}" for text, translation in zip(texts, translations))
 
 

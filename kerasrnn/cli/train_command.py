@@ -155,6 +155,7 @@ def train(**options):
     flags = {parameter.name: parameter.opts[0] for parameter in context.command.params}
     with reported_as_one_line():
         check_distribution(options["distribute"], options["replicas"])
+        data = None  # what check_data loaded, handed to the run; a resumed run reads its own
         if options["resume"]:
             if options["run_dir"] is None:
                 raise click.UsageError("--resume needs --run-dir: the run to continue")
@@ -172,7 +173,7 @@ def train(**options):
                 task, {name: value for name, value in given.items() if name not in RUNTIME_OPTIONS}, flags=flags,
                 distributed=options["distribute"] != "none")
             with lines_kept_until_it_succeeds():
-                task.check_data(task.resolve(config))  # before TensorFlow loads: seconds, not minutes
+                data = task.check_data(task.resolve(config))  # before TensorFlow loads: seconds, not minutes
     setup_runtime()
     distribution = start_distribution(options["distribute"], options["replicas"], options["device"])
     from kerasrnn.engine import run
@@ -188,7 +189,7 @@ def train(**options):
             # One line per epoch when the output is a log file rather than a terminal.
             verbose = "auto" if sys.stdout.isatty() else 2
             result = run.train(task, config, train_config, run_dir, resume=options["resume"],
-                               device=options["device"], verbose=verbose, distribution=distribution)
+                               device=options["device"], verbose=verbose, distribution=distribution, data=data)
         except KeyboardInterrupt:
             if not (Path(run_dir) / run_files.CONFIG_FILE).is_file():
                 raise click.ClickException("interrupted before the first epoch finished; nothing was kept") from None

@@ -116,8 +116,8 @@ def start_run(task, config, train_config: TrainConfig, run_dir: Path | None, *, 
 
 
 def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, *, resume: bool = False,
-          device: str = "auto", verbose: str | int = "auto", distribution: Distribution | None = None
-          ) -> TrainResult:
+          device: str = "auto", verbose: str | int = "auto", distribution: Distribution | None = None,
+          data: Any = None) -> TrainResult:
     """Trains `task` with `config` into a run directory, or resumes the run there exactly.
 
     Args:
@@ -132,6 +132,7 @@ def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, 
       verbose: progress display, as `fit`'s.
       distribution: the `tf.distribute` strategy to train under (`distribution.make_distribution`,
         made once per process); None: one device. `train_config.batch_size` is the global batch.
+      data: what `task.check_data(config)` loaded, so that it is not loaded twice; None: loaded here.
 
     Raises:
       UserInputError: bad data or run directory, a run directory another process is training into
@@ -147,11 +148,11 @@ def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, 
                                        distribution=distribution)
     if not distribution.chief:
         return _train_as_worker(task, config, train_config, run_dir, started, resume=resume,
-                                distribution=distribution)
+                                distribution=distribution, data=data)
     discarded = False
     try:
         result = _train_in(task, config, train_config, run_dir, resume=resume, verbose=verbose,
-                           distribution=distribution, started=started)
+                           distribution=distribution, started=started, data=data)
     except OSError as error:
         discarded = _discard_if_unfinished(run_dir, resume)
         raise UserInputError(write_failure(error, run_dir)) from None
@@ -165,12 +166,12 @@ def train(task, config, train_config: TrainConfig, run_dir: Path | None = None, 
 
 
 def _train_as_worker(task, config, train_config, run_dir: Path, started: float, *, resume: bool,
-                     distribution: Distribution) -> TrainResult:
+                     distribution: Distribution, data: Any = None) -> TrainResult:
     """A worker that is not the chief: the same training, its files in a temporary folder."""
     folder = Path(tempfile.mkdtemp(prefix="kerasrnn-worker-"))
     try:
         result = _train_in(task, config, train_config, folder, resume=resume, verbose=0,
-                           distribution=distribution, started=started)
+                           distribution=distribution, started=started, data=data)
     except BaseException as error:
         _raise_if_cluster_failed(error, distribution, run_dir)
         raise
@@ -194,12 +195,14 @@ def _raise_if_cluster_failed(error: BaseException, distribution: Distribution, r
 
 
 def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume: bool, verbose,
-              distribution: Distribution, started: float) -> TrainResult:
+              distribution: Distribution, started: float, data: Any = None) -> TrainResult:
     import keras
 
     chief = distribution.chief
+    if data is None:
+        data = task.load_data(config)
     # Another worker has no copy of the run directory: it makes the vocabularies from the data.
-    prepared = task.prepare(config, train_config, task.data_for(config), run_dir, resume=resume and chief)
+    prepared = task.prepare(config, train_config, data, run_dir, resume=resume and chief)
     run_files.save_config(run_dir, task.name, config, train_config)
 
     needed = task.training_memory(config, train_config, prepared)
@@ -241,7 +244,8 @@ def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume:
 
     best = task.load_model(run_dir)
     validation = task.evaluate_model(best, config, prepared, task.splits[0], run_dir)
-    details = task.finish(best, config, train_config, prepared, run_dir)
+    # A task declaring `kerasrnn.tasks.capabilities.Finishes` has `finish` (engine/ imports nothing of tasks/).
+    details = task.finish(best, config, train_config, prepared, run_dir) if hasattr(task, "finish") else []
     history = outcome.history
     best_epoch = run_files.best_epoch(history)
     epochs = len(history["epoch"])

@@ -53,6 +53,7 @@ class MeanTask(Task):                       # predict the mean of a random seque
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
@@ -61,6 +62,7 @@ from kerasrnn import checks
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import OptionError, UserInputError
+from kerasrnn.tasks.capabilities import ScoresWholeFiles, capable
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +97,9 @@ class Task:
       baseline_metric: the key of `metrics.json` holding the no-learning baseline, or None.
       single_device_defaults: settings whose default works on one device only, with the value they
         take under `--distribute` when the user does not choose them.
+      older_run_settings: settings a run saved before they existed lacks in its `config.json`, with
+        the value such a run was trained with (whatever the default is now).
+      generates_data: True for a task that makes its own sequences: `evaluate --data` is refused.
     """
 
     name: ClassVar[str]
@@ -105,6 +110,8 @@ class Task:
     exporter: ClassVar[str | None] = None
     baseline_metric: ClassVar[str | None] = None
     single_device_defaults: ClassVar[Mapping[str, Any]] = {}
+    older_run_settings: ClassVar[Mapping[str, Any]] = {}
+    generates_data: ClassVar[bool] = False
 
     # --- settings ----------------------------------------------------------------------------
 
@@ -116,32 +123,17 @@ class Task:
         """`config` with what depends on the data filled in (token modes, absolute paths)."""
         return config
 
-    def with_data(self, config, data: str | None, data_dir: str | None):
-        """`config` reading `data` (and `data_dir`) instead of its own data; for `evaluate --data`."""
-        # The run's own separate validation/test files go with its own data, not with the given data.
-        separate = {name: None for name in ("validation_data", "test_data")
-                    if data is not None and name in {field.name for field in dataclasses.fields(config)}}
-        return self.resolve(dataclasses.replace(config, data=data or config.data,
-                                                data_dir=data_dir or config.data_dir, **separate))
-
     def reads_only_local_files(self, config) -> bool:
         """True when `load_data(config)` reads the user's own files and needs no TensorFlow, so that
         `check_data` can load them before TensorFlow is imported. Default: False."""
         return False
 
-    def check_data(self, config) -> None:
+    def check_data(self, config) -> Any:
         """Loads (and so checks) the user's own files before TensorFlow is even imported, when
-        `reads_only_local_files`: a bad file is then one line in a second, not after minutes;
-        `data_for` hands the loaded data to the run."""
-        if self.reads_only_local_files(config):
-            self._checked = (config, self.load_data(config))
-
-    def data_for(self, config):
-        """The data of `config`: what `check_data` loaded, or `load_data(config)`."""
-        checked = getattr(self, "_checked", None)
-        if checked is not None and checked[0] == config:
-            return checked[1]
-        return self.load_data(config)
+        `reads_only_local_files`: a bad file is then one line in a second, not after minutes.
+        Returns what it loaded, for the caller to hand to the run (`train(…, data=…)`); None when
+        it loaded nothing."""
+        return self.load_data(config) if self.reads_only_local_files(config) else None
 
     # --- the run skeleton's hooks --------------------------------------------------------------
 
@@ -199,15 +191,13 @@ class Task:
         classes = self.output_classes(config, prepared)
         return None if classes is None else 10 * math.log(max(classes, 2))
 
-    def finish(self, model, config, train_config: TrainConfig, prepared, run_dir: Path) -> list[str]:
-        """Anything done after training with the best model; returns lines for the summary."""
-        return []
-
     # --- a finished run ------------------------------------------------------------------------
 
     def load_configs(self, run_dir: Path) -> tuple[Any, TrainConfig]:
         """The task config and `TrainConfig` saved in a run directory of this task."""
-        return run_files.load_task_configs(run_dir, self.name, self.config_class)
+        # Keyword arguments given to the partial give way to the saved ones: only missing settings are filled.
+        make = functools.partial(self.config_class, **self.older_run_settings)
+        return run_files.load_task_configs(run_dir, self.name, make)
 
     def load_model(self, run_dir: Path):
         """The best model saved in a run directory of this task."""
@@ -236,31 +226,23 @@ class Task:
         config, _ = self.load_configs(run_dir)
         run_files.check_run_dir(run_dir)
         if data is not None or data_dir is not None:
-            config = self.with_data(config, data, data_dir)
+            config = with_data(self, config, data, data_dir)
+        whole = self.whole_data(config) if data is not None and capable(self, ScoresWholeFiles) else None
         select_device(device)
-        prepared = self.restore(config, self.scored_data(config, given=data is not None), Path(run_dir))
+        prepared = self.restore(config, self.load_data(config) if whole is None else whole, Path(run_dir))
         return self.evaluate_model(self.load_model(run_dir), config, prepared, split, Path(run_dir), **options)
 
-    def scored_data(self, config, *, given: bool):
-        """The data `evaluate` scores: `load_data(config)`. A task may score data the user gives
-        (`given`) whole, every split being all of it, rather than cut it like training data."""
-        return self.load_data(config)
 
-    # --- what a trained model can do besides being evaluated -----------------------------------
+def with_data(task, config, data: str | None, data_dir: str | None):
+    """`config` reading `data` (and `data_dir`) instead of its own data; for `evaluate --data`.
 
-    def generate(self, run_dir: Path, prompt: str, length: int, **options) -> str:
-        """Text sampled after `prompt`; only language models can."""
-        raise UserInputError(f"{run_dir} holds a {self.name} run, which cannot generate text")
-
-    def generate_stream(self, run_dir: Path, prompt: str, length: int, **options):
-        """The text of `generate` in pieces, as they are drawn."""
-        return iter([self.generate(run_dir, prompt, length, **options)])
-
-    def classify(self, run_dir: Path, texts, **options) -> list:
-        """The label of each text; only classifiers can."""
-        raise UserInputError(f"{run_dir} holds a {self.name} run, which cannot classify texts")
-
-    def translate(self, run_dir: Path, texts, **options) -> list[str]:
-        """The translation of each text; only translators can."""
-        raise UserInputError(f"{run_dir} holds a {self.name} run, which cannot translate texts")
-
+    Raises:
+      UserInputError: a task that makes its own sequences (`Task.generates_data`).
+    """
+    if task.generates_data:
+        raise UserInputError(f"the {task.name} task generates its sequences: drop --data and --data-dir")
+    # The run's own separate validation/test files go with its own data, not with the given data.
+    separate = {name: None for name in ("validation_data", "test_data")
+                if data is not None and name in {field.name for field in dataclasses.fields(config)}}
+    return task.resolve(dataclasses.replace(config, data=data or config.data,
+                                            data_dir=data_dir or config.data_dir, **separate))

@@ -49,6 +49,7 @@ from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir, write_text
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import OptionError, UserInputError
 from kerasrnn.tasks.base import Task
+from kerasrnn.tasks.capabilities import Finishes, Generates
 from kerasrnn.tasks.text_tasks import absolute_data_path, cross_entropy_arguments
 from kerasrnn.tasks.network_config import NetworkConfig
 
@@ -194,7 +195,7 @@ class Prepared:
         return data.encode(self.lookup, self.corpus.split(split))
 
 
-class CharLMTask(Task):
+class CharLMTask(Task, Generates, Finishes):
     """The character language model of the lecture's sequence generation (see the module docstring)."""
 
     name = "charlm"

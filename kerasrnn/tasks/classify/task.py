@@ -50,6 +50,7 @@ from kerasrnn.engine.run_dir import (
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
 from kerasrnn.tasks.base import Task
+from kerasrnn.tasks.capabilities import Classifies, ScoresWholeFiles
 from kerasrnn.tasks.text_tasks import (absolute_data_path, check_texts, cross_entropy_arguments,
                                        warn_about_unknown_share, warn_about_unknown_tokens)
 from kerasrnn.tasks.network_config import NetworkConfig
@@ -186,7 +187,7 @@ class Prepared:
     data: Any  # a `kerasrnn.data.labelled_texts.LabelledTexts`
 
 
-class ClassifyTask(Task):
+class ClassifyTask(Task, Classifies, ScoresWholeFiles):
     """The text classifier (see the module docstring)."""
 
     name = "classify"
@@ -231,20 +232,17 @@ class ClassifyTask(Task):
             checks.one_of("split", split, self.splits)
             return check_numbers(self, run_dir, options["numbers"], device=device)
         options.pop("numbers", None)
-        if data is None or data in ("spelled_numbers", "imdb_reviews"):
-            return super().evaluate(run_dir, split=split, data=data, data_dir=data_dir, device=device, **options)
-        from kerasrnn.data.labelled_texts import load_labelled_texts
-        from kerasrnn.engine.devices import select_device
+        return super().evaluate(run_dir, split=split, data=data, data_dir=data_dir, device=device, **options)
 
-        checks.one_of("split", split, self.splits)
-        config, _ = self.load_configs(run_dir)
-        check_run_dir(run_dir)
-        config = dataclasses.replace(config, data=data, validation_data=None, test_data=None).resolved()
-        texts = load_labelled_texts(config.data, data_dir or config.data_dir, text_column=config.text_column,
-                                    label_column=config.label_column, whole=True)
-        select_device(device)
-        prepared = self.restore(config, texts, Path(run_dir))
-        return self.evaluate_model(self.load_model(run_dir), config, prepared, split, Path(run_dir))
+    def whole_data(self, config: ClassifyConfig):
+        """A file or folder given to `evaluate --data`, every split all of it unless it names its
+        splits (`train.tsv`, `dev.tsv`, `test.tsv`); None for a named source."""
+        from kerasrnn.data.labelled_texts import SOURCE_NAMES, load_labelled_texts
+
+        if config.data in SOURCE_NAMES:
+            return None
+        return load_labelled_texts(config.data, config.data_dir, text_column=config.text_column,
+                                   label_column=config.label_column, whole=True)
 
     def prepare(self, config, train_config, data, run_dir: Path, *, resume: bool) -> Prepared:
         """Adapts the vectorizer on the training texts (resuming: reads it back and checks that the

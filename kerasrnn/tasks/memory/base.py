@@ -33,7 +33,6 @@ from typing import ClassVar
 
 from kerasrnn import checks
 from kerasrnn.engine.train_config import TrainConfig
-from kerasrnn.errors import UserInputError
 from kerasrnn.recurrent import check_cell_name
 from kerasrnn.tasks.base import Task
 
@@ -121,6 +120,7 @@ class MemoryTask(Task):
 
     config_class: ClassVar[type] = MemoryTaskConfig
     baseline_metric = "baseline"
+    generates_data = True
     input_name: ClassVar[str]
     input_features: ClassVar[int]
     output_size: ClassVar[int]
@@ -177,9 +177,6 @@ class MemoryTask(Task):
             clipvalue=None if config.cell == "urnn" else 1.0,
             patience=1000,
         )
-
-    def with_data(self, config, data: str | None, data_dir: str | None):
-        raise UserInputError(f"the {self.name} task generates its sequences: drop --data and --data-dir")
 
     # --- the run skeleton's hooks ----------------------------------------------------------------
 

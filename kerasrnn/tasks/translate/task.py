@@ -51,6 +51,7 @@ from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
 from kerasrnn.tasks.base import Task
+from kerasrnn.tasks.capabilities import ScoresWholeFiles, Translates
 from kerasrnn.tasks.text_tasks import (absolute_data_path, check_texts, cross_entropy_arguments,
                                        warn_about_unknown_share, warn_about_unknown_tokens)
 from kerasrnn.tasks.network_config import NetworkConfig
@@ -214,7 +215,7 @@ class Prepared:
     max_output_length: int  # the most tokens a translation may have before `[END]`
 
 
-class TranslateTask(Task):
+class TranslateTask(Task, Translates, ScoresWholeFiles):
     """The encoder-decoder of the lecture's sequence-to-sequence models (see the module docstring)."""
 
     name = "translate"
@@ -224,6 +225,8 @@ class TranslateTask(Task):
     evaluate_options = ("beam_size", "numbers")
     exporter = "kerasrnn.tasks.translate.export"
     baseline_metric = "baseline_loss"
+    # A run made before encoders could be bidirectional read one way, whatever the preset says now.
+    older_run_settings = {"bidirectional": False}
 
     def default_train_config(self, config: TranslateConfig) -> TrainConfig:
         """Adam with cosine decay, clipnorm 1, early stop after 3 epochs without
@@ -264,13 +267,13 @@ class TranslateTask(Task):
             raise UserInputError("--numbers checks the numbers it writes itself: drop --data and --data-dir")
         return check_numbers(self, run_dir, numbers, beam_size=options.get("beam_size", 1), device=device)
 
-    def scored_data(self, config: TranslateConfig, *, given: bool):
-        """A pairs file given to `evaluate --data` is scored whole, not cut 80/10/10; a folder that
-        names its splits keeps them."""
+    def whole_data(self, config: TranslateConfig):
+        """A pairs file given to `evaluate --data`, scored whole, not cut 80/10/10; a folder that
+        names its splits keeps them. None for spelled_numbers."""
         from kerasrnn.data.sentence_pairs import load_pairs
 
-        if not given or config.data == SPELLED_NUMBERS:
-            return self.load_data(config)
+        if config.data == SPELLED_NUMBERS:
+            return None
         return load_pairs(config.data, config.pair, config.data_dir, whole=True)
 
     def prepare(self, config, train_config, pairs, run_dir: Path, *, resume: bool) -> Prepared:
@@ -392,18 +395,6 @@ class TranslateTask(Task):
                               prepared.max_output_length)
         except ValueError as error:
             raise UserInputError(f"{run_dir} has bad vocabularies: {error}") from error
-
-    def load_configs(self, run_dir: Path):
-        """The saved settings; a run made before encoders could be bidirectional (no `bidirectional`
-        in its config.json) read one way, whatever the preset of its data kind says now."""
-        saved = run_files.load_config(run_files.check_run_dir(run_dir, need_model=False))
-        settings = saved["task_config"]
-        if saved["task"] != self.name or "bidirectional" in settings:
-            return super().load_configs(run_dir)
-        try:
-            return self.config_class(**{**settings, "bidirectional": False}), saved["train_config"]
-        except TypeError as error:
-            raise UserInputError(f"{run_dir}/{run_files.CONFIG_FILE} has bad task settings: {error}") from error
 
     def load_model(self, run_dir: Path):
         """The run's best model, once its vocabularies are known to fit it (a file copied from another

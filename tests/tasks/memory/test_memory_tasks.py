@@ -14,7 +14,7 @@ from kerasrnn.engine.run import train
 from kerasrnn.errors import UserInputError
 from kerasrnn.recurrent import CELL_NAMES
 from kerasrnn.tasks import get_task
-from kerasrnn.tasks.base import Task
+from kerasrnn.tasks.base import Task, with_data
 from kerasrnn.tasks.memory import AddingConfig, AddingTask, CopyConfig, CopyTask, MemoryTask
 from kerasrnn.tasks.memory import data as memory_data
 from kerasrnn.tasks.memory import model as memory_model
@@ -146,8 +146,9 @@ def test_the_baselines_come_from_the_settings():
 
 def test_memory_tasks_generate_their_data():
     for task in (COPY, ADDING):
+        assert task.generates_data
         with pytest.raises(UserInputError, match=f"the {task.name} task generates its sequences"):
-            task.with_data(task.config_class(), "python_docs", None)
+            with_data(task, task.config_class(), "python_docs", None)
 
 
 @pytest.mark.parametrize("cell, clipvalue", [("vanilla", 1.0), ("lstm", 1.0), ("gru", 1.0), ("urnn", None)])
