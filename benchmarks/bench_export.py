@@ -111,6 +111,7 @@ def main(cell, units, layers, length, python_length, repeats, counts):
     from kerasrnn.engine.exporting import export_run
     from kerasrnn.engine.train_config import TrainConfig
     from kerasrnn.tasks.charlm import data as text_data
+    from kerasrnn.tasks import get_task
     from kerasrnn.tasks.charlm.task import CharLMConfig
     from kerasrnn.tasks.charlm.model import build_char_lm
     from kerasrnn.tasks.charlm.sampling import CharSampler
@@ -126,7 +127,7 @@ def main(cell, units, layers, length, python_length, repeats, counts):
         run_files.save_config(run_dir, "charlm", config, TrainConfig())
         text_data.save_vocabulary(text_data.make_char_lookup(characters), run_dir / run_files.VOCABULARY_FILE)
         started = time.perf_counter()
-        export_run(run_dir, Path(folder) / "export")
+        export_run(get_task("charlm"), run_dir, Path(folder) / "export")
         export_seconds = time.perf_counter() - started
         exported = tf.saved_model.load(str(Path(folder) / "export"))
 

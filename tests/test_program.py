@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 import cli
-from kerasrnn.engine import faults
+from kerasrnn import fileio
 from kerasrnn.program import DEFAULT_PROGRAM, command, program, program_from_info_name, program_named
 from tests.cli_helpers import assert_one_line_error
 
@@ -42,15 +42,15 @@ def test_an_interrupted_train_and_a_full_disk_name_the_program(prog_name, typed,
     """The CLI's own hint (Ctrl-C in epoch 2) and the engine's (a full disk while resuming) both
     name `typed`."""
     run_dir = tmp_path / "my run"
-    faults.reset()
-    monkeypatch.setenv(faults.FAULT_ENV, "step:3")
-    monkeypatch.setenv(faults.MODE_ENV, "interrupt")
+    fileio.reset_write_counts()
+    monkeypatch.setenv(fileio.FAULT_ENV, "step:3")
+    monkeypatch.setenv(fileio.MODE_ENV, "interrupt")
     interrupted = CliRunner().invoke(cli.cli, [*TINY_COPY, "--run-dir", str(run_dir)], prog_name=prog_name)
     assert_one_line_error(interrupted, f"interrupted; continue with: {typed} train --resume --run-dir '{run_dir}'")
 
-    faults.reset()
-    monkeypatch.setenv(faults.FAULT_ENV, "write:state.npz:1")  # epoch 2's backup
-    monkeypatch.setenv(faults.MODE_ENV, "enospc")
+    fileio.reset_write_counts()
+    monkeypatch.setenv(fileio.FAULT_ENV, "write:state.npz:1")  # epoch 2's backup
+    monkeypatch.setenv(fileio.MODE_ENV, "enospc")
     full = CliRunner().invoke(cli.cli, ["train", "--resume", "--run-dir", str(run_dir)], prog_name=prog_name)
     assert_one_line_error(full, f"the run can be resumed from epoch 1 once there is room: {typed} train --resume "
                                 f"--run-dir '{run_dir}'")

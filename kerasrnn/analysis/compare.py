@@ -29,7 +29,6 @@ import io
 import json
 import logging
 import math
-import os
 import time
 from pathlib import Path
 from typing import Mapping
@@ -37,6 +36,8 @@ from typing import Mapping
 from kerasrnn import checks
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.errors import UserInputError
+from kerasrnn.figures import png_figure
+from kerasrnn.fileio import write_text
 from kerasrnn.tasks import get_task
 
 logger = logging.getLogger(__name__)
@@ -264,7 +265,7 @@ def _read_row(task, cell: str, result, steps_per_epoch: int, wall: float) -> Cel
 
 def write_table(comparison: Comparison) -> None:
     """`comparison.md` (the Markdown table) and `comparison.csv` in the comparison's folder."""
-    run_files.write_text(comparison.out_dir / TABLE_MD, comparison.table() + "\n")
+    write_text(comparison.out_dir / TABLE_MD, comparison.table() + "\n")
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(["cell", "parameters", "final_validation_loss", "baseline", "loss_over_baseline",
@@ -274,32 +275,24 @@ def write_table(comparison: Comparison) -> None:
                          "" if row.baseline is None else f"{row.baseline:.6g}",
                          "" if row.of_baseline is None else f"{row.of_baseline:.6g}",
                          f"{row.seconds_per_step:.6g}", row.steps, row.run_dir.as_posix()])
-    run_files.write_text(comparison.out_dir / TABLE_CSV, buffer.getvalue())
+    write_text(comparison.out_dir / TABLE_CSV, buffer.getvalue())
 
 
 def plot_curves(comparison: Comparison, path: Path) -> None:
     """Validation loss against training steps, one line per cell, the baseline dashed; log y-axis."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6, 4), dpi=80)
-    for row in comparison.rows:
-        axis.plot(row.curve_steps, row.curve_losses, marker="o", markersize=3, label=row.cell)
-    baselines = sorted({row.baseline for row in comparison.rows if row.baseline is not None})
-    for baseline in baselines:
-        axis.axhline(baseline, color="black", linestyle="--", linewidth=1,
-                     label=f"memoryless baseline {baseline:.4g}")
-    positive = [loss for row in comparison.rows for loss in row.curve_losses
-                if loss > 0 and math.isfinite(loss)]
-    if positive and max(positive) / min(positive) > 20:
-        axis.set_yscale("log")
-    axis.set_xlabel("training step")
-    axis.set_ylabel(f"validation loss ({comparison.loss_unit})")
-    axis.set_title(f"{comparison.task}: {', '.join(row.cell for row in comparison.rows)}", fontsize=10)
-    axis.grid(alpha=0.3, which="both")
-    axis.legend(fontsize=8)
-    figure.tight_layout()
-    run_files.replace_atomically(Path(path), lambda target: figure.savefig(os.fspath(target), format="png"))
-    plt.close(figure)
+    with png_figure(path, figsize=(6, 4), dpi=80) as (_, axis):
+        for row in comparison.rows:
+            axis.plot(row.curve_steps, row.curve_losses, marker="o", markersize=3, label=row.cell)
+        baselines = sorted({row.baseline for row in comparison.rows if row.baseline is not None})
+        for baseline in baselines:
+            axis.axhline(baseline, color="black", linestyle="--", linewidth=1,
+                         label=f"memoryless baseline {baseline:.4g}")
+        positive = [loss for row in comparison.rows for loss in row.curve_losses
+                    if loss > 0 and math.isfinite(loss)]
+        if positive and max(positive) / min(positive) > 20:
+            axis.set_yscale("log")
+        axis.set_xlabel("training step")
+        axis.set_ylabel(f"validation loss ({comparison.loss_unit})")
+        axis.set_title(f"{comparison.task}: {', '.join(row.cell for row in comparison.rows)}", fontsize=10)
+        axis.grid(alpha=0.3, which="both")
+        axis.legend(fontsize=8)

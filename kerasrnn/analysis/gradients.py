@@ -46,8 +46,9 @@ from pathlib import Path
 import numpy as np
 
 from kerasrnn import checks
-from kerasrnn.engine.run_dir import replace_atomically
 from kerasrnn.errors import UserInputError
+from kerasrnn.figures import png_figure
+from kerasrnn.fileio import replace_atomically
 from kerasrnn.recurrent import check_cell_names
 from kerasrnn.tasks import get_task
 
@@ -324,35 +325,25 @@ def write_csv(result: GradientNorms, path: Path) -> None:
 
 def plot_gradient_norms(result: GradientNorms, path: Path) -> None:
     """One panel per stage (initialisation, after N steps), log y-axis, one line per cell."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    stages = result.stages
-    figure, axes = plt.subplots(1, len(stages), figsize=(5.2 * len(stages), 3.8), dpi=80,
-                                sharey=True, squeeze=False)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for axis, stage in zip(axes[0], stages):
-        for index, cell in enumerate(result.config.cells):
-            colour = colours[index % len(colours)]
-            values = result.norms[(cell, stage)]
-            axis.plot(result.steps, np.where(values > 0, values, np.nan), color=colour, label=cell)
-            if (cell, stage) in result.bounds:
-                axis.plot(result.steps, result.bounds[(cell, stage)], color=colour, linestyle="--",
-                          label=f"{cell}: bound ‖∂L/∂h_T‖·∏‖D_s‖‖W_h‖")
-        axis.set_yscale("log")
-        axis.set_xlabel("t")
-        axis.set_title("at initialisation" if stage == 0 else f"after {stage} training steps")
-        axis.grid(alpha=0.3, which="both")
-    axes[0][0].set_ylabel("‖∂L/∂h_t‖")
-    axes[0][-1].legend(fontsize=8)
-    config = result.config
-    figure.suptitle(f"{config.task}, T = {config.length}, {config.units} units, batch {config.batch_size}"
-                    f" (float64)", fontsize=10)
-    figure.tight_layout()
-    replace_atomically(Path(path), lambda target: figure.savefig(os.fspath(target), format="png"))
-    plt.close(figure)
+    stages, config = result.stages, result.config
+    with png_figure(path, nrows=1, ncols=len(stages), figsize=(5.2 * len(stages), 3.8), dpi=80,
+                    sharey=True, squeeze=False) as (figure, axes):
+        for axis, stage in zip(axes[0], stages):
+            for index, cell in enumerate(config.cells):
+                colour = f"C{index}"  # the index-th colour of matplotlib's cycle, the same on both curves
+                values = result.norms[(cell, stage)]
+                axis.plot(result.steps, np.where(values > 0, values, np.nan), color=colour, label=cell)
+                if (cell, stage) in result.bounds:
+                    axis.plot(result.steps, result.bounds[(cell, stage)], color=colour, linestyle="--",
+                              label=f"{cell}: bound ‖∂L/∂h_T‖·∏‖D_s‖‖W_h‖")
+            axis.set_yscale("log")
+            axis.set_xlabel("t")
+            axis.set_title("at initialisation" if stage == 0 else f"after {stage} training steps")
+            axis.grid(alpha=0.3, which="both")
+        axes[0][0].set_ylabel("‖∂L/∂h_t‖")
+        axes[0][-1].legend(fontsize=8)
+        figure.suptitle(f"{config.task}, T = {config.length}, {config.units} units, batch {config.batch_size}"
+                        f" (float64)", fontsize=10)
 
 
 def summary(result: GradientNorms) -> str:

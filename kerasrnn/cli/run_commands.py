@@ -225,5 +225,27 @@ def export_run(run_dir, out_dir, force):
     from kerasrnn.engine.exporting import export_run as export
 
     with reported_as_one_line():
-        result = export(run_dir, out_dir, force=force)
+        result = export(exportable_task_of_run(run_dir), run_dir, out_dir, force=force)
     click.echo(result.summary())
+
+
+def exportable_task_of_run(run_dir: Path):
+    """The `Task` of the run in `run_dir`, which must have a model and an exporter.
+
+    Raises:
+      UserInputError: not a run directory, no model yet, or a task that cannot be exported (naming
+        those that can).
+    """
+    from kerasrnn.engine.run_dir import check_run_dir
+    from kerasrnn.errors import UserInputError
+    from kerasrnn.tasks import TASKS, get_task, task_of_run
+
+    run_dir = check_run_dir(run_dir)
+    task = task_of_run(run_dir)
+    if task.exporter is None:
+        exportable = [name for name in TASKS if get_task(name).exporter is not None]
+        raise UserInputError(
+            f"{run_dir} holds a {task.name} run, which cannot be exported: export works for "
+            f"{', '.join(exportable)} runs"
+        )
+    return task

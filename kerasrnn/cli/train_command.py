@@ -16,7 +16,7 @@ from kerasrnn.engine.distribution import check_options as check_distribution
 from kerasrnn.engine.train_config import OPTIMIZERS
 from kerasrnn.program import command
 from kerasrnn.recurrent import CELL_NAMES
-from kerasrnn.tasks import get_task
+from kerasrnn.tasks import get_task, task_of_run
 
 
 # With --time-budget and no --epochs, the budget picks the number of epochs, up to this.
@@ -163,7 +163,8 @@ def train(**options):
             if fixed:
                 raise click.UsageError(f"--resume continues with the run's saved settings: drop "
                                        f"{', '.join(flags[name] for name in fixed)}")
-            task, config, train_config = settings.resumed_configs(options["run_dir"], epochs=given.get("epochs"))
+            task = task_of_run(options["run_dir"])
+            config, train_config = settings.resumed_configs(task, options["run_dir"], epochs=given.get("epochs"))
         else:
             task = get_task(options["task"])
             if "time_budget" in given and "epochs" not in given:

@@ -20,7 +20,7 @@ The cache: both results are kept under `cache_root()` — `$KERASRNN_CACHE_DIR` 
 source's absolute path and S the path, size, modification time and inode of each of its files, so
 that an edited corpus is scanned again (and the other caches of that path are then deleted). A
 second run, `evaluate` and `--resume` reuse them at once. Every file is written to a temporary name,
-flushed and renamed (`engine.run_dir.replace_atomically`): a crash leaves no half cache, and two
+flushed and renamed (`kerasrnn.fileio.replace_atomically`): a crash leaves no half cache, and two
 processes that build the same cache at once both end with a whole one.
 
 Example:
@@ -52,6 +52,7 @@ from kerasrnn.data.corpus import (BOM, CORPUS_NAMES, SPLITS, STREAMING_MODES, So
                                   unreadable_error)
 from kerasrnn.data.id_file import IdFile, forget_descriptor, split_span
 from kerasrnn.errors import UserInputError
+from kerasrnn.fileio import os_error_cause, replace_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -314,8 +315,6 @@ def _remove_stale_temporaries(cache_dir: Path, *, idle_seconds: float = 600) -> 
 
 def _write(path: Path, write) -> None:
     """`write(temporary)` then a rename onto `path` (see the module docstring); one-line errors."""
-    from kerasrnn.engine.run_dir import os_error_cause, replace_atomically
-
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         replace_atomically(path, write)

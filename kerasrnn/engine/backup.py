@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kerasrnn.engine.run_dir import BACKUP_DIR, replace_atomically
+from kerasrnn.engine.run_dir import BACKUP_DIR
 from kerasrnn.errors import UserInputError
+from kerasrnn.fileio import replace_atomically
 
 STATE_FILE = "state.npz"
 

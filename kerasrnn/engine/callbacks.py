@@ -3,7 +3,7 @@
 Keras's own `ModelCheckpoint`, `CSVLogger`, `EarlyStopping` and `BackupAndRestore` each keep state
 that a new process does not get back (the best loss, the patience count) or write files in place
 (a crash mid-write leaves half a model, and h5py on a full disk can crash the process). These write
-through `run_dir.replace_atomically` and start from the history of the epochs already done.
+through `kerasrnn.fileio.replace_atomically` and start from the history of the epochs already done.
 
 `fitting.make_callbacks` puts them in the order that makes an epoch count as done only when all of
 it is on disk: the monitor, the best model, the history (with the learning rate of each epoch's last
@@ -26,6 +26,7 @@ import keras
 from kerasrnn.engine import backup, faults
 from kerasrnn.engine.budget import replan
 from kerasrnn.engine import run_dir as run_files
+from kerasrnn.fileio import replace_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class BestModelCheckpoint(keras.callbacks.Callback):
         loss = float((logs or {}).get("val_loss", math.nan))
         if self.monitor.halted is None and math.isfinite(loss) and loss < self.best:
             self.best = loss
-            run_files.replace_atomically(self.path, lambda temporary: self.model.save(temporary))
+            replace_atomically(self.path, lambda temporary: self.model.save(temporary))
 
 
 class HistoryLogger(keras.callbacks.Callback):

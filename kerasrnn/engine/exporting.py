@@ -17,9 +17,10 @@ A task that exports names a module as its `Task.exporter`, providing
 the `ExportArchive` (the first one added is also `serving_default`) and returns each signature's
 name with a one-line description.
 
-The export is written next to OUT_DIR under a temporary name, then renamed into place: a failed
-export leaves nothing behind, and with `force` the previous export stays until the new one is
-complete.
+The command line finds the run's task (`kerasrnn.tasks.task_of_run`) and passes it in: the engine
+never looks a task up. The export is written next to OUT_DIR under a temporary name, then renamed
+into place (`kerasrnn.fileio.replace_folder_atomically`): a failed export leaves nothing behind,
+and with `force` the previous export stays until the new one is complete.
 """
 
 from __future__ import annotations
@@ -27,12 +28,11 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
-from kerasrnn.engine.run_dir import check_run_dir, os_error_cause
+from kerasrnn.engine.run_dir import check_run_dir
 from kerasrnn.errors import UserInputError
+from kerasrnn.fileio import os_error_cause, replace_folder_atomically
 
 SAVED_MODEL_FILE = "saved_model.pb"
 
@@ -54,11 +54,12 @@ class ExportResult:
         return "\n".join(lines)
 
 
-def export_run(run_dir: Path, out_dir: Path, *, force: bool = False) -> ExportResult:
+def export_run(task, run_dir: Path, out_dir: Path, *, force: bool = False) -> ExportResult:
     """Exports the best model of a run, with its preprocessing, as a SavedModel in `out_dir`.
 
     Args:
-      run_dir: a run directory of a task that has an exporter.
+      task: the run's `kerasrnn.tasks.base.Task`, one with an `exporter`.
+      run_dir: a run directory of `task`.
       out_dir: the SavedModel folder to write; new, empty, or (with `force`) an earlier export.
       force: replace the export in `out_dir`.
 
@@ -66,19 +67,13 @@ def export_run(run_dir: Path, out_dir: Path, *, force: bool = False) -> ExportRe
       An `ExportResult`.
 
     Raises:
-      UserInputError: not a run directory; a task that cannot be exported; `out_dir` not empty
-        without `force`, or with `force` not an export; `out_dir` holding the run.
+      ValueError: `task` has no exporter (the command line says so to the user before calling).
+      UserInputError: not a run directory; `out_dir` not empty without `force`, or with `force` not
+        an export; `out_dir` holding the run.
     """
-    from kerasrnn.tasks import TASKS, get_task, task_of_run
-
-    run_dir = check_run_dir(run_dir)
-    task = task_of_run(run_dir)
     if task.exporter is None:
-        exportable = [name for name in TASKS if get_task(name).exporter is not None]
-        raise UserInputError(
-            f"{run_dir} holds a {task.name} run, which cannot be exported: export works for "
-            f"{', '.join(exportable)} runs"
-        )
+        raise ValueError(f"the {task.name} task has no exporter")
+    run_dir = check_run_dir(run_dir)
     out_dir = check_out_dir(out_dir, run_dir, force=force)
     import keras  # only now: the checks above answer at once
 
@@ -86,7 +81,7 @@ def export_run(run_dir: Path, out_dir: Path, *, force: bool = False) -> ExportRe
     archive = keras.export.ExportArchive()
     signatures = exporter.add_endpoints(task, run_dir, archive)
     try:
-        write_atomically(out_dir, lambda folder: archive.write_out(os.fspath(folder), verbose=False))
+        replace_folder_atomically(out_dir, lambda folder: archive.write_out(os.fspath(folder), verbose=False))
     except OSError as error:
         raise UserInputError(_write_failure(error, out_dir)) from None
     except Exception as error:  # TensorFlow reports a failed write as its own error types
@@ -134,46 +129,3 @@ def check_out_dir(out_dir: Path, run_dir: Path, *, force: bool) -> Path:
                 f"earlier export: choose another folder"
             )
     return out_dir
-
-
-def write_atomically(out_dir: Path, write) -> None:
-    """Calls `write(folder)` on a new temporary folder beside `out_dir`, then renames it `out_dir`.
-
-    An `out_dir` already there is renamed aside first and deleted only once the new folder is in
-    its place. If `write` or the renaming fails, the temporary folder is deleted and `out_dir` is
-    as before (folders made for it are removed too); the error propagates.
-    """
-    out_dir = Path(out_dir)
-    made_parents = [folder for folder in (out_dir.parent, *out_dir.parent.parents) if not folder.exists()]
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    # What an export killed half-way left beside this one: a half-written new folder goes; an old
-    # export moved aside just before the kill goes back in place if nothing replaced it.
-    for stale in out_dir.parent.glob(f".{out_dir.name}.old-*"):
-        if not out_dir.exists() and (stale / SAVED_MODEL_FILE).is_file():
-            os.replace(stale, out_dir)
-        elif stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
-    for stale in out_dir.parent.glob(f".{out_dir.name}.new-*"):
-        if stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
-    new = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
-    old, done = None, False
-    try:
-        write(new)
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            os.replace(out_dir, old)  # onto the empty folder just made: atomic on POSIX
-        try:
-            os.replace(new, out_dir)
-        except BaseException:
-            if old is not None:
-                os.replace(old, out_dir)
-                old = None
-            raise
-        done = True
-    finally:
-        shutil.rmtree(new, ignore_errors=True)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        if made_parents and not done:
-            shutil.rmtree(made_parents[-1], ignore_errors=True)

@@ -16,11 +16,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import os
 from pathlib import Path
 
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
+from kerasrnn.figures import png_figure
+from kerasrnn.fileio import write_json
 
 logger = logging.getLogger(__name__)
 
@@ -160,30 +161,21 @@ def fit(
     train_loop(model, strategy or tf.distribute.get_strategy(), train_data, validation_data, callbacks,
                epochs=epochs, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch, verbose=verbose)
     history = run_files.read_history(run_dir)
-    run_files.write_json(run_dir / run_files.HISTORY_JSON, history)
+    write_json(run_dir / run_files.HISTORY_JSON, history)
     if monitor.durations:
-        run_files.write_json(run_dir / run_files.TIMING_FILE, monitor.timing())
+        write_json(run_dir / run_files.TIMING_FILE, monitor.timing())
     if history.get("epoch"):
-        run_files.replace_atomically(run_dir / run_files.CURVES_PNG,
-                                     lambda path: plot_learning_curves(history, path))
+        plot_learning_curves(history, run_dir / run_files.CURVES_PNG)
     return FitOutcome(history, monitor.halted, monitor.halted_epoch)
 
 
 def plot_learning_curves(history: dict[str, list[float]], path: Path, *, unit: str = "nats") -> None:
-    """Saves a PNG of training and validation loss per epoch (matplotlib, Agg backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6, 4), dpi=100)
-    for key, label in (("loss", "training"), ("val_loss", "validation")):
-        if key in history:
-            axis.plot(history["epoch"], history[key], marker="o", label=label)
-    axis.set_xlabel("epoch")
-    axis.set_ylabel(f"loss ({unit})")
-    axis.grid(alpha=0.3)
-    axis.legend()
-    figure.tight_layout()
-    figure.savefig(os.fspath(path), format="png")
-    plt.close(figure)
+    """Saves a PNG of training and validation loss per epoch, atomically."""
+    with png_figure(path, figsize=(6, 4), dpi=100) as (_, axis):
+        for key, label in (("loss", "training"), ("val_loss", "validation")):
+            if key in history:
+                axis.plot(history["epoch"], history[key], marker="o", label=label)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(f"loss ({unit})")
+        axis.grid(alpha=0.3)
+        axis.legend()

@@ -39,6 +39,7 @@ from kerasrnn.engine.devices import select_device
 from kerasrnn.engine.distribution import Distribution, broadcast_from_chief, single_device
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
+from kerasrnn.fileio import os_error_cause, write_json
 from kerasrnn.program import command
 
 logger = logging.getLogger(__name__)
@@ -249,7 +250,7 @@ def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume:
     history = outcome.history
     best_epoch = run_files.best_epoch(history)
     epochs = len(history["epoch"])
-    run_files.write_json(run_dir / run_files.METRICS_FILE, {
+    write_json(run_dir / run_files.METRICS_FILE, {
         **validation.as_metrics(), "best_epoch": best_epoch, "epochs": epochs,
         "parameters": best.count_params(), "distribute": distribution.kind, "replicas": distribution.replicas,
     })
@@ -306,7 +307,7 @@ def write_failure(error: OSError, run_dir: Path) -> str:
 
     where = error.filename or run_dir
     finished = backup.saved_epochs(run_dir) if Path(run_dir).is_dir() else 0
-    cause = run_files.os_error_cause(error)
+    cause = os_error_cause(error)
     writing = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, None)
     when = "once there is room" if cause == "no space left on device" else "once that is put right"
     if finished:

@@ -17,14 +17,14 @@ A run directory (`runs/<task>-<cell>-<YYYYmmdd-HHMMSS>/` by default) holds:
 
 A run directory is never overwritten: training into a non-empty directory needs `resume=True`, only
 one process trains into it at a time (`kerasrnn.engine.run_lock`), and resuming continues exactly from the backup (`kerasrnn.engine.backup`) with the saved configs. Files written here go through
-`replace_atomically` (a temporary name in the same folder, then a rename), so a reader never sees
-half a file.
+`kerasrnn.fileio` (a temporary name in the same folder, then a rename), so a reader never sees half
+a file.
 
 Example:
 
 ```python
 run_dir = prepare_run_dir(Path("runs/a"), resume=False)
-write_json(run_dir / METRICS_FILE, {"loss": 1.5})
+fileio.write_json(run_dir / METRICS_FILE, {"loss": 1.5})
 saved_metric(run_dir, "loss")          # 1.5
 ```
 """
@@ -36,16 +36,14 @@ import dataclasses
 import datetime
 import json
 import math
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
-from kerasrnn.engine import faults
 from kerasrnn.engine.run_lock import LOCK_FILE
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
+from kerasrnn.fileio import write_json, write_text
 from kerasrnn.program import command
 
 CONFIG_FILE = "config.json"
@@ -278,50 +276,7 @@ def saved_metric(run_dir: Path, key: str) -> float:
         raise UserInputError(f"cannot read {key} from {path}: {error}") from error
 
 
-# --- writing and reading files -----------------------------------------------------------------
-
-
-def replace_atomically(path: Path, write) -> None:
-    """Calls `write(temporary_path)` on a new file beside `path`, then renames it to `path`, so that
-    an old file is never half-replaced; the temporary file is removed if anything fails."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(handle)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        write(Path(temporary))
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
-        with open(temporary, "rb+") as handle:  # on the disk before the rename makes it the file
-            os.fsync(handle.fileno())
-        faults.at_write(path)
-        os.replace(temporary, path)
-    except OSError as error:  # named after the file being written, not its temporary name
-        Path(temporary).unlink(missing_ok=True)
-        raise OSError(error.errno, error.strerror or str(error), os.fspath(path)) from error
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def os_error_cause(error: OSError) -> str:
-    """What went wrong, in the words of the one-line errors: "no space left on device" for a full
-    disk (TensorFlow reports one without an errno), else the system's own words."""
-    import errno
-
-    if error.errno == errno.ENOSPC or "No space left" in str(error):
-        return "no space left on device"
-    return error.strerror or str(error)
-
-
-def write_text(path: Path, text: str) -> None:
-    """Writes UTF-8 `text` to `path` atomically."""
-    replace_atomically(path, lambda temporary: temporary.write_text(text, "utf-8"))
-
-
-def write_json(path: Path, payload) -> None:
-    """Writes `payload` as indented UTF-8 JSON, atomically."""
-    write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+# --- reading files and writing token lists ----------------------------------------------------
 
 
 def read_json(path: Path, what: str = "") -> Any:

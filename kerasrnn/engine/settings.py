@@ -3,7 +3,8 @@
 `resolve_configs(task, given)` takes the settings the user named (field name → value, e.g. from the
 CLI's options) and lays them over the task's own defaults: the task's config class for the task
 fields, `task.default_train_config(config)` for the `TrainConfig` fields. `resumed_configs` reads a
-run's saved settings back for `--resume`.
+run's saved settings back for `--resume`, given the run's task (the CLI finds it in the run's
+`config.json`; the engine never looks a task up).
 
 Example:
 
@@ -19,7 +20,6 @@ import logging
 from pathlib import Path
 from typing import Mapping
 
-from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import OptionError
 
@@ -73,13 +73,9 @@ def resolve_configs(task, given: Mapping, *, flags: Mapping[str, str] | None = N
     return config, dataclasses.replace(task.default_train_config(config), **changes)
 
 
-def resumed_configs(run_dir: Path, *, epochs: int | None = None):
-    """`(task, config, train_config)` saved in `run_dir`, with `epochs` changed if given."""
-    from kerasrnn.tasks import get_task
-
-    saved = run_files.load_config(run_files.check_run_dir(run_dir, need_model=False))
-    task = get_task(saved["task"])
+def resumed_configs(task, run_dir: Path, *, epochs: int | None = None):
+    """`(config, train_config)` saved in `run_dir`, a run of `task`, with `epochs` changed if given."""
     config, train_config = task.load_configs(run_dir)
     if epochs is not None:
         train_config = dataclasses.replace(train_config, epochs=epochs)
-    return task, config, train_config
+    return config, train_config

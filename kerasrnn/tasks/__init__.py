@@ -1,10 +1,10 @@
 """The task registry: task name → the `Task` class that says what is learned.
 
-This mapping is the only registry of tasks: the CLI's `--task`, `compare`, `evaluate` and `export`
-all find a task here, and ask it only what `kerasrnn.tasks.base.Task` defines. A new task is a
-package beside these with a `Task` subclass, and one line here (`"module.path:ClassName"`). Task
-modules import TensorFlow only inside their methods, so the CLI can read the tasks' settings for
-`--help` at once.
+This mapping is the only registry of tasks: the CLI's `--task`, `--resume`, `compare`, `evaluate`
+and `export` all find a task here, and ask it only what `kerasrnn.tasks.base.Task` defines (the
+engine never looks a task up: it is handed one). A new task is a package beside these with a `Task`
+subclass, and one line here (`"module.path:ClassName"`). Task modules import TensorFlow only inside
+their methods, so the CLI can read the tasks' settings for `--help` at once.
 
 Example:
 

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasrnn.engine import backup, faults, fitting
+from kerasrnn import fileio
+from kerasrnn.engine import backup, fitting
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.budget import plan_epochs, replan
 from kerasrnn.engine.callbacks import Progress, TimeBudget
@@ -105,9 +106,9 @@ def _budget_run(tmp_path, monkeypatch, *, seconds, step_seconds, first_plan):
     deterministic (a test that slept for real would fail on a busy machine). Returns its planner,
     its history, the seconds it took and the learning rate of its last step."""
     clock = _FakeClock(step_seconds=step_seconds)
-    monkeypatch.setenv(faults.FAULT_ENV, "steps-after:0")
-    monkeypatch.setenv(faults.MODE_ENV, "sleep:0")
-    monkeypatch.setattr(faults, "_sleep", clock.sleep)
+    monkeypatch.setenv(fileio.FAULT_ENV, "steps-after:0")
+    monkeypatch.setenv(fileio.MODE_ENV, "sleep:0")
+    monkeypatch.setattr(fileio, "_sleep", clock.sleep)
     model, data = _model_and_data()
     started = clock()
     planner = TimeBudget(deadline=started + seconds, budget_seconds=seconds, epochs=first_plan, most=10_000,
@@ -159,7 +160,7 @@ class _FakeClock:
     def sleep(self, seconds):
         self.steps += 1
         if self.steps == self.crash_at:
-            raise faults.SimulatedCrash(f"crash before step {self.steps}")
+            raise fileio.SimulatedCrash(f"crash before step {self.steps}")
         self.now += seconds if self.step_seconds is None else self.step_seconds(self.steps)
 
 
@@ -181,16 +182,16 @@ def _fake_budget_run(run_dir, clock, *, resume=False):
 
 def test_a_budget_run_crashed_and_resumed_ends_bit_for_bit_where_the_whole_run_ends(tmp_path, monkeypatch):
     # Time from a fake clock, so that both runs re-plan alike: the plan grows from 3 to 7 epochs.
-    monkeypatch.setenv(faults.FAULT_ENV, "steps-after:0")
-    monkeypatch.setenv(faults.MODE_ENV, "sleep:0.1")
+    monkeypatch.setenv(fileio.FAULT_ENV, "steps-after:0")
+    monkeypatch.setenv(fileio.MODE_ENV, "sleep:0.1")
     whole_clock = _FakeClock()
-    monkeypatch.setattr(faults, "_sleep", whole_clock.sleep)
+    monkeypatch.setattr(fileio, "_sleep", whole_clock.sleep)
     whole, planner = _fake_budget_run(tmp_path / "whole", whole_clock)
     assert planner.decisions[0] == (1, 7) and planner.planned == 7
 
     crash_clock = _FakeClock(crash_at=14)  # in epoch 4, after the re-plans of epochs 1 to 3
-    monkeypatch.setattr(faults, "_sleep", crash_clock.sleep)
-    with pytest.raises(faults.SimulatedCrash):
+    monkeypatch.setattr(fileio, "_sleep", crash_clock.sleep)
+    with pytest.raises(fileio.SimulatedCrash):
         _fake_budget_run(tmp_path / "crashed", crash_clock)
     assert backup.saved_budget(tmp_path / "crashed") == (7, pytest.approx(1.2))
     resumed, _ = _fake_budget_run(tmp_path / "crashed", crash_clock, resume=True)

@@ -21,12 +21,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from kerasrnn import fileio
 from kerasrnn.engine import exporting
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
 from kerasrnn.recurrent import CELL_NAMES
-from kerasrnn.tasks import get_task
+from kerasrnn.tasks import get_task, task_of_run
 from kerasrnn.tasks.charlm import data as char_data
 from kerasrnn.tasks.charlm.task import CharLMConfig
 from kerasrnn.tasks.classify import data as classify_data
@@ -110,7 +111,7 @@ def make_translate_run(run_dir: Path, cell: str):
     run_files.save_config(run_dir, "translate", config, TrainConfig())
     run_files.write_tokens(source, run_dir / translate.SOURCE_VOCABULARY_FILE)
     run_files.write_tokens(target, run_dir / translate.TARGET_VOCABULARY_FILE)
-    run_files.write_json(run_dir / translate.DECODING_FILE, {"max_output_length": 7})
+    fileio.write_json(run_dir / translate.DECODING_FILE, {"max_output_length": 7})
     return {"translator": get_task("translate").load_translator(run_dir)}
 
 
@@ -161,7 +162,7 @@ def export_and_check(root: Path, char_lm_cells, classify_cells, translate_cells=
                 for cell in cells:
                     run_dir = root / f"{task}-{cell}"
                     found.setdefault(cell, {})[task] = TASK_RUNS[task](run_dir, cell)
-                    exporting.export_run(run_dir, root / f"{task}-{cell}-export")
+                    exporting.export_run(task_of_run(run_dir), run_dir, root / f"{task}-{cell}-export")
                     calls = task_calls(task)
                     result = root / f"{task}-{cell}.json"
                     request = {"path": str(root / f"{task}-{cell}-export"), "result": str(result),

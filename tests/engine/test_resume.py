@@ -1,8 +1,9 @@
 """Runs that survive anything: a crash at any point, resumed, ends bit for bit where the
 uninterrupted run ends; a full disk at any write is one line and loses nothing; divergence stops.
 
-Crashes are injected with `kerasrnn.engine.faults` (`KERASRNN_FAULT`): in this process as a
-`SimulatedCrash` raised at the chosen point, and once for real with SIGKILL in a child process.
+Crashes are injected with `KERASRNN_FAULT` (training points: `kerasrnn.engine.faults`; writes:
+`kerasrnn.fileio`): in this process as a `SimulatedCrash` raised at the chosen point, and once for
+real with SIGKILL in a child process.
 """
 
 import errno
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kerasrnn.engine import faults
+from kerasrnn import fileio
 from kerasrnn.engine.run import train
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
@@ -103,12 +104,12 @@ def uninterrupted(tmp_path_factory):
 
 def crash_and_resume(monkeypatch, tmp_path, task_name, point):
     task, config, train_config = setup(task_name, tmp_path)
-    faults.reset()
-    monkeypatch.setenv(faults.FAULT_ENV, point)
-    monkeypatch.setenv(faults.MODE_ENV, "raise")
-    with pytest.raises(faults.SimulatedCrash):
+    fileio.reset_write_counts()
+    monkeypatch.setenv(fileio.FAULT_ENV, point)
+    monkeypatch.setenv(fileio.MODE_ENV, "raise")
+    with pytest.raises(fileio.SimulatedCrash):
         train(task, config, train_config, tmp_path / "run", verbose=0)
-    monkeypatch.delenv(faults.FAULT_ENV)
+    monkeypatch.delenv(fileio.FAULT_ENV)
     result = train(task, config, train_config, tmp_path / "run", resume=True, verbose=0)
     assert result.epochs == 3
     return tmp_path / "run"
@@ -142,7 +143,7 @@ def test_kill_9_in_the_middle_of_an_epoch_and_resume(uninterrupted, tmp_path):
                  "--layers", "2", "--dropout", "0.3", "--embedding-dim", "8", "--seq-len", "20",
                  "--data", config.data, "--epochs", "3", "--steps-per-epoch", "4", "--batch-size", "8",
                  "--learning-rate", "0.01", "--warmup-steps", "0", "--seed", "5", "--run-dir", str(tmp_path / "run")]
-    killed = subprocess.run(arguments, env={**_env(), faults.FAULT_ENV: "step:7"}, capture_output=True,
+    killed = subprocess.run(arguments, env={**_env(), fileio.FAULT_ENV: "step:7"}, capture_output=True,
                             timeout=300)
     assert killed.returncode == -9, killed.stderr[-2000:]
     resumed = subprocess.run(arguments[:3] + ["--resume", "--run-dir", str(tmp_path / "run")], env=_env(),
@@ -173,13 +174,13 @@ TINY = ["train", "--cell", "gru", "--units", "16", "--layers", "2", "--dropout",
 def test_no_space_left_at_any_write_is_one_line_and_loses_nothing(site, resumable, uninterrupted, monkeypatch,
                                                                    tmp_path):
     data = str(text_file(tmp_path / "text.txt"))
-    faults.reset()
-    monkeypatch.setenv(faults.FAULT_ENV, f"write:{site}")
-    monkeypatch.setenv(faults.MODE_ENV, "enospc")
+    fileio.reset_write_counts()
+    monkeypatch.setenv(fileio.FAULT_ENV, f"write:{site}")
+    monkeypatch.setenv(fileio.MODE_ENV, "enospc")
     name = site.split(":")[0]
     failed = run(*TINY, "--data", data, "--run-dir", tmp_path / "run")
     assert_one_line_error(failed, f"no space left on device while writing {tmp_path / 'run'}", name)
-    monkeypatch.delenv(faults.FAULT_ENV)  # room is made
+    monkeypatch.delenv(fileio.FAULT_ENV)  # room is made
     if resumable:
         assert "the run can be resumed from epoch" in failed.output
         assert not [path for path in (tmp_path / "run").rglob(".*") if path.is_file()]

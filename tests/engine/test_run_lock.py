@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kerasrnn.engine import faults
+from kerasrnn import fileio
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.run_lock import LOCK_FILE, lock_run_dir
 from kerasrnn.errors import UserInputError
@@ -103,7 +103,7 @@ def test_two_trains_started_at_once_into_one_run_dir_one_trains_the_other_is_ref
     arguments = [sys.executable, str(REPO_ROOT / "cli.py"), *tiny_train(data, run_dir)]
     # The one that takes the lock waits 5 s before its first step (as a slow machine would): the
     # other, however late its TensorFlow loads on a busy machine, arrives while it trains.
-    env = child_env(**{faults.FAULT_ENV: "step:1", faults.MODE_ENV: "sleep:5"})
+    env = child_env(**{fileio.FAULT_ENV: "step:1", fileio.MODE_ENV: "sleep:5"})
     processes = [subprocess.Popen(arguments, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(2)]
     outputs = [process.communicate(timeout=300) for process in processes]
@@ -123,7 +123,7 @@ def test_a_run_killed_with_sigkill_resumes_without_a_stale_lock(tmp_path):
     data = text_file(tmp_path / "text.txt")
     run_dir = tmp_path / "run"
     arguments = [sys.executable, str(REPO_ROOT / "cli.py"), *tiny_train(data, run_dir)]
-    killed = subprocess.run(arguments, env=child_env(**{faults.FAULT_ENV: "step:5"}), capture_output=True,
+    killed = subprocess.run(arguments, env=child_env(**{fileio.FAULT_ENV: "step:5"}), capture_output=True,
                             text=True, timeout=300)  # kill -9 in epoch 2, the lock held
     assert killed.returncode == -9, killed.stderr[-2000:]
     stale = (run_dir / LOCK_FILE).read_text()

@@ -45,9 +45,10 @@ from typing import Any
 
 from kerasrnn import checks
 from kerasrnn.data.corpus import STREAMING_MODES
-from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir, write_text
+from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import OptionError, UserInputError
+from kerasrnn.fileio import write_text
 from kerasrnn.tasks.base import Task
 from kerasrnn.tasks.capabilities import Finishes, Generates
 from kerasrnn.tasks.text_tasks import absolute_data_path, cross_entropy_arguments

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import keras
@@ -10,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasrnn.engine.tracing import predictor
+from kerasrnn.figures import png_figure
 from kerasrnn.recurrent import make_recurrent_layer
 from kerasrnn.tasks.classify import data as tokens
 
@@ -85,25 +85,17 @@ def precision_recall(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot_confusion_matrix(matrix: np.ndarray, class_names, path: Path, title: str) -> None:
-    """Saves the confusion matrix as a PNG: rows the true class, columns the predicted one."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """Saves the confusion matrix as a PNG, atomically: rows the true class, columns the predicted one."""
     size = max(3.5, 0.6 * len(class_names) + 2)
-    figure, axis = plt.subplots(figsize=(size, size), dpi=100)
-    axis.imshow(matrix, cmap="Blues")
-    ticks = range(len(class_names))
-    axis.set_xticks(ticks, class_names, rotation=45, ha="right")
-    axis.set_yticks(ticks, class_names)
-    threshold = matrix.max() / 2 if matrix.size else 0
-    for (row, column), count in np.ndenumerate(matrix):
-        axis.text(column, row, f"{count:,}", ha="center", va="center",
-                  color="white" if count > threshold else "black", fontsize=8)
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("true")
-    axis.set_title(title, fontsize=10)
-    figure.tight_layout()
-    figure.savefig(os.fspath(path))
-    plt.close(figure)
+    with png_figure(path, figsize=(size, size), dpi=100) as (_, axis):
+        axis.imshow(matrix, cmap="Blues")
+        ticks = range(len(class_names))
+        axis.set_xticks(ticks, class_names, rotation=45, ha="right")
+        axis.set_yticks(ticks, class_names)
+        threshold = matrix.max() / 2 if matrix.size else 0
+        for (row, column), count in np.ndenumerate(matrix):
+            axis.text(column, row, f"{count:,}", ha="center", va="center",
+                      color="white" if count > threshold else "black", fontsize=8)
+        axis.set_xlabel("predicted")
+        axis.set_ylabel("true")
+        axis.set_title(title, fontsize=10)

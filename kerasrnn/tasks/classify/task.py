@@ -39,16 +39,10 @@ from pathlib import Path
 from typing import Any
 
 from kerasrnn import checks
-from kerasrnn.engine.run_dir import (
-    VOCABULARY_FILE,
-    check_run_dir,
-    read_tokens,
-    replace_atomically,
-    write_json,
-    write_tokens,
-)
+from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir, read_tokens, write_tokens
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
+from kerasrnn.fileio import write_json
 from kerasrnn.tasks.base import Task
 from kerasrnn.tasks.capabilities import Classifies, ScoresWholeFiles
 from kerasrnn.tasks.text_tasks import (absolute_data_path, check_texts, cross_entropy_arguments,
@@ -341,8 +335,7 @@ class ClassifyTask(Task, Classifies, ScoresWholeFiles):
         png = run_dir / f"confusion_{split}.png"
         accuracy = float(np.trace(matrix) / max(1, matrix.sum()))
         title = f"{config.cell} on {split}: accuracy {accuracy:.1%}"
-        replace_atomically(png, lambda path: classify_model.plot_confusion_matrix(
-            matrix, data.class_names, path, title))
+        classify_model.plot_confusion_matrix(matrix, data.class_names, png, title)
         bands = () if numbers is None else band_accuracies(numbers, probabilities.argmax(axis=1) == labels)
         evaluation = Evaluation(
             split=split, loss=loss, accuracy=accuracy, baseline_loss=baseline_loss, bands=bands,

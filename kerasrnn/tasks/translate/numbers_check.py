@@ -21,8 +21,9 @@ from pathlib import Path
 
 from kerasrnn.data import spelled_numbers
 from kerasrnn.data.sentence_pairs import parse_pair
-from kerasrnn.engine.run_dir import check_run_dir, write_json
+from kerasrnn.engine.run_dir import check_run_dir
 from kerasrnn.errors import UserInputError
+from kerasrnn.fileio import write_json
 
 MISTAKES_SHOWN = 10
 

@@ -50,6 +50,7 @@ from kerasrnn.data.sentence_pairs import SPELLED_NUMBERS, parse_pair
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
+from kerasrnn.fileio import write_json
 from kerasrnn.tasks.base import Task
 from kerasrnn.tasks.capabilities import ScoresWholeFiles, Translates
 from kerasrnn.tasks.text_tasks import (absolute_data_path, check_texts, cross_entropy_arguments,
@@ -296,7 +297,7 @@ class TranslateTask(Task, Translates, ScoresWholeFiles):
         target_vocabulary = data.make_target_lookup(target_tokens).get_vocabulary()
         run_files.write_tokens(source_vocabulary, run_dir / SOURCE_VOCABULARY_FILE)
         run_files.write_tokens(target_vocabulary, run_dir / TARGET_VOCABULARY_FILE)
-        run_files.write_json(run_dir / DECODING_FILE, {"max_output_length": max_output_length})
+        write_json(run_dir / DECODING_FILE, {"max_output_length": max_output_length})
         return Prepared(pairs, source_vocabulary, target_vocabulary, max_output_length)
 
     def restore(self, config, pairs, run_dir: Path) -> Prepared:
@@ -380,7 +381,7 @@ class TranslateTask(Task, Translates, ScoresWholeFiles):
         evaluation = Evaluation(split=split, examples=len(sources), beam_size=beam_size, loss=loss,
                                 baseline_loss=baseline_loss, mistakes=mistakes[:EXAMPLES_SHOWN], bands=bands,
                                 sources=len(distinct), all_references=all_references, **scores)
-        run_files.write_json(Path(run_dir) / f"evaluation_{split}.json", evaluation.as_metrics())
+        write_json(Path(run_dir) / f"evaluation_{split}.json", evaluation.as_metrics())
         return evaluation
 
     # --- a finished run ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from kerasrnn.data.id_file import IdFile
-from kerasrnn.engine import faults
+from kerasrnn import fileio
 from kerasrnn.engine.loop import TrainStep
 from kerasrnn.engine.run import train
 from kerasrnn.engine.train_config import TrainConfig
@@ -256,12 +256,12 @@ def test_a_crashed_carried_run_resumes_exactly(tmp_path, monkeypatch):
     path.write_text(long_context_text(120))
     config, train_config = run_configs(path, True, epochs=3, steps_per_epoch=5, batch_size=8)
     train(CharLMTask(), config, train_config, tmp_path / "whole", verbose=0)
-    faults.reset()
-    monkeypatch.setenv(faults.FAULT_ENV, "step:8")
-    monkeypatch.setenv(faults.MODE_ENV, "raise")
-    with pytest.raises(faults.SimulatedCrash):
+    fileio.reset_write_counts()
+    monkeypatch.setenv(fileio.FAULT_ENV, "step:8")
+    monkeypatch.setenv(fileio.MODE_ENV, "raise")
+    with pytest.raises(fileio.SimulatedCrash):
         train(CharLMTask(), config, train_config, tmp_path / "crashed", verbose=0)
-    monkeypatch.delenv(faults.FAULT_ENV)
+    monkeypatch.delenv(fileio.FAULT_ENV)
     train(CharLMTask(), config, train_config, tmp_path / "crashed", resume=True, verbose=0)
 
     assert (tmp_path / "crashed" / "history.csv").read_text() == (tmp_path / "whole" / "history.csv").read_text()
