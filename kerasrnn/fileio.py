@@ -4,8 +4,8 @@ write faults the tests inject.
 A file is written under a temporary name beside it, flushed to the disk, then renamed onto its own
 name (`replace_atomically`, `write_text`, `write_json`); a folder likewise, the one it replaces
 moved aside until the new one is in place (`replace_folder_atomically`). A reader never sees half a
-file, and a crash leaves the old one. Everything of kerasrnn that writes goes through here: the run
-directory, the backup, exports, the corpus cache, analyses and figures.
+file, and a crash leaves the old one. The run directory's files, the backup, exports, the corpus
+cache, the analyses' tables and every figure are written so.
 
 Fault injection (for the tests): `KERASRNN_FAULT` names a point and `KERASRNN_FAULT_MODE` what
 happens there. The point of this module is `write:NAME:K`: the K-th atomic write of a file called

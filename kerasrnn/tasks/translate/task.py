@@ -53,9 +53,9 @@ from kerasrnn.errors import UserInputError
 from kerasrnn.fileio import write_json
 from kerasrnn.tasks.base import Task
 from kerasrnn.tasks.capabilities import ScoresWholeFiles, Translates
-from kerasrnn.tasks.text_tasks import (absolute_data_path, check_texts, cross_entropy_arguments,
-                                       warn_about_unknown_share, warn_about_unknown_tokens)
-from kerasrnn.tasks.network_config import NetworkConfig
+from kerasrnn.tasks.text_tasks import absolute_data_path, check_texts, cross_entropy_arguments, warn_about_unknown_tokens
+from kerasrnn.tasks.translate.evaluation import Evaluation, evaluate_split
+from kerasrnn.tasks.translate.config import TranslateConfig
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
 # `TranslateConfig` for `--help`; the network, data and metrics modules are imported where needed.
@@ -63,147 +63,10 @@ from kerasrnn.tasks.network_config import NetworkConfig
 SOURCE_VOCABULARY_FILE = "source_vocabulary.json"
 TARGET_VOCABULARY_FILE = "target_vocabulary.json"
 DECODING_FILE = "decoding.json"
-TOKEN_MODES = ("characters", "words", "cased-words")
-ATTENTION_KINDS = ("none", "dot", "additive")
-EXAMPLES_SHOWN = 5
 VALIDATION_BATCH = 256
 # A pairs file's training batches are cut from pools of this many batches sorted by length (see
 # `data.make_dataset`); spelled_numbers keeps plain shuffled batches.
 LENGTH_POOL_BATCHES = 32
-
-
-# What a setting left as None becomes, by the kind of data (see `TranslateConfig`): the toy numbers
-# keep the small character model they are learned by in a minute or two; a pairs file of real
-# sentences gets word tokens with their case, a bidirectional encoder and a bigger network.
-TOY_DEFAULTS = dict(cell="lstm", tokens="characters", bidirectional=False, units=128, embedding_dim=32, dropout=0.0,
-                    max_tokens=20_000)
-REAL_PAIRS_DEFAULTS = dict(cell="keras-lstm", tokens="cased-words", bidirectional=True, units=256, embedding_dim=128, dropout=0.2,
-                           max_tokens=8_000)
-
-
-@dataclasses.dataclass(frozen=True)
-class TranslateConfig(NetworkConfig):
-    """Settings of the encoder-decoder and its data.
-
-    Settings left as None take the defaults of the data's kind when the config is made: for
-    spelled_numbers `TOY_DEFAULTS` (the lecture's `lstm`, characters, a one-way encoder of 128
-    units, embeddings of 32), for a pairs file `REAL_PAIRS_DEFAULTS`, the real-pairs preset
-    (`keras-lstm`: the same equations as `lstm`, about twice as fast on a CPU under a bidirectional
-    encoder; cased words with at most 8,000 per side, a bidirectional encoder, 256 units,
-    embeddings of 128, dropout 0.2). Attention is on (`dot`) for both.
-
-    Attributes (besides `NetworkConfig`'s: `cell` and `layers` are those of the encoder and of the
-    decoder, the final state of encoder layer i initialising decoder layer i; `dropout` is that of
-    the recurrent layers' inputs; `embedding_dim` is that of source and target):
-      attention: `"dot"` (Luong), `"additive"` (Bahdanau) or `"none"`: the decoder then sees the
-        source only through the encoder's final state.
-      tokens: `"characters"` (text kept as it is), `"words"` (lower-cased, punctuation apart) or
-        `"cased-words"` (the same with the case kept); see `data`.
-      bidirectional: each encoder layer reads the source both ways, `units / 2` each way (so
-        `units` must be even); their outputs and final states, concatenated, have the decoder's size.
-      max_tokens: vocabulary cap per side for words (the most frequent); characters are never cut.
-      max_length: tokens kept from the start of each source and target text.
-      data: `"spelled_numbers"` or the path of a tab-separated pairs file.
-      pair: for spelled_numbers, `SOURCE-TARGET` from digits, en, fr, de, es, it.
-      data_dir: tensorflow-datasets folder for spelled_numbers; None: tfds's default.
-      validation_data, test_data: a pairs file (of your own pairs) whose whole content is the
-        validation or test split; None: the split `data` names (`dev.txt`, `test.txt` in its
-        folder), or a seeded tenth of the training pairs.
-    """
-
-    cell: str | None = None
-    units: int | None = None
-    dropout: float | None = None
-    embedding_dim: int | None = None
-    attention: str = "dot"
-    tokens: str | None = None
-    bidirectional: bool | None = None
-    max_tokens: int | None = None
-    max_length: int = 100
-    data: str = "spelled_numbers"
-    pair: str = "en-fr"
-    data_dir: str | None = None
-    validation_data: str | None = None
-    test_data: str | None = None
-
-    def __post_init__(self):
-        checks.non_empty_text("no data given: spelled_numbers or the path of a tab-separated pairs file",
-                              self.data)
-        defaults = TOY_DEFAULTS if self.data == SPELLED_NUMBERS else REAL_PAIRS_DEFAULTS
-        for name, value in defaults.items():
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, value)  # frozen: filled once, at construction
-        super().__post_init__()
-        for label, value in (("max length", self.max_length), ("max tokens", self.max_tokens)):
-            checks.positive_int(label, value)
-        checks.one_of("attention", self.attention, ATTENTION_KINDS)
-        checks.one_of("token mode", self.tokens, TOKEN_MODES)
-        if not isinstance(self.bidirectional, bool):
-            raise UserInputError(f"bidirectional must be True or False, got {self.bidirectional!r}")
-        if self.bidirectional and self.units % 2:
-            raise UserInputError(f"a bidirectional encoder needs an even number of units (half each way), "
-                                 f"got {self.units}")
-        if self.data == SPELLED_NUMBERS:
-            parse_pair(self.pair)
-            if self.validation_data or self.test_data:
-                raise UserInputError("separate validation or test data go with pairs of your own, not "
-                                     "spelled_numbers")
-
-
-@dataclasses.dataclass(frozen=True)
-class Evaluation:
-    """How well a model translates one split: decoded, and teacher-forced."""
-
-    split: str
-    examples: int
-    beam_size: int
-    exact_match: float
-    character_error_rate: float
-    chrf: float
-    bleu: float
-    loss: float
-    baseline_loss: float
-    mistakes: tuple[tuple[str, str, str], ...]  # (source, reference, translation), the first few
-    bands: tuple = ()  # exact match per magnitude band (spelled_numbers only; `spelled_numbers.split_bands`)
-    bleu_order: int = 4  # the highest n-gram order in `bleu` (effective order, see `metrics`)
-    sources: int = 0  # distinct sources among the pairs
-    # Each distinct source scored once against all its references (`metrics.score_against_all_references`);
-    # None when no source has more than one.
-    all_references: dict | None = None
-
-    def summary(self) -> str:
-        decoding = "greedy" if self.beam_size == 1 else f"beam search of width {self.beam_size}"
-        lines = [
-            f"{self.split.capitalize()} ({self.examples:,} pairs, {decoding}): exact match "
-            f"{self.exact_match:.2%}, character error rate {self.character_error_rate:.2%}, chrF "
-            f"{self.chrf:.1f}, {bleu_text(self.bleu, self.bleu_order)}",
-        ]
-        if self.all_references is not None:
-            scores = self.all_references
-            lines.append(
-                f"Against all references ({self.sources:,} distinct sources, up to "
-                f"{scores['most_references']} references each): exact match {scores['exact_match']:.2%}, "
-                f"chrF {scores['chrf']:.1f}, {bleu_text(scores['bleu'], scores['bleu_order'])}")
-        lines.append(f"Teacher-forced loss {self.loss:.4f} nats/token (unigram baseline {self.baseline_loss:.4f})")
-        for source, reference, translation in self.mistakes:
-            lines.append(f"  {source!r} → {translation!r} (reference {reference!r})")
-        lines += spelled_numbers.band_lines(self.bands, self.split, "exact match", "pairs")
-        return "\n".join(lines)
-
-    def as_metrics(self) -> dict:
-        """Every field (what `metrics.json` and `evaluation_<split>.json` hold)."""
-        return dataclasses.asdict(self)
-
-
-def bleu_text(bleu: float, order: int) -> str:
-    """"BLEU 31.2", or with fewer than 4 orders what it is: "BLEU-1 99.9 (…)"; with no words at all,
-    that there is no BLEU."""
-    if order >= 4:
-        return f"BLEU {bleu:.1f}"
-    if order == 0:
-        return "BLEU not meaningful (no translation has a word)"
-    return (f"BLEU-{order} {bleu:.1f} (no translation has {order + 1} words, so BLEU's "
-            f"{order + 1}-grams and above are left out)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -354,33 +217,9 @@ class TranslateTask(Task, Translates, ScoresWholeFiles):
         Raises:
           UserInputError: beam size not positive; an empty split; bad saved vocabularies.
         """
-        from kerasrnn.tasks.translate import data as translate_data
-        from kerasrnn.tasks.translate import metrics
-
         checks.positive_int("beam size", beam_size)
         translator = self.translator_for(model, config, prepared, run_dir)
-        pairs = prepared.pairs
-        sources, references = pairs.split(split)
-        if not sources:
-            raise UserInputError(f"the {split} split of {pairs.name} is empty: nothing to evaluate")
-        warn_about_unknown_share(translator.encode(sources), f"the {split} sources",
-                                 unknown_id=translate_data.UNK_ID, padding_id=translate_data.PAD_ID)
-        # Each distinct source is decoded once. The beam actually searched is the one reported: a wider
-        # one than can exist or fit is narrowed.
-        distinct, grouped = metrics.references_by_source(sources, references)
-        decoded, beam_size = translator.decode(distinct, beam_size=beam_size)
-        translation_of = dict(zip(distinct, decoded))
-        translations = [translation_of[source] for source in sources]
-        scores = metrics.score_translations(translations, references)
-        several = any(len(group) > 1 for group in grouped)
-        all_references = metrics.score_against_all_references(decoded, grouped) if several else None
-        loss, baseline_loss = metrics.teacher_forced_loss(
-            model, translator, config, pairs.split("train")[1], sources, references)
-        mistakes = tuple((s, r, t) for s, r, t in zip(sources, references, translations) if r != t)
-        bands = spelled_numbers.split_bands(pairs, split, [t == r for t, r in zip(translations, references)])
-        evaluation = Evaluation(split=split, examples=len(sources), beam_size=beam_size, loss=loss,
-                                baseline_loss=baseline_loss, mistakes=mistakes[:EXAMPLES_SHOWN], bands=bands,
-                                sources=len(distinct), all_references=all_references, **scores)
+        evaluation = evaluate_split(model, translator, config, prepared.pairs, split, beam_size)
         write_json(Path(run_dir) / f"evaluation_{split}.json", evaluation.as_metrics())
         return evaluation
 
