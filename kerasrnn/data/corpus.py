@@ -44,6 +44,7 @@ import os
 import platform
 from pathlib import Path
 
+from kerasrnn.data.named_splits import SPLITS, check_split
 from kerasrnn.errors import UserInputError
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,6 @@ logger = logging.getLogger(__name__)
 PYTHON_DOCS = "python_docs"
 TINY_SHAKESPEARE = "tiny_shakespeare"
 CORPUS_NAMES = (PYTHON_DOCS, TINY_SHAKESPEARE)
-SPLITS = ("train", "validation", "test")
 BOM = "\ufeff"  # dropped from the start of every file
 # How a path corpus is read: streamed from the disk or into memory (`corpus_stream.should_stream`).
 STREAMING_MODES = ("auto", "always", "never")
@@ -92,13 +92,6 @@ class CharCorpus:
     def __repr__(self) -> str:  # The texts are far too long to print.
         sizes = ", ".join(f"{split}={len(getattr(self, split)):,} chars" for split in SPLITS)
         return f"CharCorpus(name={self.name!r}, {sizes})"
-
-
-def check_split(name: str) -> str:
-    """`name` if it is one of `SPLITS`; else UserInputError."""
-    if name not in SPLITS:
-        raise UserInputError(f"unknown split {name!r}: choose one of {', '.join(SPLITS)}")
-    return name
 
 
 def split_ends(length: int) -> tuple[int, int]:

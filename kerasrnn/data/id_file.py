@@ -27,7 +27,8 @@ from typing import Iterator
 
 import numpy as np
 
-from kerasrnn.data.corpus import check_split, split_ends
+from kerasrnn.data.corpus import split_ends
+from kerasrnn.data.named_splits import check_split
 from kerasrnn.errors import UserInputError
 
 CHUNK_IDS = 2**18  # ids a read when a span is read whole (bincount)

@@ -44,8 +44,8 @@ import logging
 import os
 from pathlib import Path
 
-from kerasrnn.data.named_splits import split_entries, split_named
-from kerasrnn.data.splits import SPLITS, complete_splits, cut_from, seeded_tenths, split_80_10_10, take
+from kerasrnn.data.named_splits import SPLITS, check_split, split_entries, split_named
+from kerasrnn.data.splits import complete_splits, cut_from, seeded_tenths, split_80_10_10, take
 from kerasrnn.data.text_tables import (
     DEFAULT_LABEL_COLUMN,
     DEFAULT_TEXT_COLUMN,
@@ -82,9 +82,7 @@ class LabelledTexts:
     whole: bool = False  # every split is the whole data (`whole=True`, data without named splits)
 
     def split(self, name: str) -> tuple[list[str], list[int]]:
-        if name not in SPLITS:
-            raise UserInputError(f"unknown split {name!r}: choose one of {', '.join(SPLITS)}")
-        return self.splits[name]
+        return self.splits[check_split(name)]
 
     def numbers_of(self, name: str) -> list[int] | None:
         """The number each text of split `name` spells; None for data that are not numbers."""

@@ -6,6 +6,9 @@ Data often come cut already: GLUE's `train.tsv`, `dev.tsv`, `test.tsv`; aclImdb'
 test sentences into training; a split without a file of its own is cut from the training data by
 `splits.complete_splits`.
 
+`SPLITS` is the one tuple of the three split names, in their order, for every loader;
+`check_split` refuses any other name.
+
 Example:
 
 ```python
@@ -19,8 +22,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kerasrnn.errors import UserInputError
+
+SPLITS = ("train", "validation", "test")
 # A file or folder whose name starts with one of these (case aside) holds that split.
 SPLIT_PREFIXES = (("train", ("train",)), ("validation", ("dev", "valid")), ("test", ("test",)))
+
+
+def check_split(name: str) -> str:
+    """`name` if it is one of `SPLITS`; else UserInputError."""
+    if name not in SPLITS:
+        raise UserInputError(f"unknown split {name!r}: choose one of {', '.join(SPLITS)}")
+    return name
 
 
 def split_named(name: str) -> str | None:

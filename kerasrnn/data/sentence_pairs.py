@@ -37,8 +37,8 @@ import logging
 import os
 from pathlib import Path
 
-from kerasrnn.data.named_splits import split_entries
-from kerasrnn.data.splits import SPLITS, complete_splits, cut_from, hashed_tenths
+from kerasrnn.data.named_splits import SPLITS, split_entries
+from kerasrnn.data.splits import complete_splits, cut_from, hashed_tenths
 from kerasrnn.data.spelled_numbers import FIELDS, load_spelled_numbers
 from kerasrnn.data.spelled_numbers import NAME as SPELLED_NUMBERS
 from kerasrnn.errors import UserInputError

@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
+from kerasrnn.data.named_splits import SPLITS
 from kerasrnn.errors import UserInputError
 
 NAME = "spelled_numbers"
-SPLITS = ("train", "validation", "test")
 LANGUAGES = ("en", "fr", "de", "es", "it")
 FIELDS = ("digits",) + LANGUAGES
 BALANCE_SEED = 1234

@@ -31,11 +31,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from kerasrnn.data.named_splits import SPLITS
 from kerasrnn.errors import UserInputError
 
 logger = logging.getLogger(__name__)
 
-SPLITS = ("train", "validation", "test")
 SPLIT_SEED = 1234
 
 Columns = tuple[list, list]  # (texts, labels) or (sources, targets), of the same length

@@ -2,7 +2,14 @@
 
 import pytest
 
-from kerasrnn.data.named_splits import split_entries, split_named
+from kerasrnn.data.named_splits import SPLITS, check_split, split_entries, split_named
+from kerasrnn.errors import UserInputError
+
+
+def test_the_three_splits_and_no_other():
+    assert [check_split(split) for split in SPLITS] == ["train", "validation", "test"]
+    with pytest.raises(UserInputError, match="^unknown split 'dev': choose one of train, validation, test$"):
+        check_split("dev")
 
 
 @pytest.mark.parametrize("name, split", [("train.tsv", "train"), ("TRAIN_a.csv", "train"), ("dev_matched.tsv", "validation"),

@@ -3,9 +3,8 @@
 import pytest
 
 from kerasrnn.errors import UserInputError
-from kerasrnn.data.spelled_numbers import (
-    LANGUAGES, SPLITS, language_examples, load_spelled_numbers, translation_pairs,
-)
+from kerasrnn.data.named_splits import SPLITS
+from kerasrnn.data.spelled_numbers import LANGUAGES, language_examples, load_spelled_numbers, translation_pairs
 
 
 @pytest.fixture(scope="module")
