@@ -5,7 +5,7 @@ import dataclasses
 
 from kerasrnn.data.sentence_pairs import Pairs
 from kerasrnn.data.spelled_numbers import band_lines, split_bands
-from kerasrnn.tasks.translate.task import Evaluation
+from kerasrnn.tasks.translate.evaluation import Evaluation
 
 
 def test_translate_evaluation_reports_exact_match_per_band():

@@ -7,7 +7,7 @@ then the end-of-sequence symbol `[END]`, optionally attending over the encoder o
 come from `kerasrnn.data.sentence_pairs`: by default the embedded `spelled_numbers` pairs (English
 → French numbers in words; any two of digits, en, fr, de, es, it with `pair`), split by number; a
 tab-separated pairs file in the format of Keras's lstm_seq2seq example is the other source. The
-settings a user leaves out follow the kind of data (`TranslateConfig`): the toy numbers keep a small
+settings a user leaves out follow the kind of data (`config.TranslateConfig`): the toy numbers keep a small
 character model; a pairs file of real sentences gets the real-pairs preset (cased word tokens, a
 bidirectional encoder, attention, 256 units, batches sorted by length in pools).
 
@@ -15,7 +15,7 @@ Losses are in nats per target token (`[END]` included) next to the unigram basel
 cross-entropy of predicting every target token with its training frequency. `evaluate` decodes a
 split (greedy, or beam search with `beam_size`) and scores it by exact match, character error rate
 (edit distance / reference characters, `tf.edit_distance`), and sacrebleu's corpus chrF and BLEU
-(see `metrics`). Each distinct source is decoded once; where sources have several references
+(`evaluation`, with `metrics`). Each distinct source is decoded once; where sources have several references
 (Tatoeba's pairs), it is also scored against all of them, next to the pair-by-pair figures. On
 spelled_numbers `evaluate(run, numbers="0-999")` translates every number of a range instead
 (`numbers_check`): what a user types first.
@@ -45,20 +45,20 @@ from pathlib import Path
 from typing import Any
 
 from kerasrnn import checks
-from kerasrnn.data import spelled_numbers
-from kerasrnn.data.sentence_pairs import SPELLED_NUMBERS, parse_pair
+from kerasrnn.data.sentence_pairs import SPELLED_NUMBERS
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
 from kerasrnn.fileio import write_json
 from kerasrnn.tasks.base import Task
 from kerasrnn.tasks.capabilities import ScoresWholeFiles, Translates
-from kerasrnn.tasks.text_tasks import absolute_data_path, check_texts, cross_entropy_arguments, warn_about_unknown_tokens
-from kerasrnn.tasks.translate.evaluation import Evaluation, evaluate_split
+from kerasrnn.tasks.text_tasks import (absolute_data_path, check_texts, cross_entropy_arguments,
+                                       warn_about_unknown_tokens)
 from kerasrnn.tasks.translate.config import TranslateConfig
+from kerasrnn.tasks.translate.evaluation import Evaluation, evaluate_split
 
-# This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
-# `TranslateConfig` for `--help`; the network, data and metrics modules are imported where needed.
+# This module stays light (no TensorFlow at import), like `config`, which the CLI reads for `--help`;
+# the network, data and metrics modules are imported where needed.
 
 SOURCE_VOCABULARY_FILE = "source_vocabulary.json"
 TARGET_VOCABULARY_FILE = "target_vocabulary.json"

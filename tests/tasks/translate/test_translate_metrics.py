@@ -5,7 +5,7 @@ import sacrebleu
 
 from kerasrnn.data.sentence_pairs import load_pairs
 from kerasrnn.tasks.translate import metrics
-from kerasrnn.tasks.translate.task import Evaluation, bleu_text
+from kerasrnn.tasks.translate.evaluation import Evaluation, bleu_text
 
 # Tatoeba-style: one source, several correct translations; the system picks a different one each time.
 SOURCES = ["I'm tired.", "I'm tired.", "I'm tired.", "Let's go.", "Let's go.", "Tom is here now."]
