@@ -186,6 +186,13 @@ class RangeCheck:
     def total(self) -> int:
         return sum(band.total for band in self.bands)
 
+    def mistake_lines(self, line_of) -> list[str]:
+        """A line per mistake kept, `line_of(*mistake)` after an indent, then how many more there were."""
+        lines = [f"  {line_of(*mistake)}" for mistake in self.mistakes]
+        if self.wrong > len(self.mistakes):
+            lines.append(f"  … {self.wrong - len(self.mistakes):,} more mistakes")
+        return lines
+
     def range_metrics(self, measure: str) -> dict:
         """The range, the counts, the share right under the name `measure`, the bands and mistakes."""
         return {

@@ -4,23 +4,42 @@ A task says *what*: its settings, its data, its network, its loss and metrics, h
 The engine (`kerasrnn.engine.run.train`) says *how*: the run directory, resuming, devices,
 checkpoints, the callbacks, the history, the final summary. Every task is a subclass of `Task`
 registered by one line in `kerasrnn.tasks.TASKS`; the CLI, `compare` and `export` use only the
-methods below, never a task's name.
+methods below and the capabilities a task declares (`kerasrnn.tasks.capabilities`), never a
+task's name.
 
-The run skeleton calls the hooks in this order:
+Required (no default): `build_model`, `compile_arguments`, `datasets`, `evaluate_model`.
+With a default a task may replace: `default_train_config`, `resolve`, `reads_only_local_files`,
+`check_data`, `load_data`, `prepare`, `restore`, `steps_per_epoch`, `training_memory`, `describe`,
+`output_classes`, `divergence_threshold`, `load_configs`, `load_model`, `baseline`, `evaluate`.
+Optional abilities are declared, not refused here: `Generates`, `Classifies`, `Translates`,
+`ScoresWholeFiles` (`evaluate --data FILE` scored whole), `Finishes` (work after training); and
+two class attributes, `older_run_settings` and `generates_data` (see `Task`).
+
+Before the run, the CLI reads `task.default_train_config(config)` and, for the user's own files,
+`data = task.check_data(task.resolve(config))`, passed on as `train(…, data=data)`. The run
+skeleton (`kerasrnn.engine.run.train`) then calls the hooks in this order:
 
     config = task.resolve(config)                      # data-dependent defaults, absolute paths
-    data = task.load_data(config)                      # once the run directory exists
+    saved = task.load_configs(run_dir)                 # --resume only: the settings must match
+    data = task.load_data(config)                      # unless train(…, data=…) was given it
     prepared = task.prepare(config, train_config, data, run_dir, resume=…)   # vocabularies, written
+    needed = task.training_memory(config, train_config, prepared)
+    steps = train_config.steps_per_epoch or task.steps_per_epoch(config, train_config, prepared)
     model = task.build_model(config, prepared, seed=…)
     model.compile(optimizer, **task.compile_arguments(config, prepared))
+    logger.info(task.describe(model, config, prepared))
     train, validation = task.datasets(config, train_config, prepared, first_step=…)
     … fit, stopped if the loss exceeds task.divergence_threshold(config, prepared) …
-    evaluation = task.evaluate_model(best_model, config, prepared, "validation", run_dir)
-    details = task.finish(best_model, config, train_config, prepared, run_dir)
+    best_model = task.load_model(run_dir)
+    evaluation = task.evaluate_model(best_model, config, prepared, task.splits[0], run_dir)
+    details = task.finish(best_model, config, train_config, prepared, run_dir)   # `Finishes` only
+
+`evaluate` (the CLI's `evaluate`) calls `load_configs`, then `whole_data` (`ScoresWholeFiles`, for
+`--data`) or `load_data`, `restore`, `load_model` and `evaluate_model`.
 
 A new task subclasses `Task` (in its own package under `kerasrnn/tasks/`), sets `name` and
-`config_class` (a frozen dataclass with at least a `cell` field), implements `build_model`,
-`compile_arguments`, `datasets` and `evaluate_model`, and adds one line to `TASKS`.
+`config_class` (a frozen dataclass with at least a `cell` field), implements the four required
+hooks, inherits the capabilities it has, and adds one line to `TASKS`.
 
 Example:
 
@@ -167,8 +186,8 @@ class Task:
         raise NotImplementedError
 
     def describe(self, model, config, prepared) -> str:
-        """The line logged once the model is built."""
-        return f"{model.name}: {model.count_params():,} parameters"
+        """The line logged once the model is built (`model_line`)."""
+        return model_line(model)
 
     def datasets(self, config, train_config: TrainConfig, prepared, *, first_step: int = 0):
         """`(train, validation)` datasets for `fit`; `first_step` is the number of training steps
@@ -231,6 +250,11 @@ class Task:
         select_device(device)
         prepared = self.restore(config, self.load_data(config) if whole is None else whole, Path(run_dir))
         return self.evaluate_model(self.load_model(run_dir), config, prepared, split, Path(run_dir), **options)
+
+
+def model_line(model, *details: str) -> str:
+    """"name: 1,234 parameters", then each of `details` after a comma: what `Task.describe` logs."""
+    return ", ".join([f"{model.name}: {model.count_params():,} parameters", *details])
 
 
 def with_data(task, config, data: str | None, data_dir: str | None):

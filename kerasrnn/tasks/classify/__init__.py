@@ -1,11 +1,12 @@
 """Text classification (`--task classify`): a text's tokens → recurrent layers → one class.
 
-| module      | what it holds                                                                        |
-| ----------- | ------------------------------------------------------------------------------------ |
-| `task.py`   | `ClassifyConfig`, `ClassifyTask`: settings, hooks of the run, evaluation, `classify` |
-| `data.py`   | texts → token ids (`TextVectorization`, words or characters), padded batches         |
-| `model.py`  | the network (masked embedding → recurrent layers → logits), datasets, metrics        |
-| `export.py` | the SavedModel signature `classify`                                                  |
+| module          | what it holds                                                                    |
+| --------------- | -------------------------------------------------------------------------------- |
+| `task.py`       | `ClassifyConfig`, `ClassifyTask`: settings, hooks of the run, `classify`         |
+| `evaluation.py` | `Evaluation`: a split scored (accuracy, loss, precision / recall, confusion)     |
+| `data.py`       | texts → token ids (`TextVectorization`, words or characters), padded batches     |
+| `model.py`      | the network (masked embedding → recurrent layers → logits), datasets, metrics    |
+| `export.py`     | the SavedModel signature `classify`                                              |
 
 The labelled data themselves are read by `kerasrnn.data.labelled_texts`.
 """

@@ -52,10 +52,7 @@ class NumbersCheck(spelled_numbers.RangeCheck):
         if self.shared:
             lines.append("The same in two languages (the model's answer): " + ", ".join(
                 f"{text!r} {'/'.join(languages)} → {answer}" for text, languages, answer in self.shared))
-        for number, language, text, answer in self.mistakes:
-            lines.append(f"  {number} {language} {text!r} → {answer}")
-        if self.wrong > len(self.mistakes):
-            lines.append(f"  … {self.wrong - len(self.mistakes):,} more mistakes")
+        lines += self.mistake_lines(lambda number, language, text, answer: f"{number} {language} {text!r} → {answer}")
         return "\n".join(lines)
 
     def as_metrics(self) -> dict:

@@ -43,10 +43,11 @@ from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir, read_tokens,
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
 from kerasrnn.fileio import write_json
-from kerasrnn.tasks.base import Task
+from kerasrnn.tasks.base import Task, model_line
 from kerasrnn.tasks.capabilities import Classifies, ScoresWholeFiles
+from kerasrnn.tasks.classify.evaluation import EVALUATION_BATCH, Evaluation, evaluate_split
 from kerasrnn.tasks.text_tasks import (absolute_data_path, check_texts, cross_entropy_arguments,
-                                       warn_about_unknown_share, warn_about_unknown_tokens)
+                                       warn_about_unknown_tokens)
 from kerasrnn.tasks.network_config import NetworkConfig
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
@@ -55,8 +56,6 @@ from kerasrnn.tasks.network_config import NetworkConfig
 LABELS_FILE = "labels.json"
 UNKNOWN_TOKEN = "[UNK]"  # TextVectorization's, second in its vocabulary after padding ('')
 TOKEN_MODES = ("words", "characters")
-EVALUATION_BATCH = 256
-WHOLE = "data"  # the split name of an evaluation of data scored whole (`evaluate --data FILE`)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,54 +112,6 @@ class ClassifyConfig(NetworkConfig):
         return dataclasses.replace(self, tokens=tokens, data=absolute_data_path(self.data, SOURCE_NAMES),
                                    validation_data=absolute_data_path(self.validation_data),
                                    test_data=absolute_data_path(self.test_data))
-
-
-@dataclasses.dataclass(frozen=True)
-class Evaluation:
-    """Accuracy, loss and per-class precision / recall of a model on one split."""
-
-    split: str
-    loss: float
-    accuracy: float
-    baseline_loss: float
-    majority_accuracy: float
-    class_names: tuple[str, ...]
-    precision: tuple[float, ...]
-    recall: tuple[float, ...]
-    confusion: tuple[tuple[int, ...], ...]
-    examples: int
-    confusion_png: Path | None = None
-    bands: tuple = ()  # `spelled_numbers.BandAccuracy` per magnitude band (spelled_numbers only)
-
-    def summary(self) -> str:
-        what = "Accuracy on the whole of the given data" if self.split == WHOLE else (
-            f"{self.split.capitalize()} accuracy")
-        lines = [
-            f"{what} {self.accuracy:.1%} over {self.examples:,} texts "
-            f"(majority class {self.majority_accuracy:.1%}); loss {self.loss:.4f} nats, prior "
-            f"baseline {self.baseline_loss:.4f} nats",
-            "| class | precision | recall | texts |",
-            "| --- | ---: | ---: | ---: |",
-        ]
-        for name, precision, recall, row in zip(self.class_names, self.precision, self.recall, self.confusion):
-            lines.append(f"| {name} | {precision:.1%} | {recall:.1%} | {sum(row):,} |")
-        from kerasrnn.data.spelled_numbers import band_lines
-
-        lines += band_lines(self.bands, self.split)
-        if self.confusion_png is not None:
-            lines.append(f"Confusion matrix: {self.confusion_png}")
-        return "\n".join(lines)
-
-    def as_json(self) -> dict:
-        payload = dataclasses.asdict(self)
-        payload["confusion_png"] = None if self.confusion_png is None else str(self.confusion_png)
-        payload["bands"] = [{"band": band.band, "right": band.right, "total": band.total,
-                             "accuracy": band.accuracy} for band in self.bands]
-        return payload
-
-    def as_metrics(self) -> dict:
-        """What `metrics.json` holds after training: the whole evaluation (`as_json`)."""
-        return {**self.as_json()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -287,8 +238,8 @@ class ClassifyTask(Task, Classifies, ScoresWholeFiles):
         return len(prepared.class_names)
 
     def describe(self, model, config, prepared: Prepared) -> str:
-        return (f"{model.name}: {model.count_params():,} parameters, {prepared.vectorizer.vocabulary_size()} "
-                f"{config.tokens}, {len(prepared.class_names)} classes")
+        return model_line(model, f"{prepared.vectorizer.vocabulary_size()} {config.tokens}",
+                          f"{len(prepared.class_names)} classes")
 
     def datasets(self, config, train_config, prepared: Prepared, *, first_step: int = 0):
         from kerasrnn.tasks.classify.model import make_dataset
@@ -305,46 +256,8 @@ class ClassifyTask(Task, Classifies, ScoresWholeFiles):
     def evaluate_model(self, model, config, prepared: Prepared, split: str, run_dir: Path) -> Evaluation:
         """Accuracy, loss, per-class precision / recall of `model` on `split`; writes
         `evaluation_<split>.json` and `confusion_<split>.png` in `run_dir`."""
-        import numpy as np
-
-        from kerasrnn.tasks.classify import model as classify_model
-        from kerasrnn.tasks.classify.data import PAD_ID, UNKNOWN_ID, vectorize_batch
-
-        from kerasrnn.data.spelled_numbers import band_accuracies
-
-        data = prepared.data
-        parts = ("validation", "test") if split == "heldout" and not data.whole else ("validation",) if (
-            split == "heldout") else (split,)
-        texts = [text for part in parts for text in data.split(part)[0]]
-        labels = [label for part in parts for label in data.split(part)[1]]
-        numbers = None if data.numbers is None else [number for part in parts for number in data.numbers_of(part)]
-        split = WHOLE if data.whole else split
-        classes = len(data.class_names)
-        warn_about_unknown_share((vectorize_batch(prepared.vectorizer, texts[start:start + EVALUATION_BATCH],
-                                                  config.max_length)
-                                  for start in range(0, len(texts), EVALUATION_BATCH)),
-                                 "the given texts" if data.whole else f"the {split} texts", unknown_id=UNKNOWN_ID,
-                                 padding_id=PAD_ID)
-        probabilities = classify_model.predict_probabilities(model, prepared.vectorizer, texts, config.max_length)
-        labels = np.asarray(labels, np.int64)
-        loss = float(-np.mean(np.log(np.maximum(probabilities[np.arange(len(labels)), labels], 1e-12))))
-        prior = np.bincount(data.split("train")[1], minlength=classes) / len(data.split("train")[1])
-        baseline_loss = float(-np.mean(np.log(np.maximum(prior[labels], 1e-12))))
-        matrix = classify_model.confusion_matrix(labels, probabilities.argmax(axis=1), classes)
-        precision, recall = classify_model.precision_recall(matrix)
-        png = run_dir / f"confusion_{split}.png"
-        accuracy = float(np.trace(matrix) / max(1, matrix.sum()))
-        title = f"{config.cell} on {split}: accuracy {accuracy:.1%}"
-        classify_model.plot_confusion_matrix(matrix, data.class_names, png, title)
-        bands = () if numbers is None else band_accuracies(numbers, probabilities.argmax(axis=1) == labels)
-        evaluation = Evaluation(
-            split=split, loss=loss, accuracy=accuracy, baseline_loss=baseline_loss, bands=bands,
-            majority_accuracy=float(np.bincount(labels, minlength=classes)[int(prior.argmax())] / len(labels)),
-            class_names=tuple(data.class_names), precision=tuple(map(float, precision)),
-            recall=tuple(map(float, recall)), confusion=tuple(tuple(map(int, row)) for row in matrix),
-            examples=len(labels), confusion_png=png,
-        )
-        write_json(run_dir / f"evaluation_{split}.json", evaluation.as_json())
+        evaluation = evaluate_split(model, config, prepared, split, run_dir)
+        write_json(run_dir / f"evaluation_{evaluation.split}.json", evaluation.as_json())
         return evaluation
 
     def load_vectorizer(self, run_dir: Path, config: ClassifyConfig):

@@ -41,10 +41,8 @@ class NumbersCheck(spelled_numbers.RangeCheck):
         lines = [f"Numbers {self.first}–{self.last}, {self.pair} ({decoding}): {self.right:,} of {self.total:,} "
                  f"translated exactly ({self.right / max(1, self.total):.2%})",
                  *spelled_numbers.band_table(self.bands, "numbers")]
-        for number, source, reference, translation in self.mistakes:
-            lines.append(f"  {number} {source!r} → {translation!r} (reference {reference!r})")
-        if self.wrong > len(self.mistakes):
-            lines.append(f"  … {self.wrong - len(self.mistakes):,} more mistakes")
+        lines += self.mistake_lines(lambda number, source, reference, translation:
+                                    f"{number} {source!r} → {translation!r} (reference {reference!r})")
         return "\n".join(lines)
 
     def as_metrics(self) -> dict:

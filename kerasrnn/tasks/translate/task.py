@@ -50,7 +50,7 @@ from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
 from kerasrnn.fileio import write_json
-from kerasrnn.tasks.base import Task
+from kerasrnn.tasks.base import Task, model_line
 from kerasrnn.tasks.capabilities import ScoresWholeFiles, Translates
 from kerasrnn.tasks.text_tasks import (absolute_data_path, check_texts, cross_entropy_arguments,
                                        warn_about_unknown_tokens)
@@ -193,8 +193,8 @@ class TranslateTask(Task, Translates, ScoresWholeFiles):
         return len(prepared.target_vocabulary)
 
     def describe(self, model, config, prepared: Prepared) -> str:
-        return (f"{model.name}: {model.count_params():,} parameters, {len(prepared.source_vocabulary)} "
-                f"source and {len(prepared.target_vocabulary)} target {config.tokens}")
+        return model_line(model, f"{len(prepared.source_vocabulary)} source and "
+                                 f"{len(prepared.target_vocabulary)} target {config.tokens}")
 
     def datasets(self, config, train_config, prepared: Prepared, *, first_step: int = 0):
         from kerasrnn.tasks.translate import data
