@@ -32,6 +32,8 @@ import tensorflow as tf
 
 from tests.cli_helpers import run
 
+pytestmark = pytest.mark.integration  # trains every task in turn
+
 # TensorFlow's lines, as printed: its Python logger's default format, absl's, C++'s
 # ("W0000 00:00:1733… file.cc:123] …", "2026-12-03 10:00:00.000000: W tensorflow/…"), and the
 # retracing warning in whatever format.

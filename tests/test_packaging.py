@@ -20,6 +20,8 @@ import pytest
 
 import kerasrnn
 
+pytestmark = pytest.mark.integration  # builds a wheel and trains every task from it, in subprocesses
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_INPUTS = ("pyproject.toml", "README.md", "kerasrnn", "datasets")
 # Each builder's files that an installed kerasrnn needs: tfds reads the description, citation and

@@ -63,6 +63,7 @@ def test_builder_writes_each_number_once_in_its_split():
 if importlib.util.find_spec("dill") is not None:
     from tensorflow_datasets import testing
 
+    @pytest.mark.integration  # builds the whole dataset afresh
     class SpelledNumbersTest(testing.DatasetBuilderTestCase):
         DATASET_CLASS = Builder
         SPLITS = {"train": 16022, "validation": 2017, "test": 1961}

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.integration  # mirrored replicas and two-worker clusters in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 # A tiny character LM: 3 epochs of 4 steps, clipping on (the default clipnorm 1 clips here), so
 # that a clip of each replica's part of the gradient would show.

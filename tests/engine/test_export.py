@@ -41,6 +41,8 @@ from kerasrnn.tasks.translate import TranslateConfig
 from kerasrnn.tasks.translate.model import build_translator
 from tests.cli_helpers import assert_internal_error, assert_one_line_error, run
 
+pytestmark = pytest.mark.integration  # a separate TensorFlow process checks every export
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHARACTERS = list(" .abcdeghilnorst")
 # "": from the initial state alone; "€" is unknown: [UNK]; the first prompt twice: two samples.

@@ -23,6 +23,8 @@ from kerasrnn.errors import UserInputError
 from kerasrnn.tasks import get_task
 from tests.cli_helpers import assert_one_line_error, run
 
+pytestmark = pytest.mark.integration  # crashes, kill -9 and full disks at every write of every task: minutes
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORDS = ["the", "cat", "sat", "on", "mat", "dog", "ran", "to", "old", "barn", "a", "hot", "tin", "roof"]
 

@@ -17,6 +17,8 @@ from kerasrnn.errors import UserInputError
 from tests.cli_helpers import assert_one_line_error, run
 from tests.engine.test_resume import text_file
 
+pytestmark = pytest.mark.integration  # trains in competing subprocesses
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -216,6 +216,7 @@ def test_sentiment_sentences_bar_with_default_settings(shared_data, tmp_path):
     assert TASK.evaluate(tmp_path / "run", split="heldout").accuracy >= 0.75
 
 
+@pytest.mark.integration  # half a minute of training
 def test_spelled_numbers_bar_on_a_small_budget(tmp_path):
     """One epoch of 300 steps of the defaults (about 40 s): at least 98 % on the test split."""
     config = ClassifyConfig()

@@ -160,6 +160,7 @@ def test_bad_requests_to_a_run(pairs_file, tmp_path):
     assert task.evaluate(tmp_path / "run", beam_size=2).beam_size == 2
 
 
+@pytest.mark.integration  # a minute of training
 def test_english_to_french_on_a_small_budget(tmp_path):
     """Two epochs of a 64-unit LSTM (about 2 minutes): at least 75 % exact match on the test split
     (80.8 % measured on validation), far below the unigram baseline in loss."""
