@@ -1,8 +1,7 @@
 """Labelled examples in CSV / TSV files: one example a line, a text column and a label column.
 
 `read_table` reads a `.csv` (commas, quotes) or a `.tsv` / `.txt` (tabs) file into `(texts,
-labels)`; `check_table_columns` checks the columns against the first row alone, before anything
-heavy starts; `has_no_label_column` finds files such as GLUE's `test.tsv` (an index and a sentence,
+labels)`; `has_no_label_column` finds files such as GLUE's `test.tsv` (an index and a sentence,
 no label). `read_text` reads one UTF-8 file whole (a table, or one example of a class folder).
 Choosing the source and its splits is `labelled_texts`'s business.
 
@@ -85,16 +84,6 @@ def read_text(path: Path) -> str:
         raise UserInputError(
             f"{path} is not UTF-8 text (offset {error.start:,}): convert it to UTF-8"
         ) from error
-
-
-def check_table_columns(path: Path, text_column: str = DEFAULT_TEXT_COLUMN,
-                        label_column: str = DEFAULT_LABEL_COLUMN) -> None:
-    """Checks the columns of a CSV/TSV file against its first row only, so that a wrong
-    `--text-column` is reported at once, before anything heavy starts (see `read_table`)."""
-    path = Path(path)
-    row = _first_row(path)
-    if row is not None:  # else the loader says what is wrong with the file itself
-        _column_indices(path, row, text_column, label_column)
 
 
 def has_no_label_column(path: Path, text_column: str, label_column: str) -> bool:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kerasrnn.data.text_tables import check_table_columns, has_no_label_column, read_table
+from kerasrnn.data.text_tables import has_no_label_column, read_table
 from kerasrnn.errors import UserInputError
 
 
@@ -42,16 +42,6 @@ def test_headerless_columns_by_number(tmp_path):
 def test_bad_tables(tmp_path, content, message):
     with pytest.raises(UserInputError, match=message):
         read_table(write(tmp_path / "a.tsv", content))
-
-
-
-
-def test_columns_are_checked_on_the_first_row_alone(tmp_path):
-    path = write(tmp_path / "a.csv", "\n\nid,review,stars\n1,good\n")  # a later row too short: not read
-    check_table_columns(path, "review", "stars")
-    with pytest.raises(UserInputError, match=r"has no column 'rating': its header has 'id', 'review', 'stars'"):
-        check_table_columns(path, "review", "rating")
-    check_table_columns(tmp_path / "absent.csv", "review", "rating")  # the loader reports a missing file
 
 
 def test_a_table_with_texts_but_no_labels(tmp_path):
