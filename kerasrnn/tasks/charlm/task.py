@@ -88,8 +88,7 @@ class CharLMConfig(NetworkConfig):
     The defaults are those of `kerasrnn train` with no options: the fused GRU of 512 units with
     dropout 0.4, reading 200-character windows with the state carried, which reaches about 1.26
     nats/char on python_docs in 525 steps (about 3.5 minutes on two CPU cores; `default_train_config`
-    and docs/charlm.md say how it was chosen). For a quick try, `units=128, carry_state=False` trains
-    several times faster.
+    and docs/charlm.md say how it was chosen). For a quick try, fewer `units` train faster.
     """
 
     cell: str = "gru"
