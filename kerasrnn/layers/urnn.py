@@ -274,7 +274,7 @@ class URNN(keras.layers.RNN):
         stateful: Carry the final state of batch i to batch i + 1. Default: `False`.
         unroll: Unroll the time loop (short sequences only). Default: `False`.
         fused: On the TensorFlow backend, where the cell's `recurrence` is `"fft"`, run the whole
-            sequence as one function with a hand-written gradient (`fused_tf.urnn_sequence`: the
+            sequence as one function with a hand-written gradient (`fused_urnn_tf.urnn_sequence`: the
             FFT chain on complex tensors, Wᴴ in the backward loop) whenever the call allows it: no
             mask, no `unroll`, float32. Same numbers, less time. Default: `True`.
 
@@ -348,7 +348,7 @@ class URNN(keras.layers.RNN):
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if not self._can_fuse(mask):
             return super().inner_loop(sequences, initial_state, mask, training=training)
-        from kerasrnn.layers import fused_tf
+        from kerasrnn.layers import fused_urnn_tf
 
         cell = self.cell
         if training and cell.dropout > 0.0:
@@ -356,7 +356,7 @@ class URNN(keras.layers.RNN):
         steps = ops.transpose(ops.matmul(sequences, cell.kernel), (1, 0, 2))
         if self.go_backwards:
             steps = ops.flip(steps, axis=0)
-        outputs, h = fused_tf.urnn_sequence(
+        outputs, h = fused_urnn_tf.urnn_sequence(
             steps, initial_state[0], [w.value for w in cell.phases], [w.value for w in cell.reflections],
             cell.permutation.value, cell.bias.value, cell.epsilon)
         return outputs[-1], ops.transpose(outputs, (1, 0, 2)), [h]

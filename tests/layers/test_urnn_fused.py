@@ -1,4 +1,4 @@
-"""On TensorFlow the URNN layer runs its FFT recurrence fused (`fused_tf.urnn_sequence`, hand-written
+"""On TensorFlow the URNN layer runs its FFT recurrence fused (`fused_urnn_tf.urnn_sequence`, hand-written
 gradient); it equals the generic `keras.ops` cell, values and gradients, and stays unitary."""
 
 import keras
@@ -28,11 +28,11 @@ def _run(layer, x, initial):
 
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_fused_equals_generic_values_and_gradients(go_backwards, rng, monkeypatch):
-    from kerasrnn.layers import fused_tf
+    from kerasrnn.layers import fused_urnn_tf
 
     calls = []
-    original = fused_tf.urnn_sequence
-    monkeypatch.setattr(fused_tf, "urnn_sequence", lambda *a, **k: calls.append(1) or original(*a, **k))
+    original = fused_urnn_tf.urnn_sequence
+    monkeypatch.setattr(fused_urnn_tf, "urnn_sequence", lambda *a, **k: calls.append(1) or original(*a, **k))
     x = rng.normal(size=(3, 7, 5)).astype("float32")
     initial = rng.normal(size=(3, 12)).astype("float32")
     results, weights, paths = [], None, []
@@ -70,11 +70,11 @@ def test_fused_recurrence_is_an_isometry_without_input():
 
 
 def test_auto_uses_the_fused_path_only_where_it_uses_fft(monkeypatch):
-    from kerasrnn.layers import fused_tf
+    from kerasrnn.layers import fused_urnn_tf
 
     calls = []
-    original = fused_tf.urnn_sequence
-    monkeypatch.setattr(fused_tf, "urnn_sequence", lambda *a, **k: calls.append(1) or original(*a, **k))
+    original = fused_urnn_tf.urnn_sequence
+    monkeypatch.setattr(fused_urnn_tf, "urnn_sequence", lambda *a, **k: calls.append(1) or original(*a, **k))
     x = np.ones((1, 4, 2), "float32")
     URNN(8, seed=0)(x)  # auto → matrix at this size
     assert not calls
