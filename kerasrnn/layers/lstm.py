@@ -3,6 +3,13 @@
 import keras
 from keras import ops
 
+# Keras exports no public entry to its backends' LSTM kernels (cuDNN on TensorFlow and JAX with a GPU,
+# and torch's own LSTM), which `keras.layers.LSTM.inner_loop` calls as `backend.lstm`. The private
+# import is the only way to run them on this cell's variables; it is looked up at call time, so the
+# tests can stand a reference in for cuDNN, and tests/layers/test_lstm_cudnn.py fails if the
+# function moves or changes its arguments.
+from keras.src import backend as keras_backend
+
 from kerasrnn.layers.dense_layer import DenseRecurrentLayer
 from kerasrnn.layers.base_cell import DenseRecurrentCell, get_activation
 
@@ -122,8 +129,33 @@ class TextbookLSTMCell(DenseRecurrentCell):
 
 @keras.saving.register_keras_serializable(package="kerasrnn")
 class TextbookLSTM(DenseRecurrentLayer):
-    """`keras.layers.RNN(TextbookLSTMCell(units, ...))` with flat arguments and the inputs of all steps
-    projected in one matrix product before the time loop (see `DenseRecurrentLayer`).
+    """`keras.layers.RNN(TextbookLSTMCell(units, ...))` with flat arguments, that runs on cuDNN where
+    `keras.layers.LSTM` would, and otherwise projects the inputs of all steps in one matrix product
+    before the time loop (see `DenseRecurrentLayer`).
+
+    Each call takes the first of these that applies:
+
+    1. The backend's LSTM kernel, the one `keras.layers.LSTM` uses, on the cell's own `kernel`,
+       `recurrent_kernel` and `bias` (the input dropout mask applied first, as Keras does): on
+       TensorFlow, cuDNN (`CudnnRNNV3`) when a GPU is visible, the activations are tanh and sigmoid,
+       `use_bias`, no `recurrent_dropout` (even outside training) and no `unroll`; a mask must then
+       be right-padded with no row fully masked (a `tf.Assert` fails otherwise: pass
+       `use_cudnn=False`). On JAX, cuDNN under the same conditions and no mask. On torch, torch's
+       LSTM whenever there is no mask (cuDNN on a CUDA device, Keras's torch loop elsewhere).
+    2. Otherwise `DenseRecurrentLayer`'s loop: the fused TensorFlow function, or the generic
+       `keras.ops` step of the cell inside `keras.layers.RNN`.
+
+    The variables are the same on every path, so weights, `.keras` files and run backups move
+    between machines with and without a GPU. On TensorFlow, a layer that may take cuDNN sets
+    `supports_jit = False`, as `keras.layers.LSTM` does (cuDNN ops do not compile with XLA).
+
+    Args:
+        units: Positive integer, size of h and c.
+        use_cudnn: `"auto"` takes the backend's kernel when the call allows it; `True` raises a
+            ValueError when it does not; `False` never takes it. Default: `"auto"`.
+        **kwargs: The cell's arguments (`TextbookLSTMCell`) and `DenseRecurrentLayer`'s
+            (`return_sequences`, `return_state`, `go_backwards`, `stateful`, `unroll`, `fused`,
+            `name`, ...).
 
     Example:
 
@@ -132,3 +164,77 @@ class TextbookLSTM(DenseRecurrentLayer):
     """
 
     cell_class = TextbookLSTMCell
+
+    def __init__(self, units, use_cudnn="auto", **kwargs):
+        # Not `in ("auto", True, False)`, which lets 1 and 0 through (1 == True).
+        if not (use_cudnn is True or use_cudnn is False or (isinstance(use_cudnn, str) and use_cudnn == "auto")):
+            raise ValueError(f"TextbookLSTM: `use_cudnn` must be 'auto', True or False, got {use_cudnn!r}.")
+        super().__init__(units, **kwargs)
+        self.use_cudnn = use_cudnn
+        cell = self.cell
+        if use_cudnn is True and not self._cudnn_arguments():
+            raise ValueError(
+                "TextbookLSTM: use_cudnn=True needs activation='tanh', recurrent_activation='sigmoid', "
+                f"use_bias=True, recurrent_dropout=0 and unroll=False; got {self._arguments_text()}."
+            )
+        if (keras.backend.backend() == "tensorflow" and use_cudnn is not False
+                and keras_backend.cudnn_ok(cell.activation, cell.recurrent_activation, self.unroll, cell.use_bias)):
+            self.supports_jit = False
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        if self.use_cudnn is not False and not self.cell.recurrent_dropout:
+            try:
+                outputs = self._backend_lstm(sequences, initial_state, mask, training)
+            except NotImplementedError:
+                pass
+            else:
+                if keras.backend.backend() == "tensorflow":
+                    self.supports_jit = False
+                return outputs
+        if self.use_cudnn is True:
+            raise ValueError(
+                f"TextbookLSTM: use_cudnn=True, but the {keras.backend.backend()} backend's LSTM kernel "
+                "cannot run this call (on TensorFlow and JAX it needs a GPU, on JAX and torch no mask): "
+                "pass use_cudnn='auto' to fall back."
+            )
+        return super().inner_loop(sequences, initial_state, mask, training=training)
+
+    def _cudnn_arguments(self):
+        """Whether the layer's arguments allow the backend's LSTM kernel (the device decides the rest)."""
+        cell = self.cell
+        return (cell.activation in (keras.activations.tanh, ops.tanh)
+                and cell.recurrent_activation in (keras.activations.sigmoid, ops.sigmoid)
+                and cell.use_bias and not cell.recurrent_dropout and not self.unroll)
+
+    def _arguments_text(self):
+        cell = self.cell
+        return (f"activation={keras.activations.serialize(cell.activation)!r}, recurrent_activation="
+                f"{keras.activations.serialize(cell.recurrent_activation)!r}, use_bias={cell.use_bias}, "
+                f"recurrent_dropout={cell.recurrent_dropout}, unroll={self.unroll}")
+
+    def _backend_lstm(self, sequences, initial_state, mask, training):
+        """`keras.layers.LSTM.inner_loop`'s call of the backend kernel; NotImplementedError where
+        the backend has none for these arguments."""
+        cell = self.cell
+        if keras.tree.is_nested(mask):
+            mask = mask[0]
+        if training and cell.dropout > 0.0:
+            dropout_mask = ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), axis=1)
+            sequences = sequences * ops.broadcast_to(dropout_mask, ops.shape(sequences))
+        return keras_backend.lstm(
+            sequences,
+            initial_state[0],
+            initial_state[1],
+            mask,
+            kernel=cell.kernel,
+            recurrent_kernel=cell.recurrent_kernel,
+            bias=cell.bias,
+            activation=cell.activation,
+            recurrent_activation=cell.recurrent_activation,
+            return_sequences=self.return_sequences,
+            go_backwards=self.go_backwards,
+            unroll=self.unroll,
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "use_cudnn": self.use_cudnn}
