@@ -1,0 +1,254 @@
+"""`TextbookLSTM` takes Keras's cuDNN LSTM on the cell's own variables exactly when `keras.layers.LSTM`
+would, and both of its paths compute `keras.layers.LSTM`'s numbers and gradients.
+
+There is no GPU here. `with_cudnn` makes TensorFlow's backend believe one is visible and stands a
+reference in for the cuDNN op (`keras.src.backend.tensorflow.rnn._cudnn_lstm`, which builds
+`CudnnRNNV3`): Keras's own `lstm` still decides whether the arguments allow cuDNN and unwraps the
+variables, and `reference_cudnn_lstm` computes what cuDNN returns (zeros past a row's length, the
+final states at its length), written here from the equations. A spy on `keras.src.backend.lstm`
+records which variable objects each call received.
+"""
+
+import importlib
+
+import keras
+import numpy as np
+import pytest
+
+from kerasrnn.layers import TextbookLSTM, TextbookLSTMCell
+from tests.layers.conftest import gradients, randomize_weights, to_numpy
+
+if keras.backend.backend() != "tensorflow":
+    pytest.skip("stands a reference in for TensorFlow's cuDNN LSTM", allow_module_level=True)
+
+import tensorflow as tf  # noqa: E402
+from keras.src import backend as keras_backend  # noqa: E402
+# The module, not the `rnn` function that its package exports under the same name.
+tf_rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
+
+BATCH, STEPS, INPUT_DIM, UNITS = 3, 6, 5, 4  # input size != units catches a transposed kernel
+
+
+def reference_cudnn_lstm(inputs, initial_state_h, initial_state_c, kernel, recurrent_kernel, bias, mask,
+                         time_major, go_backwards, return_sequences):
+    """What `_cudnn_lstm` returns, from the LSTM equations: `(last_output, outputs, [h, c])`."""
+    assert not time_major
+    steps = inputs.shape[1]
+    if mask is None:
+        lengths = tf.fill([tf.shape(inputs)[0]], steps)
+    else:
+        lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+    if go_backwards:  # cuDNN runs each row's valid steps backwards; the padding stays at the end
+        inputs = tf.reverse_sequence(inputs, lengths, seq_axis=1, batch_axis=0)
+    h, c, outputs = initial_state_h, initial_state_c, []
+    for t in range(steps):
+        gates = inputs[:, t] @ kernel + h @ recurrent_kernel + bias
+        i, f, g, o = tf.split(gates, 4, axis=-1)
+        c_next = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+        h_next = tf.sigmoid(o) * tf.tanh(c_next)
+        running = (t < lengths)[:, None]
+        h, c = tf.where(running, h_next, h), tf.where(running, c_next, c)
+        outputs.append(tf.where(running, h_next, tf.zeros_like(h_next)))
+    outputs = tf.stack(outputs, axis=1)
+    if go_backwards:
+        outputs = tf.reverse(tf.reverse_sequence(outputs, lengths, seq_axis=1, batch_axis=0), axis=[1])
+    if not return_sequences:
+        outputs = h[:, None]
+    return h, outputs, [h, c]
+
+
+class CudnnCalls:
+    """The arguments of every call of `keras.src.backend.lstm`, and how many reached cuDNN."""
+
+    def __init__(self):
+        self.calls, self.cudnn = [], 0
+
+
+@pytest.fixture
+def with_cudnn(monkeypatch):
+    """A visible "GPU" whose cuDNN LSTM is `reference_cudnn_lstm`; returns the `CudnnCalls`."""
+    record = CudnnCalls()
+    real_lstm = keras_backend.lstm
+
+    def spy(*args, **kwargs):
+        record.calls.append(kwargs)
+        return real_lstm(*args, **kwargs)
+
+    def cudnn(*args, **kwargs):
+        record.cudnn += 1
+        return reference_cudnn_lstm(*args, **kwargs)
+
+    monkeypatch.setattr(tf_rnn, "_is_gpu_available", lambda: True)
+    monkeypatch.setattr(tf_rnn, "_cudnn_lstm", cudnn)
+    monkeypatch.setattr(keras_backend, "lstm", spy)
+    return record
+
+
+def data(seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
+    initial = [rng.normal(size=(BATCH, UNITS)).astype("float32") for _ in range(2)]
+    return x, initial
+
+
+def keras_lstm_and_ours(**kwargs):
+    """`keras.layers.LSTM` (generic loop) and a `TextbookLSTM`, built, with the same random weights."""
+    theirs = keras.layers.LSTM(UNITS, use_cudnn=False, **kwargs)
+    ours = TextbookLSTM(UNITS, **kwargs)
+    x, _ = data()
+    theirs(x)
+    ours(x)
+    randomize_weights(theirs, seed=3)
+    ours.set_weights(theirs.get_weights())
+    return theirs, ours
+
+
+def test_the_cudnn_call_gets_the_cells_own_variables(with_cudnn):
+    theirs, ours = keras_lstm_and_ours(return_sequences=True)
+    x, initial = data()
+    with_cudnn.calls.clear()
+    with_cudnn.cudnn = 0
+    ours(x, initial_state=initial)
+    (call,) = with_cudnn.calls
+    assert call["kernel"] is ours.cell.kernel
+    assert call["recurrent_kernel"] is ours.cell.recurrent_kernel
+    assert call["bias"] is ours.cell.bias
+    assert call["activation"] is ours.cell.activation and call["recurrent_activation"] is ours.cell.recurrent_activation
+    assert with_cudnn.cudnn == 1
+    assert ours.supports_jit is False  # as keras.layers.LSTM: cuDNN ops do not compile with XLA
+
+
+# (layer arguments, GPU visible, whether cuDNN runs): cuDNN exactly when keras.layers.LSTM takes it.
+ROUTES = [
+    ({}, True, True),
+    ({"use_cudnn": True}, True, True),
+    ({"go_backwards": True}, True, True),
+    ({"dropout": 0.3}, True, True),
+    ({}, False, False),
+    ({"use_cudnn": False}, True, False),
+    ({"recurrent_dropout": 0.2}, True, False),
+    ({"unroll": True}, True, False),
+    ({"activation": "relu"}, True, False),
+    ({"recurrent_activation": "hard_sigmoid"}, True, False),
+    ({"use_bias": False}, True, False),
+]
+
+
+@pytest.mark.parametrize("kwargs, gpu, expected", ROUTES, ids=[f"{k}-gpu={g}" for k, g, _ in ROUTES])
+def test_cudnn_runs_exactly_when_keras_lstm_takes_it(with_cudnn, monkeypatch, kwargs, gpu, expected):
+    monkeypatch.setattr(tf_rnn, "_is_gpu_available", lambda: gpu)
+    x, initial = data()
+    ours = TextbookLSTM(UNITS, return_sequences=True, seed=1, **kwargs)
+    theirs = keras.layers.LSTM(UNITS, return_sequences=True, seed=1, **kwargs)
+    ours(x, initial_state=initial, training=True)
+    theirs(x, initial_state=initial, training=True)
+    assert with_cudnn.cudnn == 2 * expected, "TextbookLSTM and keras.layers.LSTM each take cuDNN, or neither"
+    assert ours.supports_jit == theirs.supports_jit
+
+
+@pytest.mark.parametrize("kwargs", [{"recurrent_dropout": 0.2}, {"unroll": True}, {"activation": "relu"},
+                                    {"use_bias": False}], ids=str)
+def test_use_cudnn_true_with_arguments_cudnn_cannot_run_is_one_line(kwargs):
+    with pytest.raises(ValueError, match=r"^TextbookLSTM: use_cudnn=True needs .*; got .*\.$") as raised:
+        TextbookLSTM(UNITS, use_cudnn=True, **kwargs)
+    assert "\n" not in str(raised.value)
+
+
+def test_use_cudnn_true_without_a_gpu_raises_at_the_call():
+    x, _ = data()
+    with pytest.raises(ValueError, match="use_cudnn=True, but the tensorflow backend's LSTM kernel cannot run"):
+        TextbookLSTM(UNITS, use_cudnn=True)(x)
+
+
+@pytest.mark.parametrize("value", ["yes", 1, 0, None, "Auto"])
+def test_a_bad_use_cudnn_is_one_line(value):
+    with pytest.raises(ValueError, match=r"^TextbookLSTM: `use_cudnn` must be 'auto', True or False, got .*\.$"):
+        TextbookLSTM(UNITS, use_cudnn=value)
+
+
+@pytest.mark.parametrize("value", ["auto", True, False])
+def test_use_cudnn_round_trips_through_the_config(value):
+    layer = TextbookLSTM(UNITS, use_cudnn=value, return_sequences=True)
+    config = layer.get_config()
+    assert config["use_cudnn"] is value or config["use_cudnn"] == value == "auto"
+    assert TextbookLSTM.from_config(config).use_cudnn == value
+
+
+def test_a_config_saved_before_use_cudnn_loads_with_auto():
+    config = TextbookLSTM(UNITS).get_config()
+    del config["use_cudnn"]
+    assert TextbookLSTM.from_config(config).use_cudnn == "auto"
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("use_cudnn", ["auto", False])
+def test_both_paths_equal_keras_lstm_outputs_and_gradients(with_cudnn, use_cudnn, go_backwards):
+    kwargs = dict(return_sequences=True, return_state=True, go_backwards=go_backwards)
+    theirs, ours = keras_lstm_and_ours(**kwargs)
+    ours.use_cudnn = use_cudnn
+    x, initial = data(seed=1)
+    with_cudnn.cudnn = 0
+    ours_out = [to_numpy(t) for t in ours(x, initial_state=initial)]
+    theirs_out = [to_numpy(t) for t in theirs(x, initial_state=initial)]
+    assert with_cudnn.cudnn == (use_cudnn == "auto")
+    for a, b in zip(ours_out, theirs_out, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert np.abs(ours_out[2] - initial[1]).max() > 0.1  # the cell state moved: not a vacuous match
+
+    target = np.random.default_rng(2).normal(size=ours_out[0].shape).astype("float32")
+
+    def loss_of(layer):
+        return lambda: keras.ops.sum((layer(x, initial_state=initial)[0] - target) ** 2)
+
+    ours_grads = gradients(loss_of(ours), ours.trainable_weights)
+    theirs_grads = gradients(loss_of(theirs), theirs.trainable_weights)
+    assert [w.path.split("/")[-1] for w in ours.trainable_weights] == ["kernel", "recurrent_kernel", "bias"]
+    for a, b in zip(ours_grads, theirs_grads, strict=True):
+        assert np.abs(b).max() > 1e-3
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_with_a_right_padded_mask_cudnn_keeps_the_final_states_and_valid_outputs(with_cudnn):
+    theirs, ours = keras_lstm_and_ours(return_sequences=True, return_state=True)
+    x, initial = data(seed=4)
+    mask = np.arange(STEPS)[None, :] < np.array([[STEPS], [2], [4]])
+    with_cudnn.cudnn = 0
+    outputs, h, c = [to_numpy(t) for t in ours(x, initial_state=initial, mask=mask)]
+    assert with_cudnn.cudnn == 1
+    expected_outputs, expected_h, expected_c = [to_numpy(t) for t in theirs(x, initial_state=initial, mask=mask)]
+    np.testing.assert_allclose(h, expected_h, atol=1e-5)
+    np.testing.assert_allclose(c, expected_c, atol=1e-5)
+    np.testing.assert_allclose(outputs[mask], expected_outputs[mask], atol=1e-5)
+    # cuDNN, as in keras.layers.LSTM on a GPU, outputs zeros past a row's length (the generic loop
+    # repeats the last output there).
+    assert np.all(outputs[~mask] == 0.0)
+
+
+def test_input_dropout_takes_the_cells_mask_on_either_path(with_cudnn):
+    """With dropout while training, both paths drop the same inputs (the cell's seeded mask)."""
+    x, initial = data(seed=5)
+    results = {}
+    for use_cudnn in ("auto", False):
+        layer = TextbookLSTM(UNITS, return_sequences=True, dropout=0.5, seed=7, use_cudnn=use_cudnn)
+        layer(x)
+        randomize_weights(layer, seed=3)
+        results[use_cudnn] = to_numpy(layer(x, initial_state=initial, training=True))
+    no_dropout = to_numpy(layer(x, initial_state=initial, training=False))
+    np.testing.assert_allclose(results["auto"], results[False], atol=1e-5)
+    assert np.abs(results["auto"] - no_dropout).max() > 0.1
+
+
+def test_the_cells_step_and_initialisation_stay_as_they_were():
+    """The cell is unchanged: the forget bias starts at 1, and the sampler's step equals the layer."""
+    layer = TextbookLSTM(UNITS, return_sequences=True, return_state=True)
+    x, initial = data(seed=6)
+    outputs, h, c = layer(x, initial_state=initial)
+    bias = to_numpy(layer.cell.bias)
+    np.testing.assert_array_equal(bias[UNITS:2 * UNITS], 1.0)
+    np.testing.assert_array_equal(np.delete(bias, np.s_[UNITS:2 * UNITS]), 0.0)
+    assert isinstance(layer.cell, TextbookLSTMCell)
+    states = initial
+    for t in range(STEPS):
+        step_out, states = layer.cell(x[:, t], states)
+    np.testing.assert_allclose(to_numpy(step_out), to_numpy(outputs[:, -1]), atol=1e-5)
+    np.testing.assert_allclose(to_numpy(states[1]), to_numpy(c), atol=1e-5)
