@@ -21,11 +21,6 @@ def _pair(z):
     return tf.concat([tf.math.real(z), tf.math.imag(z)], axis=-1)
 
 
-def _reflect(z, v, scaled_v):
-    """(I − 2 v vᴴ / ‖v‖²) z for rows z; `scaled_v` = 2 v / ‖v‖²."""
-    return z - tf.matmul(z, tf.math.conj(v)[:, None]) * scaled_v
-
-
 def urnn_sequence(projected, h0, phases, reflections, permutation, bias, epsilon):
     """The uRNN's FFT recurrence with modReLU over a sequence; `(outputs, h_T)`, states `[Re h | Im h]`.
 
@@ -48,8 +43,8 @@ def urnn_sequence(projected, h0, phases, reflections, permutation, bias, epsilon
         def gradient(d_outputs, d_h):
             d_outputs = tf.zeros_like(outputs) if d_outputs is None else d_outputs
             d_h = tf.zeros_like(h0) if d_h is None else d_h
-            return _urnn_backward(d_outputs, d_h, frozen[1], frozen[0], outputs, zs, frozen[2:7], permutation,
-                                  frozen[7], epsilon)
+            return _urnn_backward(d_outputs, d_h, frozen[1], frozen[0], zs, frozen[2:7], permutation, frozen[7],
+                                  epsilon)
 
         return (outputs, h), gradient
 
@@ -57,130 +52,128 @@ def urnn_sequence(projected, h0, phases, reflections, permutation, bias, epsilon
 
 
 def _chain_parts(theta1, theta2, theta3, v1, v2):
+    """exp(iθ_k) of the three diagonals, the two reflection vectors v_k and 2 / ‖v_k‖²."""
     diagonals = [tf.exp(tf.complex(tf.zeros_like(t), t)) for t in (theta1, theta2, theta3)]
     vectors = [tf.complex(v[0], v[1]) for v in (v1, v2)]
-    scaled = [2.0 * v / tf.cast(tf.reduce_sum(tf.math.real(v * tf.math.conj(v))), v.dtype) for v in vectors]
-    return diagonals, vectors, scaled
+    scales = [2.0 / tf.reduce_sum(v[0] ** 2 + v[1] ** 2) for v in (v1, v2)]
+    return diagonals, vectors, scales
+
+
+def _reflect(z, v, scale):
+    """(I − s v vᴴ) z for rows z, and vᴴ z per row `(rows, 1)`."""
+    dot = tf.reduce_sum(z * tf.math.conj(v), axis=-1, keepdims=True)
+    return z - dot * tf.complex(scale, 0.0) * v, dot
+
+
+# The unitary DFT pair is F = fft / √n and F⁻¹ = √n · ifft (TensorFlow's ifft divides by n). Between
+# the two sit only linear maps, so the two scalings cancel in W and in Wᴴ: both use the bare pair.
 
 
 def _apply_w(z, parts, permutation):
-    diagonals, vectors, scaled = parts
-    scale = tf.complex(tf.math.rsqrt(tf.cast(tf.shape(z)[-1], tf.float32)), 0.0)
-    z = tf.signal.fft(z * diagonals[0]) * scale
-    z = tf.gather(_reflect(z, vectors[0], scaled[0]), permutation, axis=-1) * diagonals[1]
-    z = tf.signal.ifft(z) / scale
-    return _reflect(z, vectors[1], scaled[1]) * diagonals[2]
-
-
-def _apply_w_adjoint(g, parts, inverse_permutation):
-    diagonals, vectors, scaled = parts
-    scale = tf.complex(tf.math.rsqrt(tf.cast(tf.shape(g)[-1], tf.float32)), 0.0)
-    g = _reflect(g * tf.math.conj(diagonals[2]), vectors[1], scaled[1])
-    g = tf.signal.fft(g) * scale * tf.math.conj(diagonals[1])
-    g = _reflect(tf.gather(g, inverse_permutation, axis=-1), vectors[0], scaled[0])
-    return tf.signal.ifft(g) / scale * tf.math.conj(diagonals[0])
+    diagonals, vectors, scales = parts
+    z = _reflect(tf.signal.fft(z * diagonals[0]), vectors[0], scales[0])[0]
+    z = tf.signal.ifft(tf.gather(z, permutation, axis=-1) * diagonals[1])
+    return _reflect(z, vectors[1], scales[1])[0] * diagonals[2]
 
 
 def _modulus(z, epsilon):
     return tf.sqrt(tf.math.real(z) ** 2 + tf.math.imag(z) ** 2 + epsilon)
 
 
+def _mod_relu(z, bias, epsilon):
+    modulus = _modulus(z, epsilon)
+    return z * tf.complex(tf.nn.relu(modulus + bias) / modulus, 0.0)
+
+
 @tf.function(jit_compile=True)
 def _urnn_forward(projected, h0, weights, permutation, bias, epsilon):
     length = tf.shape(projected)[0]
     parts = _chain_parts(*weights)
-    inputs = tf.TensorArray(tf.complex64, size=length).unstack(_complex(projected))
-
-    def mod_relu(z):
-        modulus = _modulus(z, epsilon)
-        return z * tf.complex(tf.nn.relu(modulus + bias) / modulus, 0.0)
+    inputs = tf.TensorArray(tf.float32, size=length).unstack(projected)
 
     def body(t, h, arrays):
-        z = _apply_w(h, parts, permutation) + inputs.read(t)
-        return mod_relu(z), [arrays[0].write(t, z)]
+        z = _apply_w(h, parts, permutation) + _complex(inputs.read(t))
+        return _mod_relu(z, bias, epsilon), [arrays[0].write(t, z)]
 
-    # Only z_t is stored per step (each TensorArray write costs more than the step's arithmetic
-    # here); the outputs are modReLU of all of them at once.
+    # Only z_t is stored per step; the outputs are modReLU of all of them at once.
     h, (zs,) = scan(body, length, _complex(h0), [tf.complex64])
-    return _pair(mod_relu(zs)), _pair(h), zs
+    return _pair(_mod_relu(zs, bias, epsilon)), _pair(h), zs
 
 
 @tf.function(jit_compile=True)
-def _urnn_backward(d_outputs, d_h, h0, projected, outputs, zs, weights, permutation, bias, epsilon):
+def _urnn_backward(d_outputs, d_h, h0, projected, zs, weights, permutation, bias, epsilon):
+    """∂L/∂(projected, h0, θ1, θ2, θ3, v1, v2, bias) in one loop from t = T−1 down to 0.
+
+    Each step takes ∂L/∂z_t through Wᴴ = D1ᴴ F⁻¹ R1 Πᵀ D2ᴴ F R2 D3ᴴ, and the values inside the chain
+    a_k from its output end, a = W h_{t−1} = z_t − V x_t, through the same inverse maps (stacked
+    under the gradients, one batch of 2B rows), so the phase and reflection gradients are sums over
+    the step's rows of products of a_k and ∂L/∂a_k, accumulated in the loop while the step's data
+    are in cache. A step costs three FFTs of B rows.
+    """
     length = tf.shape(zs)[0]
     units = tf.shape(zs)[-1]
-    parts = _chain_parts(*weights)
+    (d1, d2, d3), (v1, v2), (s1, s2) = _chain_parts(*weights)
     inverse_permutation = tf.math.invert_permutation(permutation)
-    d_outputs = _complex(d_outputs)
-    grads = tf.TensorArray(tf.complex64, size=length).unstack(d_outputs)
+    grads = tf.TensorArray(tf.float32, size=length).unstack(d_outputs)
+    inputs = tf.TensorArray(tf.float32, size=length).unstack(projected)
     pre_activations = tf.TensorArray(tf.complex64, size=length).unstack(zs)
+    h0 = _complex(h0)
 
-    def backward_body(k, g, arrays):
+    def reflection_terms(dot, rows):
+        # For R = I − s v vᴴ with input a, output adjoint g: c = vᴴ a = −vᴴ(R a) (R reverses v), and
+        # p = gᴴ v = conj(vᴴ g). ∂L/∂v = Σ −s (c̄ g + p a) + s² Re(p c) v; returns Σ (c̄ g + p a), Σ Re(p c).
+        a_dot, g_dot = tf.split(dot, 2, axis=0)
+        a, g = rows
+        c, p = -a_dot, tf.math.conj(g_dot)
+        return (tf.reduce_sum(tf.math.conj(c) * g + p * a, axis=0), tf.reduce_sum(tf.math.real(p * c)))
+
+    def phase_terms(a, g):
+        return tf.reduce_sum(tf.math.imag(g * tf.math.conj(a)), axis=0)
+
+    def backward_body(k, state, arrays):
+        g, z, sums = state
         t = length - 1 - k
-        g = g + grads.read(t)
-        return _apply_w_adjoint(_mod_relu_adjoint(g, pre_activations.read(t), bias, epsilon), parts,
-                                inverse_permutation), [arrays[0].write(t, g)]
+        z_previous = pre_activations.read(tf.maximum(t - 1, 0))
+        h_previous = tf.where(t > 0, _mod_relu(z_previous, bias, epsilon), h0)
+        g = g + _complex(grads.read(t))
+        modulus = _modulus(z, epsilon)
+        active = tf.cast(modulus + bias > 0, modulus.dtype)
+        shrink = tf.nn.relu(modulus + bias) / modulus
+        along = tf.math.real(g * tf.math.conj(z)) / modulus  # ∂L/∂|z| before the shrink
+        g_z = g * tf.complex(shrink, 0.0) + z * tf.complex(along * (active - shrink) / modulus, 0.0)
+        moved = z - _complex(inputs.read(t))
+        # Rows [a; g] from D3's input down to R1's output: a_7, a_6 = R2 a_7, a_5 = F a_6, ...
+        stacked = tf.concat([moved, g_z], axis=0) * tf.math.conj(d3)
+        after_r2, dot2 = _reflect(stacked, v2, s2)
+        r2_terms = reflection_terms(dot2, (tf.split(after_r2, 2)[0], tf.split(stacked, 2)[1]))
+        stacked = tf.signal.fft(after_r2)  # √n times F: its products get 1/n at the end
+        theta2 = phase_terms(*tf.split(stacked, 2))
+        stacked = tf.gather(stacked * tf.math.conj(d2), inverse_permutation, axis=-1)
+        after_r1, dot1 = _reflect(stacked, v1, s1)
+        r1_terms = reflection_terms(dot1, (tf.split(after_r1, 2)[0], tf.split(stacked, 2)[1]))
+        g_previous = tf.signal.ifft(tf.split(after_r1, 2)[1]) * tf.math.conj(d1)
+        sums = [
+            sums[0] + phase_terms(h_previous, g_previous),
+            sums[1] + theta2,
+            sums[2] + phase_terms(moved, g_z),
+            sums[3] + r1_terms[0], sums[4] + r1_terms[1],
+            sums[5] + r2_terms[0], sums[6] + r2_terms[1],
+            sums[7] + tf.reduce_sum(along * active, axis=0),
+        ]
+        return (g_previous, z_previous, sums), [arrays[0].write(t, _pair(g_z))]
 
-    # The loop stores G_t = ∂L/∂h_t, the whole gradient of each state. Everything else is one batch
-    # after it: ∂L/∂z_t is modReLU's adjoint of G_t, and Wᴴ ∂L/∂z_t = G_{t−1} − ∂L/∂output_{t−1}.
-    g_h0, (g_states,) = scan(backward_body, length, _complex(d_h), [tf.complex64])
-    g_zs = _mod_relu_adjoint(g_states, zs, bias, epsilon)
-    modulus = _modulus(zs, epsilon)
-    along = tf.math.real(g_states * tf.math.conj(zs)) / modulus
-    d_bias = tf.reduce_sum(along * tf.cast(modulus + bias > 0, tf.float32), axis=[0, 1])
-    previous = tf.concat([_complex(h0)[None], _complex(outputs)[:-1]], axis=0)
-    g_previous = tf.concat([g_h0[None], (g_states - d_outputs)[:-1]], axis=0)
-    d_weights = _chain_weight_gradients(
-        tf.reshape(previous, [-1, units]), tf.reshape(g_previous, [-1, units]),
-        tf.reshape(zs - _complex(projected), [-1, units]), tf.reshape(g_zs, [-1, units]), parts, permutation)
-    return (_pair(g_zs), _pair(g_h0), *d_weights, d_bias)
+    zeros = tf.zeros([units], tf.float32)
+    complex_zeros = tf.zeros([units], tf.complex64)
+    initial = (_complex(d_h), pre_activations.read(length - 1),
+               [zeros, zeros, zeros, complex_zeros, 0.0, complex_zeros, 0.0, zeros])
+    (g_h0, _, sums), (g_zs,) = scan(backward_body, length, initial, [tf.float32])
+    size = tf.cast(units, tf.float32)
+    d_v1 = _reflection_gradient(v1, s1, sums[3] / tf.complex(size, 0.0), sums[4] / size)
+    d_v2 = _reflection_gradient(v2, s2, sums[5], sums[6])
+    return (g_zs, _pair(g_h0), sums[0], sums[1] / size, sums[2], d_v1, d_v2, sums[7])
 
 
-def _mod_relu_adjoint(g, z, bias, epsilon):
-    """∂L/∂z from g = ∂L/∂modReLU(z), complex gradients (∂L/∂Re + i ∂L/∂Im)."""
-    modulus = _modulus(z, epsilon)
-    active = tf.cast(modulus + bias > 0, modulus.dtype)
-    shrink = tf.nn.relu(modulus + bias) / modulus
-    along = tf.math.real(g * tf.math.conj(z)) / modulus  # ∂L/∂|z| before the shrink
-    return g * tf.complex(shrink, 0.0) + z * tf.complex(along * (active - shrink) / modulus, 0.0)
-
-
-def _phase_gradient(g, a):
-    """∂L/∂θ of a = diag(exp(iθ)) b, summed over rows, from g = ∂L/∂a: Σ Im(g ā)."""
-    return tf.reduce_sum(tf.math.imag(g * tf.math.conj(a)), axis=0)
-
-
-def _reflection_gradient(g, a, v):
-    """∂L/∂v of (I − s v vᴴ) a, s = 2 / ‖v‖², summed over rows, from g = ∂L/∂(its output); `(2, n)`.
-
-    With c = vᴴ a and p = gᴴ v per row: ∂L/∂v = Σ −s (c̄ g + p a) + s² Re(p c) v.
-    """
-    s = 2.0 / tf.reduce_sum(tf.math.real(v * tf.math.conj(v)))
-    c = tf.linalg.matvec(a, tf.math.conj(v))
-    p = tf.linalg.matvec(tf.math.conj(g), v)
-    s_c = tf.complex(s, 0.0)
-    grad = (-s_c * (tf.linalg.matvec(g, tf.math.conj(c), transpose_a=True) + tf.linalg.matvec(a, p, transpose_a=True))
-            + tf.complex(s * s * tf.reduce_sum(tf.math.real(p * c)), 0.0) * v)
+def _reflection_gradient(v, scale, vector_sum, real_sum):
+    """−s Σ (c̄ g + p a) + s² Σ Re(p c) v as the `(2, n)` gradient `[Re; Im]` of the weight."""
+    grad = (tf.complex(-scale, 0.0) * vector_sum + tf.complex(scale * scale * real_sum, 0.0) * v)
     return tf.stack([tf.math.real(grad), tf.math.imag(grad)])
-
-
-def _chain_weight_gradients(previous, g_previous, moved, g_moved, parts, permutation):
-    """∂L/∂(θ1, θ2, θ3, v1, v2) of Σ Re⟨g_moved, W previous⟩ over all rows (every step at once).
-
-    `moved` = W previous and `g_previous` = Wᴴ g_moved are known from the loops, so the
-    intermediate values of the chain come from both ends: D1, F, R1, Π, D2 forward from
-    `previous` (and their gradients from `g_previous`), D3 and R2 backward from `moved` and
-    `g_moved`; two FFTs in all.
-    """
-    diagonals, vectors, scaled = parts
-    a1, g1 = previous * diagonals[0], g_previous * diagonals[0]  # at D1's output
-    scale = tf.complex(tf.math.rsqrt(tf.cast(tf.shape(previous)[-1], tf.float32)), 0.0)
-    a2, g2 = tf.signal.fft(a1) * scale, tf.signal.fft(g1) * scale  # at F's output, ∂L/∂a1 = F⁻¹ ∂L/∂a2
-    g3 = _reflect(g2, vectors[0], scaled[0])  # R1 is its own adjoint and inverse
-    a5 = tf.gather(_reflect(a2, vectors[0], scaled[0]), permutation, axis=-1) * diagonals[1]
-    g5 = tf.gather(g3, permutation, axis=-1) * diagonals[1]
-    a7 = moved * tf.math.conj(diagonals[2])  # at R2's output
-    g7 = g_moved * tf.math.conj(diagonals[2])
-    a6 = _reflect(a7, vectors[1], scaled[1])
-    return (_phase_gradient(g1, a1), _phase_gradient(g5, a5), _phase_gradient(g_moved, moved),
-            _reflection_gradient(g3, a2, vectors[0]), _reflection_gradient(g7, a6, vectors[1]))
