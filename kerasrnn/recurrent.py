@@ -6,7 +6,7 @@ Four cells come from the lecture (`kerasrnn.layers`), three are Keras's own laye
 | ----------------- | ---------------------------------------------- | ----------- |
 | `vanilla`         | `VanillaRNN(units)`                            | units       |
 | `gru`             | `TextbookGRU(units)`                           | units       |
-| `lstm`            | `keras.layers.RNN(TextbookLSTMCell(units))`    | units       |
+| `lstm`            | `TextbookLSTM(units)`                          | units       |
 | `urnn`            | `URNN(units)` (n complex units)                | 2 · units   |
 | `keras-gru`       | `keras.layers.GRU(units)`                      | units       |
 | `keras-lstm`      | `keras.layers.LSTM(units)`                     | units       |
@@ -16,10 +16,13 @@ Four cells come from the lecture (`kerasrnn.layers`), three are Keras's own laye
 all steps in one matrix product and, on TensorFlow, run the sequence with a hand-written gradient
 (`kerasrnn.layers.fused_tf`): the same numbers, a training step in 0.36–0.58 of the time of Keras's
 `GRU(reset_after=False)` (the same equations) and 0.70–0.94 of `SimpleRNN`'s at 128–512 units
-(`benchmarks/bench_vs_torch.py`, 1 thread). The
-Keras layers get only the arguments asked for, so on a GPU they keep their cuDNN kernels
-(cuDNN needs `recurrent_dropout=0`, the default). `parse_cells` reads a list of names written
-`vanilla,urnn` (the `--cells` of `compare` and `gradients`).
+(`benchmarks/bench_vs_torch.py`, 1 thread). `TextbookLSTM` is the same kind of layer, which on a
+GPU runs Keras's cuDNN LSTM on the cell's own variables, where `keras.layers.LSTM` would (see
+docs/layers.md): the weights are the same with and without a GPU. The Keras layers get only the
+arguments asked for, so on a GPU they keep their cuDNN kernels. cuDNN needs `recurrent_dropout=0`,
+the default; the lecture's GRU (reset gate before U) has no cuDNN kernel, `keras-gru` has one.
+`parse_cells` reads a list of names written `vanilla,urnn` (the `--cells` of `compare` and
+`gradients`).
 
 Example:
 
@@ -99,7 +102,7 @@ def make_recurrent_layer(
       return_state: also return the final states, as `keras.layers.RNN` does. Default False.
       dropout: fraction of the inputs dropped at each step while training. Default 0.
       recurrent_dropout: fraction of the recurrent state dropped while training. Default 0; `urnn`
-        has none, and for the `keras-*` layers a non-zero value turns off cuDNN.
+        has none, and for `lstm` and the `keras-*` layers a non-zero value turns off cuDNN.
       seed: seed of the dropout masks. Default None (random).
       name: the layer's name. Default None (Keras picks one).
 
@@ -133,9 +136,5 @@ def make_recurrent_layer(
             raise UserInputError("the urnn cell has no recurrent dropout: set it to 0")
         return layers.URNN(units, dropout=dropout, seed=seed, **sequence_args)
     rates = dict(dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed)
-    if cell_name == "lstm":
-        # The fused LSTM measured slower than the cell in keras.layers.RNN at 128 and 256 units
-        # (benchmarks/bench_vs_torch.py --levers), unlike the fused vanilla RNN and GRU.
-        return keras.layers.RNN(layers.TextbookLSTMCell(units, **rates), **sequence_args)
-    layer_class = {"vanilla": layers.VanillaRNN, "gru": layers.TextbookGRU}[cell_name]
+    layer_class = {"vanilla": layers.VanillaRNN, "gru": layers.TextbookGRU, "lstm": layers.TextbookLSTM}[cell_name]
     return layer_class(units, **rates, **sequence_args)
