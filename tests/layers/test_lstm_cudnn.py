@@ -252,3 +252,48 @@ def test_the_cells_step_and_initialisation_stay_as_they_were():
         step_out, states = layer.cell(x[:, t], states)
     np.testing.assert_allclose(to_numpy(step_out), to_numpy(outputs[:, -1]), atol=1e-5)
     np.testing.assert_allclose(to_numpy(states[1]), to_numpy(c), atol=1e-5)
+
+
+def tiny_model(use_cudnn):
+    """A compiled `TextbookLSTM` → dense regression, seeded, with input dropout."""
+    keras.utils.set_random_seed(8)
+    inputs = keras.Input((STEPS, INPUT_DIM))
+    hidden = TextbookLSTM(UNITS, return_sequences=True, dropout=0.2, seed=2, use_cudnn=use_cudnn, name="lstm")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="out")(hidden))
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    return model
+
+
+@pytest.mark.parametrize("trained_on_cudnn", [True, False], ids=["cudnn-to-fused", "fused-to-cudnn"])
+def test_a_model_trained_on_either_path_loads_and_resumes_on_the_other(with_cudnn, tmp_path, trained_on_cudnn):
+    from kerasrnn.engine import backup
+
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(6, STEPS, INPUT_DIM)).astype("float32")
+    y = rng.normal(size=(6, STEPS, 2)).astype("float32")
+    model = tiny_model(use_cudnn=trained_on_cudnn)
+    with_cudnn.cudnn = 0
+    model.fit(x, y, batch_size=3, epochs=3, verbose=0, shuffle=False)
+    assert (with_cudnn.cudnn > 0) is trained_on_cudnn
+    expected = model.predict(x, verbose=0)
+    model.save(tmp_path / "model.keras")
+    backup.save_state(tmp_path, model, epochs=3)
+
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    loaded.get_layer("lstm").use_cudnn = not trained_on_cudnn
+    with_cudnn.cudnn = 0
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-5)
+    assert (with_cudnn.cudnn > 0) is not trained_on_cudnn
+    for a, b in zip(model.weights, loaded.weights, strict=True):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+
+    resumed = tiny_model(use_cudnn=not trained_on_cudnn)
+    assert backup.restore_state(tmp_path, resumed) == 3
+    for a, b in zip(model.variables, resumed.variables, strict=True):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+    before = to_numpy(model.get_layer("lstm").cell.kernel)
+    model.fit(x, y, batch_size=3, epochs=1, verbose=0, shuffle=False)
+    resumed.fit(x, y, batch_size=3, epochs=1, verbose=0, shuffle=False)
+    assert np.abs(to_numpy(model.get_layer("lstm").cell.kernel) - before).max() > 1e-3
+    for a, b in zip(model.variables, resumed.variables, strict=True):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), atol=1e-5)
