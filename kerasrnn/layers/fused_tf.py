@@ -15,6 +15,8 @@ Every function takes the projected inputs x_t W + b time-major, `(time, batch, g
 and returns the outputs time-major `(time, batch, units)` and the final states.
 """
 
+import os
+
 import tensorflow as tf
 
 
@@ -31,58 +33,103 @@ def scan(body, length, initial, outputs):
 
 
 def lstm_sequence(projected, h0, c0, recurrent_kernel):
-    """The LSTM (sigmoid gates, tanh) over a sequence; `(outputs, h_T, c_T)`. Gates i, f, c, o."""
+    """The LSTM (sigmoid gates, tanh) over a sequence; `(outputs, h_T, c_T)`. Gates i, f, c, o.
 
+    Both loops are compiled with XLA (a step's dozen elementwise ops become one kernel, and XLA's
+    matrix products use a second thread where TensorFlow's oneDNN products at these sizes use one).
+    When TensorFlow's inter-op pool has two threads or more, the batch is cut in two halves whose
+    loops are independent ops, so the executor runs them at the same time: a product of 64 rows is
+    too small to gain from a second thread, two of 32 rows on two threads are not (measured with
+    `benchmarks/bench_vs_torch.py`; rows of a batch never mix, so the numbers are the same).
+    """
+    if _parallel_parts() == 1:
+        return _lstm_part(projected, h0, c0, recurrent_kernel)
+    batch = tf.shape(h0)[0]
+    sizes = tf.stack([batch // 2, batch - batch // 2])
+    parts = zip(tf.split(projected, sizes, axis=1), tf.split(h0, sizes), tf.split(c0, sizes))
+    results = [_lstm_part(part, h, c, recurrent_kernel) for part, h, c in parts]
+    return tuple(tf.concat(pieces, axis=axis) for pieces, axis in zip(zip(*results), (1, 0, 0)))
+
+
+def _parallel_parts():
+    """2 when TensorFlow's inter-op pool (0: its default, one thread per core) can run two loops at once."""
+    threads = tf.config.threading.get_inter_op_parallelism_threads() or os.cpu_count() or 1
+    return 2 if threads >= 2 else 1
+
+
+def _lstm_part(projected, h0, c0, recurrent_kernel):
     @tf.custom_gradient
     def forward(projected, h0, c0, recurrent_kernel):
-        length = tf.shape(projected)[0]
-        units = tf.shape(h0)[-1]
-        inputs = tf.TensorArray(projected.dtype, size=length).unstack(projected)
-
-        def body(t, state, arrays):
-            h, c = state
-            gates = inputs.read(t) + tf.matmul(h, recurrent_kernel)
-            i_f, g, o = tf.split(gates, [2 * units, units, units], axis=-1)
-            i_f, g, o = tf.sigmoid(i_f), tf.tanh(g), tf.sigmoid(o)
-            i, f = tf.split(i_f, 2, axis=-1)
-            c = f * c + i * g
-            tanh_c = tf.tanh(c)
-            h = o * tanh_c
-            saved = tf.concat([i_f, g, o, tanh_c], axis=-1)
-            return (h, c), [arrays[0].write(t, h), arrays[1].write(t, c), arrays[2].write(t, saved)]
-
-        (h, c), (hs, cs, saved) = scan(body, length, (h0, c0), [h0.dtype] * 3)
+        # stop_gradient: no tape records the compiled loops (`gradient` is their derivative, and
+        # TensorFlow cannot differentiate through an XLA TensorList boundary).
+        frozen = [tf.stop_gradient(x) for x in (projected, h0, c0, recurrent_kernel)]
+        outputs, h, c, activations, cells = _lstm_forward(*frozen)
 
         def gradient(d_outputs, d_h, d_c):
-            d_outputs = tf.zeros_like(hs) if d_outputs is None else d_outputs
-            d_h = tf.zeros_like(h0) if d_h is None else d_h
-            d_c = tf.zeros_like(c0) if d_c is None else d_c
-            grads = tf.TensorArray(d_outputs.dtype, size=length).unstack(d_outputs)
-            saved_steps = tf.TensorArray(saved.dtype, size=length).unstack(saved)
-            c_previous = tf.concat([c0[None], cs[:-1]], axis=0)
-            c_steps = tf.TensorArray(cs.dtype, size=length).unstack(c_previous)
-            transposed = tf.transpose(recurrent_kernel)
+            d_outputs = tf.zeros_like(outputs) if d_outputs is None else d_outputs
+            d_h = tf.zeros_like(h) if d_h is None else d_h
+            d_c = tf.zeros_like(c) if d_c is None else d_c
+            return _lstm_backward(d_outputs, d_h, d_c, *frozen[1:], outputs, activations, cells)
 
-            def backward_body(k, state, arrays):
-                d_h, d_c = state
-                t = length - 1 - k
-                i, f, g, o, tanh_c = tf.split(saved_steps.read(t), 5, axis=-1)
-                d_h = d_h + grads.read(t)
-                d_c = d_c + d_h * o * (1.0 - tanh_c * tanh_c)
-                d_gates = tf.concat([
-                    d_c * g * i * (1.0 - i),
-                    d_c * c_steps.read(t) * f * (1.0 - f),
-                    d_c * i * (1.0 - g * g),
-                    d_h * tanh_c * o * (1.0 - o),
-                ], axis=-1)
-                return (tf.matmul(d_gates, transposed), d_c * f), [arrays[0].write(t, d_gates)]
-
-            (d_h0, d_c0), (d_gates,) = scan(backward_body, length, (d_h, d_c), [d_outputs.dtype])
-            return d_gates, d_h0, d_c0, _state_kernel_gradient(h0, hs, d_gates)
-
-        return (hs, h, c), gradient
+        return (outputs, h, c), gradient
 
     return forward(projected, h0, c0, recurrent_kernel)
+
+
+@tf.function(jit_compile=True)
+def _lstm_forward(projected, h0, c0, recurrent_kernel):
+    """Outputs, h_T, c_T, and what the backward needs: the activated gates `[i|f|s|o]` and c, per step."""
+    length = tf.shape(projected)[0]
+    units = tf.shape(h0)[-1]
+    # tanh(x) = 2σ(2x) − 1: with the candidate's columns doubled one sigmoid activates all four gates
+    # in one tensor, no split before the activations.
+    scale = tf.concat([tf.ones([2 * units]), tf.fill([units], 2.0), tf.ones([units])], axis=0)
+    inputs = tf.TensorArray(projected.dtype, size=length).unstack(projected * scale)
+    kernel = recurrent_kernel * scale
+
+    def body(t, state, arrays):
+        h, c = state
+        activations = tf.sigmoid(inputs.read(t) + tf.matmul(h, kernel))
+        i, f, s, o = tf.split(activations, 4, axis=-1)
+        c = f * c + i * (2.0 * s - 1.0)
+        h = o * tf.tanh(c)
+        return (h, c), [arrays[0].write(t, activations), arrays[1].write(t, c)]
+
+    # Two arrays written per step, not three: each write costs about as much as the step's
+    # elementwise arithmetic; the outputs are o ⊙ tanh(c) of all steps at once.
+    (h, c), (activations, cells) = scan(body, length, (h0, c0), [h0.dtype] * 2)
+    outputs = tf.split(activations, 4, axis=-1)[3] * tf.tanh(cells)
+    return outputs, h, c, activations, cells
+
+
+@tf.function(jit_compile=True)
+def _lstm_backward(d_outputs, d_h, d_c, h0, c0, recurrent_kernel, outputs, activations, cells):
+    """∂L/∂(projected, h0, c0, U) from `_lstm_forward`'s saved gates and cells."""
+    length = tf.shape(activations)[0]
+    grads = tf.TensorArray(d_outputs.dtype, size=length).unstack(d_outputs)
+    gate_steps = tf.TensorArray(activations.dtype, size=length).unstack(activations)
+    c_steps = tf.TensorArray(cells.dtype, size=length).unstack(cells)
+    c_previous = tf.TensorArray(cells.dtype, size=length).unstack(tf.concat([c0[None], cells[:-1]], axis=0))
+    transposed = tf.transpose(recurrent_kernel)
+
+    def backward_body(k, state, arrays):
+        d_h, d_c = state
+        t = length - 1 - k
+        i, f, s, o = tf.split(gate_steps.read(t), 4, axis=-1)
+        g = 2.0 * s - 1.0
+        tanh_c = tf.tanh(c_steps.read(t))
+        d_h = d_h + grads.read(t)
+        d_c = d_c + d_h * o * (1.0 - tanh_c * tanh_c)
+        d_gates = tf.concat([
+            d_c * g * i * (1.0 - i),
+            d_c * c_previous.read(t) * f * (1.0 - f),
+            d_c * i * (1.0 - g * g),
+            d_h * tanh_c * o * (1.0 - o),
+        ], axis=-1)
+        return (tf.matmul(d_gates, transposed), d_c * f), [arrays[0].write(t, d_gates)]
+
+    (d_h0, d_c0), (d_gates,) = scan(backward_body, length, (d_h, d_c), [d_outputs.dtype])
+    return d_gates, d_h0, d_c0, _state_kernel_gradient(h0, outputs, d_gates)
 
 
 def _state_kernel_gradient(h0, hs, d_pre_activations):
