@@ -6,6 +6,7 @@ and gradients. The dense cells' fast path is `kerasrnn.layers.fused_tf`.
 """
 
 import tensorflow as tf
+from tensorflow.compiler.tf2xla.python import xla
 
 from kerasrnn.layers.fused_tf import scan
 
@@ -85,19 +86,29 @@ def _mod_relu(z, bias, epsilon):
     return z * tf.complex(tf.nn.relu(modulus + bias) / modulus, 0.0)
 
 
+def _step(sequence, t):
+    """Step t of a batch-major sequence `(batch, time, features)`: a slice, no transpose."""
+    return xla.dynamic_slice(sequence, [0, t, 0], [tf.shape(sequence)[0], 1, tf.shape(sequence)[2]])[:, 0]
+
+
+def _write_step(sequence, t, value):
+    """`sequence` with step t replaced by `value`, in place inside the compiled loop."""
+    return xla.dynamic_update_slice(sequence, value[:, None], [0, t, 0])
+
+
 @tf.function(jit_compile=True)
 def _urnn_forward(projected, h0, weights, permutation, bias, epsilon):
-    length = tf.shape(projected)[0]
+    length = tf.shape(projected)[1]
     parts = _chain_parts(*weights)
-    inputs = tf.TensorArray(tf.float32, size=length).unstack(projected)
 
-    def body(t, h, arrays):
-        z = _apply_w(h, parts, permutation) + _complex(inputs.read(t))
-        return _mod_relu(z, bias, epsilon), [arrays[0].write(t, z)]
+    def body(t, state, arrays):
+        h, outputs = state
+        z = _apply_w(h, parts, permutation) + _complex(_step(projected, t))
+        h = _mod_relu(z, bias, epsilon)
+        return (h, _write_step(outputs, t, _pair(h))), [arrays[0].write(t, z)]
 
-    # Only z_t is stored per step; the outputs are modReLU of all of them at once.
-    h, (zs,) = scan(body, length, _complex(h0), [tf.complex64])
-    return _pair(_mod_relu(zs, bias, epsilon)), _pair(h), zs
+    (h, outputs), (zs,) = scan(body, length, (_complex(h0), tf.zeros_like(projected)), [tf.complex64])
+    return outputs, _pair(h), zs
 
 
 @tf.function(jit_compile=True)
@@ -114,8 +125,6 @@ def _urnn_backward(d_outputs, d_h, h0, projected, zs, weights, permutation, bias
     units = tf.shape(zs)[-1]
     (d1, d2, d3), (v1, v2), (s1, s2) = _chain_parts(*weights)
     inverse_permutation = tf.math.invert_permutation(permutation)
-    grads = tf.TensorArray(tf.float32, size=length).unstack(d_outputs)
-    inputs = tf.TensorArray(tf.float32, size=length).unstack(projected)
     pre_activations = tf.TensorArray(tf.complex64, size=length).unstack(zs)
     h0 = _complex(h0)
 
@@ -131,17 +140,17 @@ def _urnn_backward(d_outputs, d_h, h0, projected, zs, weights, permutation, bias
         return tf.reduce_sum(tf.math.imag(g * tf.math.conj(a)), axis=0)
 
     def backward_body(k, state, arrays):
-        g, z, sums = state
+        g, z, sums, g_zs = state
         t = length - 1 - k
         z_previous = pre_activations.read(tf.maximum(t - 1, 0))
         h_previous = tf.where(t > 0, _mod_relu(z_previous, bias, epsilon), h0)
-        g = g + _complex(grads.read(t))
+        g = g + _complex(_step(d_outputs, t))
         modulus = _modulus(z, epsilon)
         active = tf.cast(modulus + bias > 0, modulus.dtype)
         shrink = tf.nn.relu(modulus + bias) / modulus
         along = tf.math.real(g * tf.math.conj(z)) / modulus  # ∂L/∂|z| before the shrink
         g_z = g * tf.complex(shrink, 0.0) + z * tf.complex(along * (active - shrink) / modulus, 0.0)
-        moved = z - _complex(inputs.read(t))
+        moved = z - _complex(_step(projected, t))
         # Rows [a; g] from D3's input down to R1's output: a_7, a_6 = R2 a_7, a_5 = F a_6, ...
         stacked = tf.concat([moved, g_z], axis=0) * tf.math.conj(d3)
         after_r2, dot2 = _reflect(stacked, v2, s2)
@@ -160,13 +169,13 @@ def _urnn_backward(d_outputs, d_h, h0, projected, zs, weights, permutation, bias
             sums[5] + r2_terms[0], sums[6] + r2_terms[1],
             sums[7] + tf.reduce_sum(along * active, axis=0),
         ]
-        return (g_previous, z_previous, sums), [arrays[0].write(t, _pair(g_z))]
+        return (g_previous, z_previous, sums, _write_step(g_zs, t, _pair(g_z))), arrays
 
     zeros = tf.zeros([units], tf.float32)
     complex_zeros = tf.zeros([units], tf.complex64)
     initial = (_complex(d_h), pre_activations.read(length - 1),
-               [zeros, zeros, zeros, complex_zeros, 0.0, complex_zeros, 0.0, zeros])
-    (g_h0, _, sums), (g_zs,) = scan(backward_body, length, initial, [tf.float32])
+               [zeros, zeros, zeros, complex_zeros, 0.0, complex_zeros, 0.0, zeros], tf.zeros_like(projected))
+    (g_h0, _, sums, g_zs), _ = scan(backward_body, length, initial, [])
     size = tf.cast(units, tf.float32)
     d_v1 = _reflection_gradient(v1, s1, sums[3] / tf.complex(size, 0.0), sums[4] / size)
     d_v2 = _reflection_gradient(v2, s2, sums[5], sums[6])

@@ -353,13 +353,13 @@ class URNN(keras.layers.RNN):
         cell = self.cell
         if training and cell.dropout > 0.0:
             sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0]), 1)
-        steps = ops.transpose(ops.matmul(sequences, cell.kernel), (1, 0, 2))
         if self.go_backwards:
-            steps = ops.flip(steps, axis=0)
+            sequences = ops.flip(sequences, axis=1)
+        # Batch-major throughout: the fused loops slice step t out of (batch, time, 2n) themselves.
         outputs, h = fused_urnn_tf.urnn_sequence(
-            steps, initial_state[0], [w.value for w in cell.phases], [w.value for w in cell.reflections],
-            cell.permutation.value, cell.bias.value, cell.epsilon)
-        return outputs[-1], ops.transpose(outputs, (1, 0, 2)), [h]
+            ops.matmul(sequences, cell.kernel), initial_state[0], [w.value for w in cell.phases],
+            [w.value for w in cell.reflections], cell.permutation.value, cell.bias.value, cell.epsilon)
+        return outputs[:, -1], outputs, [h]
 
     def get_config(self):
         cell_config = self.cell.get_config()
