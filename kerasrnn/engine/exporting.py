@@ -17,6 +17,12 @@ A task that exports names a module as its `Task.exporter`, providing
 the `ExportArchive` (the first one added is also `serving_default`) and returns each signature's
 name with a one-line description.
 
+The exporter loads the run through `task.load_model`, and gets a task whose `load_model` turns cuDNN
+off in the model's recurrent layers (`TextbookLSTM`, `keras.layers.LSTM`, `keras.layers.GRU`:
+`use_cudnn = False`): on a machine with a GPU those layers would otherwise trace `CudnnRNNV3`, an op
+with no CPU kernel, into the SavedModel. The variables are the same on both paths, so the export
+computes what the model computes, wherever it is loaded.
+
 The command line finds the run's task (`kerasrnn.tasks.task_of_run`) and passes it in: the engine
 never looks a task up. The export is written next to OUT_DIR under a temporary name, then renamed
 into place (`kerasrnn.fileio.replace_folder_atomically`): a failed export leaves nothing behind,
@@ -25,6 +31,7 @@ and with `force` the previous export stays until the new one is complete.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib
 import os
@@ -79,7 +86,7 @@ def export_run(task, run_dir: Path, out_dir: Path, *, force: bool = False) -> Ex
 
     exporter = importlib.import_module(task.exporter)
     archive = keras.export.ExportArchive()
-    signatures = exporter.add_endpoints(task, run_dir, archive)
+    signatures = exporter.add_endpoints(tracing_without_cudnn(task), run_dir, archive)
     try:
         replace_folder_atomically(out_dir, lambda folder: archive.write_out(os.fspath(folder), verbose=False))
     except OSError as error:
@@ -91,6 +98,28 @@ def export_run(task, run_dir: Path, out_dir: Path, *, force: bool = False) -> Ex
             raise
         raise UserInputError(_write_failure(OSError(error.message), out_dir)) from None
     return ExportResult(run_dir, out_dir, task.name, signatures)
+
+
+def tracing_without_cudnn(task):
+    """A copy of `task` whose `load_model` returns the model with cuDNN off in every layer that has it
+    (see the module docstring); the task's own methods that load the model use it too."""
+    portable = copy.copy(task)
+    portable.load_model = lambda run_dir: without_cudnn(task.load_model(run_dir))
+    return portable
+
+
+def without_cudnn(model):
+    """`model`, with `use_cudnn = False` in each of its layers, at any depth, that may take cuDNN."""
+    import keras
+
+    from kerasrnn.layers import TextbookLSTM
+
+    # `_flatten_layers` is how Keras itself walks nested layers (wrappers, models in models); there
+    # is no public equivalent. `layers` would miss the LSTM inside `Bidirectional` and `CarriedState`.
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        if isinstance(layer, (TextbookLSTM, keras.layers.LSTM, keras.layers.GRU)):
+            layer.use_cudnn = False
+    return model
 
 
 def _write_failure(error: OSError, out_dir: Path) -> str:
