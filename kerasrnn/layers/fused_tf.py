@@ -81,22 +81,21 @@ def _lstm_forward(projected, h0, c0, recurrent_kernel):
     """Outputs, h_T, c_T, and what the backward needs: the activated gates `[i|f|s|o]` and c, per step."""
     length = tf.shape(projected)[0]
     units = tf.shape(h0)[-1]
-    # tanh(x) = 2σ(2x) − 1: with the candidate's columns doubled one sigmoid activates all four gates
-    # in one tensor, no split before the activations.
+    # tanh(x) = 2σ(2x) − 1: with the candidate's pre-activation doubled one sigmoid activates all four
+    # gates in one tensor (s = σ(2x), g = 2s − 1), no split before the activations.
     scale = tf.concat([tf.ones([2 * units]), tf.fill([units], 2.0), tf.ones([units])], axis=0)
-    inputs = tf.TensorArray(projected.dtype, size=length).unstack(projected * scale)
-    kernel = recurrent_kernel * scale
 
     def body(t, state, arrays):
         h, c = state
-        activations = tf.sigmoid(inputs.read(t) + tf.matmul(h, kernel))
+        activations = tf.sigmoid((projected[t] + tf.matmul(h, recurrent_kernel)) * scale)
         i, f, s, o = tf.split(activations, 4, axis=-1)
         c = f * c + i * (2.0 * s - 1.0)
         h = o * tf.tanh(c)
         return (h, c), [arrays[0].write(t, activations), arrays[1].write(t, c)]
 
-    # Two arrays written per step, not three: each write costs about as much as the step's
-    # elementwise arithmetic; the outputs are o ⊙ tanh(c) of all steps at once.
+    # Two arrays written per step, not three: a write costs about as much as the step's elementwise
+    # arithmetic; the outputs are o ⊙ tanh(c) of all steps at once. The inputs are sliced, not
+    # unstacked into a TensorArray (a copy of the whole sequence).
     (h, c), (activations, cells) = scan(body, length, (h0, c0), [h0.dtype] * 2)
     outputs = tf.split(activations, 4, axis=-1)[3] * tf.tanh(cells)
     return outputs, h, c, activations, cells
@@ -106,23 +105,20 @@ def _lstm_forward(projected, h0, c0, recurrent_kernel):
 def _lstm_backward(d_outputs, d_h, d_c, h0, c0, recurrent_kernel, outputs, activations, cells):
     """∂L/∂(projected, h0, c0, U) from `_lstm_forward`'s saved gates and cells."""
     length = tf.shape(activations)[0]
-    grads = tf.TensorArray(d_outputs.dtype, size=length).unstack(d_outputs)
-    gate_steps = tf.TensorArray(activations.dtype, size=length).unstack(activations)
-    c_steps = tf.TensorArray(cells.dtype, size=length).unstack(cells)
-    c_previous = tf.TensorArray(cells.dtype, size=length).unstack(tf.concat([c0[None], cells[:-1]], axis=0))
     transposed = tf.transpose(recurrent_kernel)
 
     def backward_body(k, state, arrays):
         d_h, d_c = state
         t = length - 1 - k
-        i, f, s, o = tf.split(gate_steps.read(t), 4, axis=-1)
+        i, f, s, o = tf.split(activations[t], 4, axis=-1)
         g = 2.0 * s - 1.0
-        tanh_c = tf.tanh(c_steps.read(t))
-        d_h = d_h + grads.read(t)
+        tanh_c = tf.tanh(cells[t])
+        c_previous = tf.where(t > 0, cells[tf.maximum(t - 1, 0)], c0)
+        d_h = d_h + d_outputs[t]
         d_c = d_c + d_h * o * (1.0 - tanh_c * tanh_c)
         d_gates = tf.concat([
             d_c * g * i * (1.0 - i),
-            d_c * c_previous.read(t) * f * (1.0 - f),
+            d_c * c_previous * f * (1.0 - f),
             d_c * i * (1.0 - g * g),
             d_h * tanh_c * o * (1.0 - o),
         ], axis=-1)
