@@ -24,6 +24,14 @@ so that a noisy moment on a shared machine hits every variant alike, and only on
 at a time. The table prints medians (ms per step) and ratios to PyTorch; the load average
 (`os.getloadavg()`) before and after is printed with it: trust a table only when it is below 0.5
 per core, or compare ratios of one run only.
+
+Roofline: each table also gives a variant's achieved rate, the matrix-product FLOPs of one training
+step (`step_flops`: the input projection, the recurrent products, the dense readout, each forward
+and its two backward products) divided by its time, and that rate as a fraction of the machine's
+limit on the thread count: the best rate of a 2048 × 2048 × 2048 float32 product that any of the
+worker processes reaches (each measures it in its own framework, after its models; the figures of
+both are printed). Elementwise work (activations, gates, Adam) is not counted, so 100 % is out of
+reach; the fraction says how much of a step the products could fill, at best.
 """
 
 import json
@@ -56,6 +64,29 @@ LEVERS = {
     "lstm": ["ours lstm: RNN(cell)", "ours lstm: projected, unfused", "ours lstm: projected, unroll"],
     "urnn": ["ours urnn: matrix", "ours urnn: fft, unfused", "ours urnn: fft, fused"],
 }
+
+
+PEAK_SIZE = 2048  # the square float32 product that measures the machine's matrix-product rate
+GATES = {"vanilla": 1, "gru": 3, "lstm": 4}
+
+
+def step_flops(cell, units):
+    """Matrix-product FLOPs of one training step (2 per multiply-add), forward and backward.
+
+    Each product y = x A of the step costs three: the forward, ∂L/∂x = ∂L/∂y Aᵀ and ∂L/∂A = xᵀ ∂L/∂y,
+    all three of the same size. The products: the input projection (embedding → gates · units, for
+    all steps at once), the recurrent one (units → gates · units per step; the GRU's two, h U_zr and
+    (r ⊙ h) U_h or U_h h then ⊙ r, add up to the same), and the dense readout. The uRNN's recurrence
+    is FFTs and diagonals, not products: only its projection (embedding → 2 · units) and readout
+    (2 · units → vocabulary) are counted.
+    """
+    rows = BATCH * TIMESTEPS
+    if cell == "urnn":
+        products = rows * EMBEDDING * 2 * units + rows * 2 * units * VOCABULARY
+    else:
+        gates = GATES[cell]
+        products = rows * EMBEDDING * gates * units + rows * units * gates * units + rows * units * VOCABULARY
+    return 3 * 2 * products
 
 
 # ---------------------------------------------------------------- the worker processes
@@ -139,8 +170,33 @@ def _torch_step(variant, units):
     return step
 
 
+def _peak_gflops(framework, repeats=5):
+    """The best rate (GFLOP/s) of `repeats` float32 products of two PEAK_SIZE-square matrices."""
+    import numpy as np
+
+    a, b = (np.random.default_rng(seed).normal(size=(PEAK_SIZE, PEAK_SIZE)).astype("float32") for seed in (0, 1))
+    if framework == "torch":
+        import torch
+
+        a, b = torch.from_numpy(a), torch.from_numpy(b)
+        product = lambda: torch.matmul(a, b).sum().item()  # noqa: E731
+    else:
+        import tensorflow as tf
+
+        a, b = tf.constant(a), tf.constant(b)
+        product = lambda: tf.reduce_sum(tf.matmul(a, b)).numpy()  # noqa: E731
+    product()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        product()
+        times.append(time.perf_counter() - started)
+    return 2 * PEAK_SIZE**3 / min(times) / 1e9
+
+
 def worker(framework, threads):
-    """Answers `{"variant", "units", "steps"}` lines on stdin with `{"times": [...]}` on stdout."""
+    """Answers `{"variant", "units", "steps"}` lines on stdin with `{"times": [...]}` on stdout, and
+    `{"peak": true}` with `{"gflops": ...}` (`_peak_gflops`)."""
     if framework == "torch":
         import torch
 
@@ -158,6 +214,9 @@ def worker(framework, threads):
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
+        if request.get("peak"):
+            print(json.dumps({"gflops": _peak_gflops(framework)}), flush=True)
+            continue
         key = (request["variant"], request["units"])
         if key not in steps:
             steps[key] = make(*key)
@@ -189,6 +248,11 @@ class Worker:
         self.process.stdin.write(json.dumps({"variant": variant, "units": units, "steps": steps}) + "\n")
         self.process.stdin.flush()
         return self._read()["times"]
+
+    def peak(self):
+        self.process.stdin.write(json.dumps({"peak": True}) + "\n")
+        self.process.stdin.flush()
+        return self._read()["gflops"]
 
     def close(self):
         self.process.stdin.close()
@@ -227,7 +291,7 @@ def main(units_list, threads_list, cells, rounds, steps, levers, worker_framewor
         variants += [(variant, "tensorflow") for cell in cells for variant in LEVERS[cell]]
     click.echo(f"batch {BATCH} x {TIMESTEPS} steps, embedding {EMBEDDING}, vocabulary {VOCABULARY}, Adam; "
                f"{rounds} rounds x {steps} steps, median; {os.cpu_count()} cores; {_load()} (start)")
-    results = {}
+    results, peaks = {}, {}
     for threads in threads_list:
         workers = {framework: Worker(framework, threads) for framework in {f for _, f in variants}}
         try:
@@ -238,28 +302,38 @@ def main(units_list, threads_list, cells, rounds, steps, levers, worker_framewor
                     for variant, framework in variants[shift:] + variants[:shift]:
                         times[variant] += workers[framework].time(variant, units, steps)
                 results[threads, units] = {v: 1000 * statistics.median(t) for v, t in times.items()}
+            peaks[threads] = {framework: process.peak() for framework, process in sorted(workers.items())}
         finally:
             for process in workers.values():
                 process.close()
     click.echo(_load() + " (end)")
-    _print_table(results, cells, levers)
+    _print_table(results, cells, peaks, levers)
 
 
-def _print_table(results, cells, levers=False):
+def _print_table(results, cells, peaks, levers=False):
     for (threads, units), medians in results.items():
-        click.echo(f"\nunits {units}, {threads} thread{'s' if threads > 1 else ''}")
-        click.echo(f"  {'variant':<34} {'ms/step':>9} {'/ torch':>8}")
+        limit = max(peaks[threads].values())
+        measured = ", ".join(f"{framework} {gflops:.0f}" for framework, gflops in peaks[threads].items())
+        click.echo(f"\nunits {units}, {threads} thread{'s' if threads > 1 else ''}; limit {limit:.0f} GFLOP/s "
+                   f"(best {PEAK_SIZE}-square float32 product: {measured})")
+        click.echo(f"  {'variant':<34} {'ms/step':>9} {'/ torch':>8} {'GFLOP':>7} {'GFLOP/s':>8} {'/ limit':>8}")
+
+        def roofline(variant, cell):
+            flops = step_flops(cell, units)
+            rate = flops / (medians[variant] / 1000) / 1e9
+            return f"{flops / 1e9:>7.2f} {rate:>8.1f} {rate / limit:>8.0%}"
+
         for cell in cells:
             reference = {"vanilla": "torch RNN", "gru": "torch GRU", "lstm": "torch LSTM",
                          "urnn": "torch LSTM"}[cell]
             for variant, _ in VARIANTS[cell]:
                 ratio = medians[variant] / medians[reference] if reference in medians else float("nan")
-                click.echo(f"  {variant:<34} {medians[variant]:>9.1f} {ratio:>8.2f}")
+                click.echo(f"  {variant:<34} {medians[variant]:>9.1f} {ratio:>8.2f} {roofline(variant, cell)}")
         for cell in cells if levers else ():
             for variant in LEVERS[cell]:
                 reference = "ours lstm" if cell == "urnn" else f"ours {cell}"
-                click.echo(f"  {variant:<34} {medians[variant]:>9.1f} {medians[variant] / medians[reference]:>8.2f}"
-                           f"  (/ {reference})")
+                click.echo(f"  {variant:<34} {medians[variant]:>9.1f} {medians[variant] / medians[reference]:>8.2f} "
+                           f"{roofline(variant, cell)}  (ratio / {reference})")
         if "ours urnn" in medians and "ours lstm" in medians:
             click.echo(f"  {'ours urnn / ours lstm':<34} {'':>9} {medians['ours urnn'] / medians['ours lstm']:>8.2f}")
 
