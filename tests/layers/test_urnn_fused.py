@@ -69,19 +69,33 @@ def test_fused_recurrence_is_an_isometry_without_input():
     np.testing.assert_allclose(norms, np.linalg.norm(initial, axis=-1)[:, None] * np.ones((1, 50)), rtol=1e-4)
 
 
-def test_auto_uses_the_fused_path_only_where_it_uses_fft(monkeypatch):
+def test_the_fused_path_runs_for_fft_and_auto_not_for_matrix(monkeypatch):
     from kerasrnn.layers import fused_urnn_tf
 
     calls = []
     original = fused_urnn_tf.urnn_sequence
     monkeypatch.setattr(fused_urnn_tf, "urnn_sequence", lambda *a, **k: calls.append(1) or original(*a, **k))
     x = np.ones((1, 4, 2), "float32")
-    URNN(8, seed=0)(x)  # auto → matrix at this size
+    URNN(8, implementation="matrix", seed=0)(x)
     assert not calls
     URNN(8, implementation="fft", seed=0)(x, mask=np.array([[True, True, False, False]]))  # a mask: generic
     assert not calls
     URNN(8, implementation="fft", seed=0, dropout=0.5)(x, training=True)
-    assert calls
+    assert len(calls) == 1
+    auto = URNN(8, seed=0)  # the cell's own choice at this size is the matrix; the layer fuses anyway
+    auto(x)
+    assert auto.cell.recurrence == "matrix" and len(calls) == 2
+
+
+def test_auto_fused_equals_the_generic_matrix_loop(rng):
+    """"auto" runs the fused FFT sequence, "matrix" the generic loop: the same numbers."""
+    x = rng.normal(size=(2, 9, 3)).astype("float32")
+    auto = URNN(5, seed=4, return_sequences=True)
+    matrix = URNN(5, implementation="matrix", seed=4, return_sequences=True)
+    auto(x), matrix(x)
+    matrix.set_weights(auto.get_weights())
+    np.testing.assert_allclose(to_numpy(auto(x)), to_numpy(matrix(x)), atol=1e-5)
+    assert np.abs(to_numpy(auto(x))).max() > 0.1
 
 
 def test_fused_config_round_trip():
