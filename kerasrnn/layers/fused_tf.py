@@ -9,7 +9,9 @@ Why it is faster (measured with `benchmarks/bench_vs_torch.py`): TensorFlow's au
 a `while` loop computes ∂L/∂U as one small product per step, added up step by step, and stores every
 intermediate of every step; here the backward loop only computes the gradient of the state (one
 product with Uᵀ per step, from the activated gates saved by the forward loop) and ∂L/∂U is one large
-product hᵀ · ∂gates over all steps at once, which runs at a much higher rate.
+product hᵀ · ∂gates over all steps at once, which runs at a much higher rate. The LSTM's loops are
+also compiled with XLA and run as two concurrent halves of the batch on two threads (see
+`lstm_sequence`).
 
 Every function takes the projected inputs x_t W + b time-major, `(time, batch, gates * units)`,
 and returns the outputs time-major `(time, batch, units)` and the final states.
@@ -35,12 +37,21 @@ def scan(body, length, initial, outputs):
 def lstm_sequence(projected, h0, c0, recurrent_kernel):
     """The LSTM (sigmoid gates, tanh) over a sequence; `(outputs, h_T, c_T)`. Gates i, f, c, o.
 
-    Both loops are compiled with XLA (a step's dozen elementwise ops become one kernel, and XLA's
-    matrix products use a second thread where TensorFlow's oneDNN products at these sizes use one).
-    When TensorFlow's inter-op pool has two threads or more, the batch is cut in two halves whose
-    loops are independent ops, so the executor runs them at the same time: a product of 64 rows is
-    too small to gain from a second thread, two of 32 rows on two threads are not (measured with
-    `benchmarks/bench_vs_torch.py`; rows of a batch never mix, so the numbers are the same).
+    Both loops are compiled with XLA: a step's dozen elementwise ops become one kernel instead of a
+    dozen dispatches. When TensorFlow's inter-op pool has two threads or more (and no GPU is
+    visible), the batch is cut in two halves whose loops are independent ops, so the executor runs
+    them at the same time, one per thread: a product of 64 rows by a (units, 4 units) matrix is too
+    small for TensorFlow to share between two threads (measured: 64 × 256 × 1024 runs at the same
+    rate on one thread and on two), two products of 32 rows on two threads are not. Rows of a batch
+    never mix, so the numbers do not depend on the cut.
+
+    Args:
+        projected: x_t W + b of every step, time-major `(time, batch, 4 * units)`, float32.
+        h0, c0: The initial states, `(batch, units)`.
+        recurrent_kernel: U, `(units, 4 * units)`, columns `[U_i | U_f | U_c | U_o]`.
+
+    Returns:
+        `(outputs, h_T, c_T)`: outputs `(time, batch, units)` (h of every step), the final states.
     """
     if _parallel_parts() == 1:
         return _lstm_part(projected, h0, c0, recurrent_kernel)
@@ -52,7 +63,12 @@ def lstm_sequence(projected, h0, c0, recurrent_kernel):
 
 
 def _parallel_parts():
-    """2 when TensorFlow's inter-op pool (0: its default, one thread per core) can run two loops at once."""
+    """2 when TensorFlow's inter-op pool (0: its default, one thread per core) can run two loops at once.
+
+    1 where a GPU is visible: there the ops of the two halves would queue on one device, twice as many.
+    """
+    if tf.config.list_logical_devices("GPU"):
+        return 1
     threads = tf.config.threading.get_inter_op_parallelism_threads() or os.cpu_count() or 1
     return 2 if threads >= 2 else 1
 
