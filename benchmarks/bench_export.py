@@ -19,8 +19,17 @@ With `--num-samples N,…`, also N samples after the same prompt drawn in one ba
 `cli.py generate --num-samples N` runs): `CharSampler.sample(num_samples=N)` and the exported
 `generate` given the prompt N times, in characters per second in all and per sample.
 
-The goal for a 512-unit LSTM on a 2-core CPU (issue 16) is at least 10,000 characters per second
-for `generate`. Every number is the fastest of `--repeats` runs; the machine is noisy, run it twice.
+For `--cell lstm` it also prints the memory bound of a sampled character: each step reads the whole
+recurrent kernel (units x 4 units), one row of the input projection and the readout (units x V).
+The read bandwidth is measured here, as repeated float32 matrix-vector products over a working set
+of 1, 2 and 4 MiB split between 1 and 2 threads (each thread its own part, so two threads are two
+cores each reading from its own L2), and the bound is that bandwidth divided by the bytes a
+character reads, per weight type (float32; bfloat16 and int8 with per-column scales, for
+comparison), at the working set those bytes make up.
+
+The goal for a 512-unit LSTM on a 2-core CPU is at least 20,000 characters per second for
+`generate` at batch 1. Every number is the fastest of `--repeats` runs; the machine is noisy, run it
+twice.
 """
 
 import os
@@ -31,11 +40,13 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# One BLAS thread per Python thread: the bandwidth measurement chooses its threads itself.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import click  # noqa: E402
 
-GOAL = 10_000  # characters per second of the exported generate, 512-unit LSTM, batch 1
+GOAL = 20_000  # characters per second of the exported generate, 512-unit LSTM, batch 1
 
 
 def fastest(function, repeats: int) -> float:
@@ -46,6 +57,78 @@ def fastest(function, repeats: int) -> float:
         function(repeat + 1)
         best = min(best, time.perf_counter() - started)
     return best
+
+
+MIB = 2**20
+BANDWIDTH_SETS = (1, 2, 4)  # working sets measured, in MiB
+BANDWIDTH_THREADS = (1, 2)
+
+
+def read_bandwidth(mebibytes: int, threads: int, repeats: int = 200) -> float:
+    """Bytes per second read by `threads` threads, each repeating a float32 matrix-vector product
+    over its own 1/threads of a `mebibytes` working set (the fastest of 5 timings of each thread)."""
+    import threading
+
+    import numpy as np
+
+    columns = 2048
+    rows = max(1, mebibytes * MIB // (4 * columns * threads))
+    generator = np.random.default_rng(0)
+    matrices = [generator.random((rows, columns), np.float32) for _ in range(threads)]
+    vectors = [generator.random(rows, np.float32) for _ in range(threads)]
+    seconds = [0.0] * threads
+    barrier = threading.Barrier(threads)
+
+    def read(index):
+        matrix, vector = matrices[index], vectors[index]
+        for _ in range(20):  # into the cache
+            vector @ matrix
+        best = float("inf")
+        for _ in range(5):
+            barrier.wait()  # both threads read at the same time
+            started = time.perf_counter()
+            for _ in range(repeats):
+                vector @ matrix
+            best = min(best, time.perf_counter() - started)
+        seconds[index] = best
+
+    workers = [threading.Thread(target=read, args=(index,)) for index in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return threads * matrices[0].nbytes * repeats / max(seconds)
+
+
+def bytes_per_character(units: int, vocabulary: int, weight_bytes: float) -> dict[str, float]:
+    """Weight bytes one sampled character reads in a 1-layer LSTM, by part: the recurrent kernel,
+    the input projection's row of the drawn character, the readout (float32 biases and, for a
+    narrower type than float32, the per-column scales included)."""
+    gates = 4 * units
+    scales = 4 * gates if weight_bytes < 4 else 0
+    return {"recurrent kernel": units * gates * weight_bytes + scales,
+            "input row": 4 * gates, "readout": units * vocabulary * 4 + 4 * vocabulary}
+
+
+def memory_bound(units: int, vocabulary: int) -> list[str]:
+    """Lines of the measured read bandwidths and the characters per second they allow, per weight type."""
+    bandwidth = {(size, threads): read_bandwidth(size, threads)
+                 for size in BANDWIDTH_SETS for threads in BANDWIDTH_THREADS}
+    lines = ["  read bandwidth (GB/s), float32 matrix-vector products, working set split between the threads:"]
+    lines += [f"    {size} MiB: " + ", ".join(f"{threads} thread{'s' * (threads > 1)} {bandwidth[size, threads] / 1e9:5.1f}"
+                                         for threads in BANDWIDTH_THREADS) for size in BANDWIDTH_SETS]
+    lines.append("  memory bound of generate (characters/second = bandwidth of the working set / bytes per character):")
+    for name, weight_bytes in (("float32", 4), ("bfloat16", 2), ("int8", 1)):
+        parts = bytes_per_character(units, vocabulary, weight_bytes)
+        total = sum(parts.values())
+        # The smallest measured working set that holds the weights (the largest if none does).
+        size = next((size for size in BANDWIDTH_SETS if total <= size * MIB * 1.25), BANDWIDTH_SETS[-1])
+        bounds = ", ".join(f"{threads} thread{'s' * (threads > 1)} {bandwidth[size, threads] / total:7,.0f}"
+                           for threads in BANDWIDTH_THREADS)
+        lines.append(f"    {name:9s} {total / MIB:5.2f} MiB/character (recurrent {parts['recurrent kernel'] / MIB:.2f}, "
+                     f"input row {parts['input row'] / 1024:.0f} KiB, readout {parts['readout'] / 1024:.0f} KiB; "
+                     f"{size} MiB set): {bounds}")
+    return lines
 
 
 def _torch_rate(units, layers, vocabulary, length, repeats):
@@ -119,7 +202,9 @@ def main(cell, units, layers, length, python_length, repeats, counts):
     characters = sorted(set(string.printable))
     config = CharLMConfig(cell=cell, units=units, layers=layers)
     keras.utils.set_random_seed(0)
-    model = build_char_lm(config, len(characters) + 2, seed=0)
+    # The training default carries the state, so the saved model wraps each layer in a CarriedState
+    # of the training batch's rows, as a trained run's does; sampling reads the layer inside.
+    model = build_char_lm(config, len(characters) + 2, seed=0, rows=TrainConfig().batch_size)
     with tempfile.TemporaryDirectory() as folder:
         run_dir = Path(folder) / "run"
         run_dir.mkdir()
@@ -173,6 +258,9 @@ def main(cell, units, layers, length, python_length, repeats, counts):
     if torch_rate:
         click.echo(f"  PyTorch eager LSTMCell {torch_rate:8,.0f} characters/second "
                    f"(generate: {exported_rate / torch_rate:.1f}x; {python_length:,} characters)")
+    if cell == "lstm" and layers == 1:
+        for line in memory_bound(units, len(characters) + 2):
+            click.echo(line)
     if (cell, units, layers) == ("lstm", 512, 1):
         verdict = "met" if exported_rate >= GOAL else "NOT met"
         click.echo(f"  goal of {GOAL:,} characters/second for generate: {verdict}")
