@@ -47,9 +47,9 @@ class DenseRecurrentLayer(keras.layers.RNN):
         return self.cell.units
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        projected = self.cell.input_projection(sequences, training)
         if self._can_fuse(mask, training):
-            return self._fused_loop(projected, initial_state)
+            return self._fused_loop(sequences, initial_state, training)
+        projected = self.cell.input_projection(sequences, training)
         self.cell.inputs_projected = True
         try:
             return super().inner_loop(projected, initial_state, mask, training=training)
@@ -69,11 +69,20 @@ class DenseRecurrentLayer(keras.layers.RNN):
             and cell.can_fuse()
         )
 
-    def _fused_loop(self, projected, initial_state):
-        """`inner_loop`'s results from the cell's whole-sequence function, time-major inside."""
-        steps = ops.transpose(projected, (1, 0, 2))
+    def _fused_loop(self, sequences, initial_state, training):
+        """`inner_loop`'s results from the cell's whole-sequence function, time-major inside.
+
+        The inputs are made time-major (and reversed for `go_backwards`) before the projection, where
+        they are `input_dim` wide, not `gates * units`: the transposes cost that much less, forward
+        and backward. With input dropout the mask is per sequence, drawn from the batch-major inputs,
+        so there the projection comes first.
+        """
+        dropped = training and self.cell.dropout > 0.0
+        steps = ops.transpose(self.cell.input_projection(sequences, training) if dropped else sequences, (1, 0, 2))
         if self.go_backwards:
             steps = ops.flip(steps, axis=0)
+        if not dropped:
+            steps = self.cell.input_projection(steps, training)
         outputs, states = self.cell.fused_sequence(steps, list(initial_state))
         return outputs[-1], ops.transpose(outputs, (1, 0, 2)), states
 
