@@ -118,3 +118,17 @@ def test_training_with_dropout_runs_and_is_finite(name, rng):
         layer = make_ours(4, dropout=0.3, recurrent_dropout=recurrent_dropout, seed=1)
         out = to_numpy(layer(rng.normal(size=(2, 5, 3)).astype("float32"), training=True))
         assert out.shape == (2, 4) and np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_fused_input_dropout_is_one_mask_per_sequence(go_backwards):
+    """W = I, U = 0, no bias: h_t = tanh(x_t ⊙ m / (1 − p)), with the mask m of the sequence's row."""
+    layer = VanillaRNN(64, dropout=0.5, seed=3, use_bias=False, return_sequences=True, go_backwards=go_backwards)
+    x = np.full((3, 5, 64), 0.5, "float32")
+    layer(x)
+    layer.set_weights([np.eye(64, dtype="float32"), np.zeros((64, 64), "float32")])
+    outputs = to_numpy(layer(x, training=True))
+    kept = outputs[:, 0] != 0
+    assert 0.3 < kept.mean() < 0.7 and not (kept[0] == kept[1]).all()  # one mask per row of the batch
+    for t in range(5):
+        np.testing.assert_allclose(outputs[:, t], np.where(kept, np.tanh(1.0), 0.0), rtol=1e-6)
