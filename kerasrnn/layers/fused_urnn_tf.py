@@ -5,6 +5,8 @@ argument); `tests/layers/test_urnn_fused.py` compares it with the generic `keras
 and gradients. The dense cells' fast path is `kerasrnn.layers.fused_tf`.
 """
 
+import os
+
 import tensorflow as tf
 from tensorflow.compiler.tf2xla.python import xla
 
@@ -47,23 +49,45 @@ def urnn_sequence(projected, h0, phases, reflections, permutation, bias, epsilon
         `(outputs, h_T)`: `(batch, time, 2n)` and `(batch, 2n)`.
     """
     weights = [*phases, *reflections]
+    sizes = _batch_parts(projected.shape[0])
 
     @tf.custom_gradient
     def forward(projected, h0, theta1, theta2, theta3, v1, v2, bias):
         # stop_gradient: no tape records the compiled loop itself (its gradient is `gradient` below,
         # and TensorFlow cannot differentiate through an XLA TensorList boundary).
         frozen = [tf.stop_gradient(w) for w in (projected, h0, theta1, theta2, theta3, v1, v2, bias)]
-        outputs, h, zs = _urnn_forward(frozen[0], frozen[1], frozen[2:7], permutation, frozen[7], epsilon)
+        # Rows are independent: one loop per part of the batch, which TensorFlow runs concurrently
+        # (the loops themselves use one core each).
+        pieces = list(zip(tf.split(frozen[0], sizes), tf.split(frozen[1], sizes)))
+        results = [_urnn_forward(p, h, frozen[2:7], permutation, frozen[7], epsilon) for p, h in pieces]
+        outputs = tf.concat([r[0] for r in results], axis=0)
+        h = tf.concat([r[1] for r in results], axis=0)
 
         def gradient(d_outputs, d_h):
             d_outputs = tf.zeros_like(outputs) if d_outputs is None else d_outputs
             d_h = tf.zeros_like(h0) if d_h is None else d_h
-            return _urnn_backward(d_outputs, d_h, frozen[1], frozen[0], zs, frozen[2:7], permutation, frozen[7],
-                                  epsilon)
+            grads = [_urnn_backward(d_o, d_s, h_0, p, r[2], frozen[2:7], permutation, frozen[7], epsilon)
+                     for d_o, d_s, (p, h_0), r in zip(tf.split(d_outputs, sizes), tf.split(d_h, sizes), pieces,
+                                                       results)]
+            return (tf.concat([g[0] for g in grads], axis=0), tf.concat([g[1] for g in grads], axis=0),
+                    *[tf.add_n([g[k] for g in grads]) for k in range(2, 8)])
 
         return (outputs, h), gradient
 
     return forward(projected, h0, *weights, bias)
+
+
+# Fewest rows per part when the batch is split across cores: below it a loop step is mostly overhead.
+MIN_ROWS_PER_PART = 16
+
+
+def _batch_parts(batch):
+    """Sizes of the parts of the batch run concurrently: one per inter-op thread, `[batch]` if unknown."""
+    threads = tf.config.threading.get_inter_op_parallelism_threads() or os.cpu_count() or 1
+    if batch is None:
+        return [-1]
+    count = max(1, min(threads, batch // MIN_ROWS_PER_PART))
+    return [batch // count + (1 if k < batch % count else 0) for k in range(count)]
 
 
 def _chain_parts(theta1, theta2, theta3, v1, v2):

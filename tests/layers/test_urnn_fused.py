@@ -102,3 +102,43 @@ def test_fused_config_round_trip():
     layer = URNN(5, implementation="fft", fused=False, seed=2)
     clone = URNN.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config() and not clone.fused
+
+
+def test_batch_parts_one_per_thread_with_enough_rows(monkeypatch):
+    import tensorflow as tf
+
+    from kerasrnn.layers import fused_urnn_tf
+
+    monkeypatch.setattr(tf.config.threading, "get_inter_op_parallelism_threads", lambda: 3)
+    assert fused_urnn_tf._batch_parts(64) == [22, 21, 21]
+    assert fused_urnn_tf._batch_parts(40) == [20, 20]  # 16 rows at least per part
+    assert fused_urnn_tf._batch_parts(20) == [20]
+    assert fused_urnn_tf._batch_parts(None) == [-1]
+
+
+def test_split_batch_equals_generic_values_and_gradients(rng, monkeypatch):
+    """Rows split into three concurrent loops give the generic cell's values and gradients."""
+    import tensorflow as tf
+
+    from kerasrnn.layers import fused_urnn_tf
+
+    monkeypatch.setattr(tf.config.threading, "get_inter_op_parallelism_threads", lambda: 3)
+    monkeypatch.setattr(fused_urnn_tf, "MIN_ROWS_PER_PART", 1)
+    assert fused_urnn_tf._batch_parts(7) == [3, 2, 2]
+    x = rng.normal(size=(7, 6, 4)).astype("float32")
+    initial = rng.normal(size=(7, 10)).astype("float32")
+    results, weights = [], None
+    for fused in (True, False):
+        layer = URNN(5, implementation="fft", fused=fused, seed=2, return_sequences=True, return_state=True,
+                     bias_initializer=keras.initializers.RandomUniform(-1.0, 0.3, seed=4))
+        layer(x, initial_state=[initial])
+        weights = layer.get_weights() if weights is None else weights
+        layer.set_weights(weights)
+        results.append(_run(layer, x, initial))
+    (fused_out, fused_grads), (generic_out, generic_grads) = results
+    for a, b in zip(fused_out, generic_out):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    for a, b in zip(fused_grads, generic_grads):
+        scale = np.abs(b).max()
+        assert scale > 1e-2
+        np.testing.assert_allclose(a / scale, b / scale, atol=5e-5)
