@@ -9,9 +9,6 @@ character per sequence, and runs it in two loops:
 - `draw`: sampling, each drawn id fed back with the states. The loop is compiled with XLA
   (`jit_compile`) in chunks of `DRAW_CHUNK` characters: XLA fuses each step's dozens of small ops,
   which on a CPU is most of the time of a step at batch 1, and XLA needs a static number of steps.
-  Each chunk draws its random numbers once, before its loop: Gumbel noise g (one value per row,
-  step and id), and a step takes argmax(logits / temperature + g), a draw from
-  softmax(logits / temperature) (the Gumbel-max trick) in one fused reduction.
 
 `CharSampler` (`kerasrnn generate`) and the exported SavedModel (`kerasrnn.tasks.charlm.export`)
 both sample through `CharStepper.draw`, so the same prompt, temperature and seed give the same text.
@@ -44,12 +41,6 @@ logger = logging.getLogger(__name__)
 # runs): chunks of 1: 3,900; 4: 5,400–5,500; 8: 7,100; 16: 6,800–7,600; 32: 7,000–7,700;
 # 64: 7,300–7,600; 256: 8,300. From 8 on the differences are within the machine's noise.
 DRAW_CHUNK = 32
-
-# Why the noise is drawn per chunk, not per step: at batch 1 a step's recurrent matrix product is
-# split between the two cores, and every serial op between two products gives the second core time
-# to fall asleep (a wake-up costs tens of microseconds in a VM). `stateless_categorical` per step
-# is a chain of small ops; one argmax over logits + noise is one. Measured, 512-unit LSTM, 2,000
-# characters, 2 cores: 4,800 → 6,600 characters per second.
 
 # Samples drawn in one batch at most: the batch's states (`num_samples` × the state width) and each
 # step's gates live in memory together, and on a CPU the characters per second stop growing long
@@ -135,9 +126,9 @@ class CharStepper:
     def draw(self, logits, states, length, temperature, seed, top_k=None):
         """`length` ids per sequence drawn one after the other, each fed back: int32 `(batch, length)`.
 
-        The ids at positions p = c·DRAW_CHUNK + i (i < DRAW_CHUNK) come from `_pick` with the
-        noise `gumbel_noise(rows, [seed, c·DRAW_CHUNK])[:, i]` (never `[UNK]` or `[BOS]`). Runs
-        `DRAW_CHUNK` steps per XLA call; the draws past `length` are dropped.
+        The id at position p of every row comes from `_pick(logits, temperature, top_k, [seed, p])`
+        (never `[UNK]` or `[BOS]`). Runs `DRAW_CHUNK` steps per XLA call; the draws past `length`
+        are dropped.
 
         Args:
           logits: `(batch, vocabulary)`, the prediction for the first id (e.g. `run`'s last).
@@ -164,10 +155,8 @@ class CharStepper:
         return ids[:, :length]
 
     def _draw_chunk_fn(self, logits, states, first_position, temperature, seed, top_k):
-        noise = gumbel_noise(tf.shape(logits)[0], self.vocabulary_size, tf.stack([seed, first_position]))
-
         def body(i, logits, states, ids):
-            next_id = _pick(logits, temperature, top_k, noise[:, i])
+            next_id = _pick(logits, temperature, top_k, tf.stack([seed, first_position + i]))
             logits, states = self.step(next_id, states)
             return i + 1, logits, states, ids.write(i, next_id)
 
@@ -341,26 +330,11 @@ class CharSampler:
         return None if top_k is None or top_k >= self.stepper.vocabulary_size else tf.constant(top_k, tf.int32)
 
 
-def gumbel_noise(rows, vocabulary_size: int, key) -> tf.Tensor:
-    """Gumbel(0, 1) noise `(rows, DRAW_CHUNK, vocabulary_size)`, float32, from an int32 `[2]` key.
-
-    −log(−log u) of uniform u in (0, 1). Row b is the same for any number of rows above b: the
-    stateless generator fills the tensor in order, row after row.
-    """
-    uniform = tf.random.stateless_uniform([rows, DRAW_CHUNK, vocabulary_size], key,
-                                          minval=_SMALLEST_UNIFORM, maxval=1.0)
-    return -tf.math.log(-tf.math.log(uniform))
-
-
-# Above 0 so that log(u) is finite; u < 1 (maxval is excluded), so −log u > 0.
-_SMALLEST_UNIFORM = float.fromhex("0x1p-126")
-
-
-def _pick(logits, temperature, top_k, noise):
+def _pick(logits, temperature, top_k, seed):
     """One id per row from softmax(logits / temperature) over the top-k, never `[UNK]` or `[BOS]`.
 
-    `top_k` None: over all ids. `noise`: Gumbel(0, 1) noise `(batch, vocabulary)`; the id is
-    argmax(logits / temperature + noise), which is distributed as the softmax (the Gumbel-max trick).
+    `top_k` None: over all ids. `seed`: int32 `[2]`, the key of `tf.random.stateless_categorical`;
+    row b of a batch takes the b-th part of its random numbers, so the rows draw independently.
     """
     logits = tf.cast(logits, tf.float32) / temperature
     special = tf.range(tf.shape(logits)[-1]) < len(char_data.SPECIAL_TOKENS)
@@ -369,4 +343,4 @@ def _pick(logits, temperature, top_k, noise):
         # A sort rather than tf.math.top_k: XLA needs top_k's k at compile time.
         kth_largest = tf.gather(tf.sort(logits, axis=-1, direction="DESCENDING"), [top_k - 1], axis=-1)
         logits = tf.where(logits < kth_largest, tf.constant(-float("inf")), logits)
-    return tf.argmax(logits + noise, axis=-1, output_type=tf.int32)
+    return tf.cast(tf.random.stateless_categorical(logits, 1, seed=seed)[:, 0], tf.int32)

@@ -1,4 +1,4 @@
-"""Several samples after one prompt, drawn in one batch (`generate --num-samples N`)."""
+"""Several samples after one prompt, drawn in one batch (`generate --num-samples N`, issue 16)."""
 
 import keras
 import pytest
@@ -14,10 +14,9 @@ from tests.cli_helpers import assert_one_line_error, run
 
 CHARACTERS = list(" .abcdeghilnorst")
 CONFIG = CharLMConfig(cell="keras-lstm", units=8, layers=1, dropout=0.2, embedding_dim=4, carry_state=False)
-# Drawn by `CharSampler.sample` of one sample (keras-lstm, seed 1, see `sampler`), with the Gumbel
-# noise drawn per chunk (`sampling.gumbel_noise`).
-BEFORE = {("the ", 1.0, 9): ".b.siddegbchbbtciosn es slshlnohdch.shid",
-          ("", 1.5, 3): "tbcdrrrleg  d orndasgrnbcbbhind. saslnni"}
+# Drawn by `CharSampler.sample` before it took `num_samples` (keras-lstm, seed 1, see `sampler`).
+BEFORE = {("the ", 1.0, 9): ". nsddsndihcnieobrhrlags ne lasedrhrdreg",
+          ("", 1.5, 3): "t.rtstreg.diiacinhc tesrinhebogn aselobc"}
 
 
 @pytest.fixture(scope="module")
