@@ -42,6 +42,16 @@ logger = logging.getLogger(__name__)
 # 64: 7,300–7,600; 256: 8,300. From 8 on the differences are within the machine's noise.
 DRAW_CHUNK = 32
 
+# What bounds a character at batch 1 (512-unit LSTM, 2-core CPU, measured 2026-12-03): each step
+# reads the whole float32 recurrent kernel, 4 MiB, more than one core's 2 MiB L2; XLA runs the
+# matrix-vector product as its own AVX2 kernel split between the two cores, at about the 4 MiB
+# read bandwidth `benchmarks/bench_export.py` measures (13,000-17,000 characters/s at best). Tried
+# and not kept: bfloat16, float16 or int8 kernels (XLA's CPU backend converts the operands of a dot
+# to float32 and hoists the conversion out of the loop, so it still reads 4 MiB a step; written as
+# multiply-and-reduce instead, 2,800-3,800 steps/s); a tf.while_loop without XLA (a matmul alone
+# costs 140-330 µs a step); the recurrent product kept apart from the bias add; the input
+# projection as a gathered table row; Gumbel noise drawn once per chunk (all within the noise).
+
 # Samples drawn in one batch at most: the batch's states (`num_samples` × the state width) and each
 # step's gates live in memory together, and on a CPU the characters per second stop growing long
 # before this (see benchmarks/bench_export.py --num-samples).
