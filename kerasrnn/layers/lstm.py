@@ -139,8 +139,8 @@ class TextbookLSTM(DenseRecurrentLayer):
        `recurrent_kernel` and `bias` (the input dropout mask applied first, as Keras does): on
        TensorFlow, cuDNN (`CudnnRNNV3`) when a GPU is visible, the activations are tanh and sigmoid,
        `use_bias`, no `recurrent_dropout` (even outside training) and no `unroll`; a mask must then
-       be right-padded with no row fully masked (a `tf.Assert` fails otherwise: pass
-       `use_cudnn=False`). On JAX, cuDNN under the same conditions and no mask. On torch, torch's
+       be right-padded (a `tf.Assert` fails otherwise: pass `use_cudnn=False`). A fully masked row
+       gets what the generic loop gives it: zero outputs and the initial states. On JAX, cuDNN under the same conditions and no mask. On torch, torch's
        LSTM whenever there is no mask (cuDNN on a CUDA device, Keras's torch loop elsewhere).
     2. Otherwise `DenseRecurrentLayer`'s loop: the fused TensorFlow function, or the generic
        `keras.ops` step of the cell inside `keras.layers.RNN`.
@@ -221,7 +221,16 @@ class TextbookLSTM(DenseRecurrentLayer):
         if training and cell.dropout > 0.0:
             dropout_mask = ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), axis=1)
             sequences = sequences * ops.broadcast_to(dropout_mask, ops.shape(sequences))
-        return keras_backend.lstm(
+        empty = None
+        if mask is not None:
+            # cuDNN takes no row of length 0 (TensorFlow's `_cudnn_lstm` asserts it at run time), and a
+            # text with no token left is one. Such a row runs one step here, and its results are then
+            # replaced by the generic loop's: zero outputs and the initial states.
+            mask = ops.cast(mask, "bool")
+            empty = ops.logical_not(ops.any(mask, axis=1))
+            first_step = ops.expand_dims(ops.arange(ops.shape(mask)[1]) == 0, axis=0)
+            mask = ops.logical_or(mask, ops.logical_and(ops.expand_dims(empty, axis=1), first_step))
+        last_output, outputs, states = keras_backend.lstm(
             sequences,
             initial_state[0],
             initial_state[1],
@@ -235,6 +244,13 @@ class TextbookLSTM(DenseRecurrentLayer):
             go_backwards=self.go_backwards,
             unroll=self.unroll,
         )
+        if empty is None:
+            return last_output, outputs, states
+        row = ops.expand_dims(empty, axis=1)
+        last_output = ops.where(row, ops.zeros_like(last_output), last_output)
+        outputs = ops.where(ops.expand_dims(row, axis=2), ops.zeros_like(outputs), outputs)
+        states = [ops.where(row, initial, final) for initial, final in zip(initial_state, states, strict=True)]
+        return last_output, outputs, states
 
     def get_config(self):
         return {**super().get_config(), "use_cudnn": self.use_cudnn}

@@ -4,9 +4,11 @@ would, and both of its paths compute `keras.layers.LSTM`'s numbers and gradients
 There is no GPU here. `with_cudnn` makes TensorFlow's backend believe one is visible and stands a
 reference in for the cuDNN op (`keras.src.backend.tensorflow.rnn._cudnn_lstm`, which builds
 `CudnnRNNV3`): Keras's own `lstm` still decides whether the arguments allow cuDNN and unwraps the
-variables, and `reference_cudnn_lstm` computes what cuDNN returns (zeros past a row's length, the
-final states at its length), written here from the equations. A spy on `keras.src.backend.lstm`
-records which variable objects each call received.
+variables, the stand-in runs Keras's own mask check (`_assert_valid_mask`, as `_cudnn_lstm` does),
+and `reference_cudnn_lstm` computes what cuDNN returns (zeros past a row's length, the final states
+at its length), written here from the equations. A spy on `keras.src.backend.lstm` records which
+variable objects each call received. Those tests skip on the other backends, whose `lstm` is a
+different function; the tests of masked calls run there too, where Keras's kernel takes no mask.
 """
 
 import importlib
@@ -18,13 +20,14 @@ import pytest
 from kerasrnn.layers import TextbookLSTM, TextbookLSTMCell
 from tests.layers.conftest import gradients, randomize_weights, to_numpy
 
-if keras.backend.backend() != "tensorflow":
-    pytest.skip("stands a reference in for TensorFlow's cuDNN LSTM", allow_module_level=True)
-
-import tensorflow as tf  # noqa: E402
 from keras.src import backend as keras_backend  # noqa: E402
-# The module, not the `rnn` function that its package exports under the same name.
-tf_rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
+
+ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
+NOT_TENSORFLOW = "stands a reference in for TensorFlow's cuDNN LSTM; this backend's `lstm` is another function"
+if ON_TENSORFLOW:
+    import tensorflow as tf
+    # The module, not the `rnn` function that its package exports under the same name.
+    tf_rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
 
 BATCH, STEPS, INPUT_DIM, UNITS = 3, 6, 5, 4  # input size != units catches a transposed kernel
 
@@ -67,14 +70,23 @@ class CudnnCalls:
 @pytest.fixture
 def with_cudnn(monkeypatch):
     """A visible "GPU" whose cuDNN LSTM is `reference_cudnn_lstm`; returns the `CudnnCalls`."""
+    if not ON_TENSORFLOW:
+        pytest.skip(NOT_TENSORFLOW)
     record = CudnnCalls()
     real_lstm = keras_backend.lstm
+    assert_valid_mask = tf_rnn._assert_valid_mask
 
     def spy(*args, **kwargs):
-        record.calls.append(kwargs)
+        record.calls.append({**kwargs, "mask": args[3]})
         return real_lstm(*args, **kwargs)
 
     def cudnn(*args, **kwargs):
+        mask = kwargs["mask"] if "mask" in kwargs else args[6]
+        if mask is not None:
+            # As `_cudnn_lstm`: in graph mode a bad mask fails the run; eagerly it raises
+            # InvalidArgumentError, which Keras's `lstm` turns into the generic loop, so a call
+            # counts only once the check has passed.
+            assert_valid_mask(mask)
         record.cudnn += 1
         return reference_cudnn_lstm(*args, **kwargs)
 
@@ -154,6 +166,7 @@ def test_use_cudnn_true_with_arguments_cudnn_cannot_run_is_one_line(kwargs):
     assert "\n" not in str(raised.value)
 
 
+@pytest.mark.skipif(not ON_TENSORFLOW, reason="torch's `lstm` runs on a CPU (Keras's torch loop)")
 def test_use_cudnn_true_without_a_gpu_raises_at_the_call():
     x, _ = data()
     with pytest.raises(ValueError, match="use_cudnn=True, but the tensorflow backend's LSTM kernel cannot run"):
@@ -297,3 +310,114 @@ def test_a_model_trained_on_either_path_loads_and_resumes_on_the_other(with_cudn
     assert np.abs(to_numpy(model.get_layer("lstm").cell.kernel) - before).max() > 1e-3
     for a, b in zip(model.variables, resumed.variables, strict=True):
         np.testing.assert_allclose(to_numpy(a), to_numpy(b), atol=1e-5)
+
+
+# Rows: all steps, none (a text with no token left), the first two.
+LENGTHS = np.array([STEPS, 0, 2])
+FULLY_MASKED_ROW = 1
+
+
+def lengths_mask():
+    return np.arange(STEPS)[None, :] < LENGTHS[:, None]
+
+
+@pytest.fixture
+def cudnn_where_possible(request):
+    """`with_cudnn`'s record on TensorFlow; None elsewhere, where Keras's kernel takes no mask."""
+    return request.getfixturevalue("with_cudnn") if ON_TENSORFLOW else None
+
+
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forwards", "backwards"])
+@pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
+def test_a_fully_masked_row_gets_the_generic_loops_results(cudnn_where_possible, return_sequences, go_backwards):
+    """A fully masked row runs on cuDNN beside the others, and ends with the generic loop's numbers:
+    zero outputs, the initial states, and their gradients."""
+    kwargs = dict(return_sequences=return_sequences, return_state=True, go_backwards=go_backwards)
+    theirs, ours = keras_lstm_and_ours(**kwargs)
+    x, initial = data(seed=10)
+    mask = lengths_mask()
+    if cudnn_where_possible is not None:
+        cudnn_where_possible.cudnn = 0
+    ours_out = [to_numpy(t) for t in ours(x, initial_state=initial, mask=mask)]
+    theirs_out = [to_numpy(t) for t in theirs(x, initial_state=initial, mask=mask)]
+    if cudnn_where_possible is not None:
+        assert cudnn_where_possible.cudnn == 1, "the mask passed Keras's cuDNN check"
+
+    outputs, h, c = ours_out
+    np.testing.assert_array_equal(h[FULLY_MASKED_ROW], initial[0][FULLY_MASKED_ROW])
+    np.testing.assert_array_equal(c[FULLY_MASKED_ROW], initial[1][FULLY_MASKED_ROW])
+    np.testing.assert_array_equal(outputs[FULLY_MASKED_ROW], 0.0)
+    np.testing.assert_allclose(h, theirs_out[1], atol=1e-5)
+    np.testing.assert_allclose(c, theirs_out[2], atol=1e-5)
+    assert np.abs(c - initial[1])[[0, 2]].min() > 1e-3  # the other rows ran
+
+    # Where cuDNN and the generic loop agree on the outputs: everywhere, except, running forwards on
+    # cuDNN, at the padded steps of a partly masked row, where cuDNN outputs zeros and the generic
+    # loop repeats the row's last output (backwards, both put zeros at the padded steps first).
+    agree = np.ones(outputs.shape[:-1], bool)
+    if return_sequences and cudnn_where_possible is not None and not go_backwards:
+        agree = mask.copy()
+        agree[FULLY_MASKED_ROW] = True
+        partly = ~mask[2]
+        np.testing.assert_array_equal(outputs[2][partly], 0.0)
+        np.testing.assert_allclose(theirs_out[0][2][partly], np.broadcast_to(h[2], (partly.sum(), UNITS)), atol=1e-5)
+    np.testing.assert_allclose(outputs[agree], theirs_out[0][agree], atol=1e-5)
+
+    rng = np.random.default_rng(11)
+    targets = [keras.ops.convert_to_tensor(rng.normal(size=t.shape).astype("float32")) for t in ours_out]
+    weights = [keras.ops.convert_to_tensor(agree[..., None].astype("float32")), 1.0, 1.0]
+
+    def loss_of(layer, states):
+        def loss():
+            results = layer(x, initial_state=[s.value for s in states], mask=mask)
+            return sum(keras.ops.sum((r * w - t) ** 2) for r, w, t in zip(results, weights, targets, strict=True))
+        return loss
+
+    grads = {}
+    for name, layer in (("ours", ours), ("theirs", theirs)):
+        states = [keras.Variable(s, name=n) for s, n in zip(initial, ("h0", "c0"))]
+        grads[name] = gradients(loss_of(layer, states), list(layer.trainable_weights) + states)
+    for a, b in zip(grads["ours"], grads["theirs"], strict=True):
+        assert np.abs(b).max() > 1e-3
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    # The fully masked row's initial states reach the loss only through the final states.
+    for grad, target, state in zip(grads["ours"][-2:], targets[1:], initial, strict=True):
+        expected = 2 * (state[FULLY_MASKED_ROW] - to_numpy(target)[FULLY_MASKED_ROW])
+        np.testing.assert_allclose(grad[FULLY_MASKED_ROW], expected, atol=1e-5)
+
+
+def test_only_the_fully_masked_row_gets_a_step_in_the_kernels_mask(with_cudnn):
+    """The other rows' mask reaches cuDNN as given; without a mask, none is made up."""
+    _, ours = keras_lstm_and_ours(return_sequences=True)
+    x, initial = data(seed=12)
+    mask = lengths_mask()
+    with_cudnn.calls.clear()
+    ours(x, initial_state=initial, mask=mask)
+    ours(x, initial_state=initial)
+    given, unmasked = with_cudnn.calls
+    expected = mask.copy()
+    expected[FULLY_MASKED_ROW, 0] = True
+    np.testing.assert_array_equal(to_numpy(given["mask"]), expected)
+    assert unmasked["mask"] is None
+
+
+def test_a_fully_masked_row_in_a_compiled_function_runs(with_cudnn):
+    """In graph mode Keras's check fails the run instead of falling back, as in `fit` and `predict`."""
+    theirs, ours = keras_lstm_and_ours(return_sequences=True, return_state=True)
+    x, initial = data(seed=13)
+    mask = tf.constant(lengths_mask())
+    with_cudnn.cudnn = 0
+    results = tf.function(lambda: ours(x, initial_state=initial, mask=mask))()
+    assert with_cudnn.cudnn == 1
+    expected = theirs(x, initial_state=initial, mask=mask)
+    for got, want in zip(results[1:], expected[1:], strict=True):
+        np.testing.assert_allclose(to_numpy(got), to_numpy(want), atol=1e-5)
+    np.testing.assert_array_equal(to_numpy(results[0])[FULLY_MASKED_ROW], 0.0)
+
+
+def test_use_cudnn_true_with_a_mask_the_kernel_cannot_take_is_one_line():
+    """No GPU on TensorFlow, and no masked kernel on torch: `use_cudnn=True` raises at the call."""
+    x, _ = data()
+    backend = keras.backend.backend()
+    with pytest.raises(ValueError, match=f"use_cudnn=True, but the {backend} backend's LSTM kernel cannot run"):
+        TextbookLSTM(UNITS, use_cudnn=True)(x, mask=lengths_mask())
