@@ -9,7 +9,7 @@ defaults: the small character LSTM with attention, 6 epochs of 250 steps), then 
 split and translates every number 0–999 (`evaluate --numbers 0-999`: exact match per magnitude band,
 what a user types first). It prints a line per direction as it finishes and a table at the end, with
 the training minutes and the load average (the machine is shared; the number of steps is fixed, so
-load changes the minutes, not the scores). The goal of issue #14: at least 99.5 % of 0–999 right in
+load changes the minutes, not the scores). The goal: at least 99.5 % of 0–999 right in
 every direction. Not part of the test suite.
 """
 

@@ -1,4 +1,4 @@
-"""The real-pairs translation budget run of issue #14: train on a pairs file for a fixed number of
+"""The real-pairs translation budget run: train on a pairs file for a fixed number of
 minutes of CPU, then score the test split greedy and with a beam, against one and against all
 references, and translate ten sentences that are not in the file.
 

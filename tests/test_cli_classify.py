@@ -127,7 +127,7 @@ def test_a_text_of_unknown_words_is_answered_with_a_warning(run_dir, caplog):
     assert "text 2" not in caplog.text  # a third unknown is not "most"
 
 
-# --- texts from a file (#15) -------------------------------------------------------------------
+# --- texts from a file -------------------------------------------------------------------
 
 
 def test_classify_labels_10000_lines_of_a_file_in_one_call(tmp_path, run_dir, monkeypatch):

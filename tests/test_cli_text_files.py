@@ -1,4 +1,4 @@
-"""`translate --file` (#15): 10,000 texts from a file or standard input in one call, decoded in
+"""`translate --file`: 10,000 texts from a file or standard input in one call, decoded in
 batches, one output line per input line, in order; and a classify run's own data given as separate
 validation and test files, and a translate run's too."""
 

@@ -1,4 +1,4 @@
-"""Several samples after one prompt, drawn in one batch (`generate --num-samples N`, issue 16)."""
+"""Several samples after one prompt, drawn in one batch (`generate --num-samples N`)."""
 
 import keras
 import pytest

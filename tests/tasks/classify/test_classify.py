@@ -232,7 +232,7 @@ def test_spelled_numbers_bar_with_default_settings(tmp_path):
     assert TASK.evaluate(tmp_path / "run", split="test").accuracy >= 0.98
 
 
-# --- accuracy per magnitude band, and every number 0…N (#14) -----------------------------------
+# --- accuracy per magnitude band, and every number 0…N -----------------------------------
 
 
 def test_evaluation_reports_accuracy_per_magnitude_band(tmp_path, monkeypatch):
