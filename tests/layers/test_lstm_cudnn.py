@@ -421,3 +421,28 @@ def test_use_cudnn_true_with_a_mask_the_kernel_cannot_take_is_one_line():
     backend = keras.backend.backend()
     with pytest.raises(ValueError, match=f"use_cudnn=True, but the {backend} backend's LSTM kernel cannot run"):
         TextbookLSTM(UNITS, use_cudnn=True)(x, mask=lengths_mask())
+
+
+def test_fit_on_a_batch_with_an_empty_text_matches_the_generic_loop(with_cudnn):
+    """`classify`'s model shape: right-padded token ids, Embedding(mask_zero=True), one id-free row."""
+    tokens = np.array([[3, 1, 4, 1, 5, 2], [0, 0, 0, 0, 0, 0], [2, 7, 0, 0, 0, 0]], "int32")
+    labels = np.array([0, 1, 1])
+    weights = {}
+    for use_cudnn in ("auto", False):
+        keras.utils.set_random_seed(14)
+        model = keras.Sequential([
+            keras.Input((STEPS,), dtype="int32"),
+            keras.layers.Embedding(8, INPUT_DIM, mask_zero=True),
+            TextbookLSTM(UNITS, use_cudnn=use_cudnn),
+            keras.layers.Dense(2),
+        ])
+        model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        before = to_numpy(model.layers[1].cell.kernel)
+        with_cudnn.cudnn = 0
+        model.fit(tokens, labels, batch_size=3, epochs=2, verbose=0, shuffle=False)
+        assert (with_cudnn.cudnn > 0) is (use_cudnn == "auto")
+        assert np.abs(to_numpy(model.layers[1].cell.kernel) - before).max() > 1e-3
+        weights[use_cudnn] = [to_numpy(w) for w in model.weights]
+    for a, b in zip(weights["auto"], weights[False], strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
