@@ -141,7 +141,8 @@ class TextbookLSTM(DenseRecurrentLayer):
        `use_bias`, no `recurrent_dropout` (even outside training) and no `unroll`; a mask must then
        be right-padded (a `tf.Assert` fails otherwise: pass `use_cudnn=False`). A fully masked row
        gets what the generic loop gives it: zero outputs and the initial states. On JAX, cuDNN
-       under the same conditions and no mask. On torch, torch's LSTM whenever there is no mask (cuDNN on a CUDA device, Keras's torch loop elsewhere).
+       under the same conditions and no mask. On torch, torch's LSTM whenever there is no mask
+       (cuDNN on a CUDA device, Keras's torch loop elsewhere).
     2. Otherwise `DenseRecurrentLayer`'s loop: the fused TensorFlow function, or the generic
        `keras.ops` step of the cell inside `keras.layers.RNN`.
 
