@@ -32,6 +32,10 @@ limit on the thread count: the best rate of a 2048 × 2048 × 2048 float32 produ
 worker processes reaches (each measures it in its own framework, after its models; the figures of
 both are printed). Elementwise work (activations, gates, Adam) is not counted, so 100 % is out of
 reach; the fraction says how much of a step the products could fill, at best.
+
+uRNN: with `--cells urnn` (ours lstm is timed with it) the table gives `ours urnn / ours lstm` at the
+same `units`, and, where the run also has twice the units (`--units 256 --units 512`), at equal state
+size: a `URNN(n)` carries 2n reals, as wide as the h of an LSTM of 2n units.
 """
 
 import json
@@ -336,6 +340,12 @@ def _print_table(results, cells, peaks, levers=False):
                            f"{roofline(variant, cell)}  (ratio / {reference})")
         if "ours urnn" in medians and "ours lstm" in medians:
             click.echo(f"  {'ours urnn / ours lstm':<34} {'':>9} {medians['ours urnn'] / medians['ours lstm']:>8.2f}")
+        wider = results.get((threads, 2 * units), {})
+        if "ours urnn" in medians and "ours lstm" in wider:
+            # Equal state size: URNN(n) carries 2n reals, as wide as the h of an LSTM of 2n units. The two
+            # medians come from consecutive blocks of one run (other units), not from alternated rounds.
+            label = f"ours urnn / ours lstm({2 * units})"
+            click.echo(f"  {label:<34} {'':>9} {medians['ours urnn'] / wider['ours lstm']:>8.2f}  (equal state size)")
 
 
 if __name__ == "__main__":
