@@ -43,7 +43,8 @@ def lstm_sequence(projected, h0, c0, recurrent_kernel):
     them at the same time, one per thread: a product of 64 rows by a (units, 4 units) matrix is too
     small for TensorFlow to share between two threads (measured: 64 × 256 × 1024 runs at the same
     rate on one thread and on two), two products of 32 rows on two threads are not. Rows of a batch
-    never mix, so the numbers do not depend on the cut.
+    never mix in the loops; ∂L/∂U is the sum of the halves' products, so the cut changes its float32
+    rounding, not its value (`tests/layers/test_fused_lstm.py` compares both with Keras's LSTM).
 
     Args:
         projected: x_t W + b of every step, time-major `(time, batch, 4 * units)`, float32.
