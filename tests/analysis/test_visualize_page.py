@@ -1,0 +1,108 @@
+"""The visualisation page: its data decodes back to the traces within the stated rounding, a text of
+100,000 characters stays under 20 MB, nothing is fetched from the network, and it is written whole."""
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+
+from kerasrnn import fileio
+from kerasrnn.analysis.text_features import text_features
+from kerasrnn.analysis.unit_traces import Trace, UnitTraces
+from kerasrnn.analysis.visualize_page import MAX_CHARACTERS, cut_text, quantise, write_page
+
+
+def synthetic_traces(text, units, kinds=("hidden", "update gate", "reset gate"), seed=0):
+    """Random traces of a GRU-like model; hidden unit 5 follows the bracket depth exactly."""
+    rng = np.random.default_rng(seed)
+    size = len(text)
+    traces = [Trace(kind, 1, rng.uniform(-1 if kind == "hidden" else 0, 1, (size, units)).astype(np.float32))
+              for kind in kinds]
+    traces[0].values[:, 5] = np.tanh(text_features(text)["bracket_depth"] - 1)
+    tokens = ["[UNK]", "[BOS]", *sorted(set(text))]
+    top_ids = rng.integers(0, len(tokens), (size, 5)).astype(np.int32)
+    top_p = np.sort(rng.dirichlet(np.ones(8), size)[:, :5], axis=1)[:, ::-1].astype(np.float32)
+    return UnitTraces(text, "gru", traces, rng.uniform(0, 6, size).astype(np.float32), top_ids, top_p, tokens)
+
+
+def page_payload(path):
+    html = path.read_text("utf-8")
+    match = re.search(r'<script id="data" type="application/json">(.*?)</script>', html, re.S)
+    return html, json.loads(match.group(1))
+
+
+def decoded(encoded, lo, hi):
+    return lo + np.frombuffer(base64.b64decode(encoded), np.uint8) * (hi - lo) / 255
+
+
+def test_every_value_comes_back_within_its_rounding(tmp_path):
+    text = "def f(a, (b)):\n    return [a, {b: 'c'}]\n" * 5
+    traces = synthetic_traces(text, units=8)
+    summary = write_page(tmp_path / "page.html", traces, text_features(text))
+    html, data = page_payload(tmp_path / "page.html")
+    assert summary.series == summary.all_series == 24 and data["notes"] == [] and summary.note == ""
+    assert summary.size == len(html.encode()) and data["text"] == text and data["tokens"] == traces.tokens
+    for series in data["series"]:
+        original = next(t for t in traces.traces if t.kind == series["kind"]).values[:, series["unit"]]
+        values = decoded(series["q"], series["lo"], series["hi"])
+        np.testing.assert_allclose(values, original, atol=(original.max() - original.min()) / 510 + 1e-5)
+    surprise = decoded(data["surprise"]["q"], data["surprise"]["lo"], data["surprise"]["hi"])
+    np.testing.assert_allclose(surprise, traces.surprise, atol=6 / 510 + 1e-5)
+    top_ids = np.frombuffer(base64.b64decode(data["top_ids"]), "<u2").reshape(-1, 5)
+    np.testing.assert_array_equal(top_ids, traces.top_ids)
+    top_p = np.frombuffer(base64.b64decode(data["top_p"]), np.uint8).reshape(-1, 5) / 255
+    np.testing.assert_allclose(top_p, traces.top_probabilities, atol=1 / 510 + 1e-7)
+    first = data["ranking"][0]
+    assert (first["feature"], first["kind"], first["unit"]) == ("bracket_depth", "hidden", 5)
+    assert first["r"] == pytest.approx(np.corrcoef(traces.traces[0].values[:, 5],
+                                                   text_features(text)["bracket_depth"])[0, 1], abs=1e-3)
+
+
+def test_the_page_needs_no_network_and_a_text_cannot_end_its_script(tmp_path):
+    text = "</script><script>alert(1)</script>\n"
+    write_page(tmp_path / "page.html", synthetic_traces(text, units=6), text_features(text))
+    html, data = page_payload(tmp_path / "page.html")
+    assert not re.search(r"https?:|<link|\bsrc=|@import|url\(", html)
+    assert html.count("</script>") == 2 and data["text"] == text
+
+
+def test_a_text_of_the_largest_size_stays_under_20_mb_keeping_the_best_units(tmp_path):
+    text = ("for x in range(10):\n    print(f(x, [1, 2]), 'done')\n" * 2000)[:MAX_CHARACTERS]
+    traces = synthetic_traces(text, units=64)
+    summary = write_page(tmp_path / "big.html", traces, text_features(text))
+    html, data = page_payload(tmp_path / "big.html")
+    assert (tmp_path / "big.html").stat().st_size == summary.size < 20_000_000
+    assert summary.size > 15_000_000  # the room is used, not wasted
+    assert 0 < summary.series < summary.all_series == 192
+    assert data["notes"] == [f"The page holds {summary.series:,} of the 192 series (state, layer, unit): the ones "
+                             "most correlated with a feature; the rest would make it larger than 20 MB. A shorter "
+                             "text shows more."]
+    assert {"kind": "hidden", "unit": 5} in [{"kind": s["kind"], "unit": s["unit"]} for s in data["series"]]
+
+
+def test_a_long_text_is_cut_with_one_line_saying_so():
+    assert cut_text("abc") == ("abc", "")
+    text, note = cut_text("x" * (MAX_CHARACTERS + 1))
+    assert len(text) == MAX_CHARACTERS
+    assert note == "The text has 100,001 characters: only the first 100,000 are shown."
+
+
+def test_quantisation_keeps_the_range_and_a_constant_series():
+    lo, hi, data = quantise(np.array([-0.5, 0.0, 1.5]))
+    assert (lo, hi, list(data)) == (-0.5, 1.5, [0, 64, 255])
+    lo, hi, data = quantise(np.full(3, 2.0))
+    assert (lo, hi, list(data)) == (2.0, 3.0, [0, 0, 0])
+
+
+def test_a_crash_while_writing_leaves_the_old_page(tmp_path, monkeypatch):
+    path = tmp_path / "page.html"
+    path.write_text("old page")
+    monkeypatch.setenv(fileio.FAULT_ENV, "write:page.html:1")
+    monkeypatch.setenv(fileio.MODE_ENV, "raise")
+    fileio.reset_write_counts()
+    with pytest.raises(fileio.SimulatedCrash):
+        write_page(path, synthetic_traces("ab(c)\n" * 3, units=6), text_features("ab(c)\n" * 3))
+    fileio.reset_write_counts()
+    assert path.read_text() == "old page" and [p.name for p in tmp_path.iterdir()] == ["page.html"]
