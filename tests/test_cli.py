@@ -329,7 +329,7 @@ def test_the_installed_command_is_the_same_cli_as_the_script():
     assert getattr(importlib.import_module(module), function) is kerasrnn.cli.main
     assert cli.cli is kerasrnn.cli.cli
     assert sorted(cli.cli.commands) == ["classify", "compare", "evaluate", "export", "generate", "gradients",
-                                        "train", "translate"]
+                                        "train", "translate", "visualize"]
 
 
 def test_an_unexpected_exception_is_one_line_unless_verbose(monkeypatch, tmp_path):

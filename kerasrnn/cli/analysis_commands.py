@@ -1,4 +1,5 @@
-"""`gradients` (‖∂L/∂h_t‖ per step, several cells) and `compare` (cells side by side on one task)."""
+"""`gradients` (‖∂L/∂h_t‖ per step, several cells), `compare` (cells side by side on one task) and
+`visualize` (a character model's units over a text, as an HTML page)."""
 
 from __future__ import annotations
 
@@ -112,3 +113,81 @@ def compare(task, cells, steps, evaluations, length, units, batch_size, learning
         return
     click.echo(result.table())
     click.echo(f"Saved the runs, {comparing.TABLE_MD} and {comparing.CURVES_PNG} in {out_dir}")
+
+
+VISUALIZE_SHOWN = 10  # ranked units printed
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--text", default=None, help="The text to read, given on the command line.")
+@click.option("--file", "text_file", type=click.Path(path_type=Path), default=None,
+              help="Read the text from this UTF-8 file instead.")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="The HTML page to write (replaced if it exists).")
+@common_options
+def visualize(run_dir, text, text_file, out, device):
+    """Write an HTML page that shades a text by the units of the character model of RUN_DIR.
+
+    The model reads the text once (--text or --file), its state carried from each character to the
+    next. The page, one file that opens from disk with no network, shows the text shaded by the
+    unit chosen (hidden state, the LSTM's cell state, the uRNN's modulus and phase, the gates of the
+    LSTM and GRU) or by the model's surprise (its loss on each character, in nats), ranks the units
+    by their correlation with simple features of the text (inside quotes, bracket depth, position in
+    the line, after a newline, inside a word, indentation, inside code), and gives the five likeliest
+    next characters on hover. A text longer than 100,000 characters is cut to its first 100,000.
+    Prints where the page went and the best-ranked units.
+    """
+    with reported_as_one_line():
+        text = visualized_text(text, text_file)
+        if not out.parent.is_dir():
+            from kerasrnn.errors import UserInputError
+
+            raise UserInputError(f"cannot write {out}: no folder {out.parent}")
+    setup_runtime()
+    from kerasrnn.analysis.text_features import text_features
+    from kerasrnn.analysis.unit_traces import trace_run
+    from kerasrnn.analysis.visualize_page import cut_text, write_page
+    from kerasrnn.errors import UserInputError
+    from kerasrnn.fileio import os_error_cause
+
+    with reported_as_one_line():
+        text, note = cut_text(text)
+        traces = trace_run(run_dir, text, device=device)
+        try:
+            summary = write_page(out, traces, text_features(text), note=note)
+        except OSError as error:
+            raise UserInputError(f"cannot write {out}: {os_error_cause(error)}") from None
+    if note:
+        click.echo(note)
+    click.echo(f"Wrote {out} ({summary.size / 1e6:.1f} MB): {len(text):,} characters, {summary.series:,} of "
+               f"{summary.all_series:,} series (state, layer, unit)")
+    if not summary.ranking:
+        click.echo("No feature varies in this text: no unit is ranked")
+        return
+    click.echo("Units that track the text's features best (Pearson's r):")
+    for row in summary.ranking[:VISUALIZE_SHOWN]:
+        click.echo(f"  {row.feature:<17} {row.kind:<12} layer {row.layer} unit {row.unit:<4} r = {row.correlation:+.3f}")
+
+
+def visualized_text(text: str | None, text_file: Path | None) -> str:
+    """The text of --text or of --file (a usage error for both or neither).
+
+    Raises:
+      UserInputError: no such file, a folder, unreadable, not UTF-8, or empty.
+    """
+    from kerasrnn.data.text_tables import read_text
+    from kerasrnn.errors import OptionError, UserInputError
+
+    if (text is None) == (text_file is None):
+        raise OptionError("give the text to visualize with --text TEXT or --file FILE (one of them)")
+    if text_file is not None:
+        if text_file.is_dir():
+            raise UserInputError(f"{text_file} is a folder: give a UTF-8 text file")
+        if not text_file.exists():
+            raise UserInputError(f"no such file: {text_file}")
+        text = read_text(text_file)
+    if not text:
+        raise UserInputError(f"{text_file} is empty: give a file with some text" if text_file is not None
+                             else "the text is empty: give some characters with --text")
+    return text
