@@ -50,6 +50,10 @@ def urnn_sequence(projected, h0, phases, reflections, permutation, bias, epsilon
     """
     weights = [*phases, *reflections]
     sizes = _batch_parts(projected.shape[0])
+    # A tensor, not the layer's variable: a compiled function traced for one layer is reused by every
+    # layer of the same shapes, and a variable it captured would be gone with the first layer
+    # ("Called a function referencing variables which have been deleted").
+    permutation = tf.convert_to_tensor(permutation)
 
     @tf.custom_gradient
     def forward(projected, h0, theta1, theta2, theta3, v1, v2, bias):

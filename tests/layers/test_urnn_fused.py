@@ -142,3 +142,24 @@ def test_split_batch_equals_generic_values_and_gradients(rng, monkeypatch):
         scale = np.abs(b).max()
         assert scale > 1e-2
         np.testing.assert_allclose(a / scale, b / scale, atol=5e-5)
+
+
+def test_a_layer_of_the_same_shapes_runs_after_the_first_is_deleted(rng):
+    """The compiled loops are traced once per shape; no trace may keep a deleted layer's variable."""
+    import gc
+
+    import tensorflow as tf
+
+    x = rng.normal(size=(3, 7, 5)).astype("float32")
+    first = URNN(6, implementation="fft", return_sequences=True, seed=0)
+    with tf.GradientTape():  # recorded, the custom gradient's trace once captured the permutation
+        first(x)
+    del first
+    gc.collect()
+    second = URNN(6, implementation="fft", return_sequences=True, seed=1)
+    with tf.GradientTape():
+        fused = to_numpy(second(x))
+    generic = URNN(6, implementation="fft", fused=False, return_sequences=True, seed=1)
+    generic.build(x.shape)
+    generic.set_weights(second.get_weights())
+    np.testing.assert_allclose(fused, to_numpy(generic(x)), rtol=1e-5, atol=1e-5)
