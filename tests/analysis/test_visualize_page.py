@@ -4,6 +4,9 @@
 import base64
 import json
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,3 +109,31 @@ def test_a_crash_while_writing_leaves_the_old_page(tmp_path, monkeypatch):
         write_page(path, synthetic_traces("ab(c)\n" * 3, units=6), text_features("ab(c)\n" * 3))
     fileio.reset_write_counts()
     assert path.read_text() == "old page" and [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's script")
+def test_the_page_script_shades_by_the_best_unit_and_by_surprise(tmp_path):
+    text = "def f(a, (b)):\n    return [a, {b: 'c'}]\n" * 3
+    traces = synthetic_traces(text, units=6)
+    write_page(tmp_path / "page.html", traces, text_features(text))
+    _, data = page_payload(tmp_path / "page.html")
+    drawn = json.loads(subprocess.run(["node", str(Path(__file__).with_name("page_dom_stub.js")),
+                                       str(tmp_path / "page.html"), "7"],
+                                      capture_output=True, text=True, check=True, timeout=60).stdout)
+    assert drawn["characters"] == text and drawn["ranking_rows"] == len(data["ranking"])
+    assert (drawn["kind"], drawn["layer"], drawn["unit"]) == ("hidden", 1, 5)  # the first-ranked unit
+    series = next(s for s in data["series"] if (s["kind"], s["unit"]) == ("hidden", 5))
+    values = decoded(series["q"], series["lo"], series["hi"])
+    scale = max(-series["lo"], series["hi"])
+    expected = [f"rgba(220,40,40,{v / scale:.3f})" if v >= 0 else f"rgba(40,90,220,{-v / scale:.3f})"
+                for v in values]
+    assert [b.replace("-0.000", "0.000") for b in drawn["background"]] == [
+        e.replace("-0.000", "0.000") for e in expected]
+    q = np.frombuffer(base64.b64decode(data["surprise"]["q"]), np.uint8)
+    assert drawn["surprise"] == [f"rgba(230,120,0,{v / 255:.3f})" for v in q]
+    tip = drawn["tip"].splitlines()
+    assert tip[0] == f'#7 "{text[7]}"' and tip[1].startswith("value ")
+    assert float(tip[1].split()[1]) == pytest.approx(values[7], rel=5e-3, abs=1e-12)  # 3 significant digits
+    shown = {"\n": "\u21b5", " ": "\u2423", "\t": "\u21e5"}
+    assert tip[3:] == ["next:"] + [f"  {shown.get(traces.tokens[i], traces.tokens[i])}  {p / 255:.3f}"
+                                   for i, p in zip(traces.top_ids[7], np.rint(traces.top_probabilities[7] * 255))]
