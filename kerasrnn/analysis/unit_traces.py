@@ -184,6 +184,11 @@ def trace_text(model: keras.Model, config, characters: list[str], text: str, *, 
     if not text:
         raise UserInputError("no text to read: give at least one character")
     kinds = cell_kinds(model, config.layers)
+    known = set(characters)
+    unknown = [c for c in text if c not in known]
+    if unknown:
+        logger.warning("%d characters of the text were never seen in training and are read as [UNK]: %r",
+                       len(unknown), "".join(sorted(set(unknown)))[:20])
     lookup = char_data.make_char_lookup(characters)
     ids = np.concatenate([[char_data.BOS_ID], char_data.encode(lookup, text).numpy()]).astype(np.int32)
     size = len(text)

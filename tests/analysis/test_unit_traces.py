@@ -126,6 +126,13 @@ def test_the_gru_gates_are_its_equations(index):
     np.testing.assert_allclose(gates["recomputed hidden"], outputs, atol=1e-5)
 
 
+def test_characters_never_seen_are_read_as_unknown_and_named(caplog):
+    model, config = random_model("vanilla", layers=1)
+    traces = trace_text(model, config, CHARACTERS, TEXT + "zé")
+    assert caplog.messages == ["3 characters of the text were never seen in training and are read as [UNK]: 'zé'"]
+    assert traces.surprise.shape == (len(TEXT) + 2,)
+
+
 def test_keras_own_cells_are_refused_in_one_line():
     config = CharLMConfig(cell="keras-gru", units=4, layers=1, embedding_dim=3, carry_state=False)
     model = build_char_lm(config, 6)
