@@ -4,6 +4,9 @@
   argument, measured exactly in float64), with the vanilla cell's bound; the CLI's `gradients`.
 - `compare`: several cells trained on one task with the same budget and seed, as a table, a CSV and
   their learning curves; the CLI's `compare`.
+- `text_features`, `unit_traces`, `visualize_page`: what each unit of a character model tracks over
+  a text (states, gates, surprise, next characters; units ranked by correlation with simple text
+  features), written as one self-contained HTML page; the CLI's `visualize`.
 
 Example:
 
