@@ -4,6 +4,9 @@
 by the value of the chosen series (a state kind, a layer and a unit: `unit_traces.KINDS`) or by the
 model's surprise; a table of the units that track the text features best (click a row to show that
 unit); and on hover, the character's value, surprise and the five likeliest next characters.
+The page first shows the first-ranked unit, or the one its address names after `#`:
+`page.html#unit=STATE/LAYER/UNIT` (e.g. `#unit=hidden/1/240`, `#unit=update%20gate/1/7`), or
+`page.html#surprise`; a unit that is not on the page leaves the first-ranked one and a note.
 Everything is inside the file (inline CSS and JavaScript, no fonts, no network): it opens from disk.
 
 The data is compact JSON inside the page: every series quantised to one byte per character between
@@ -197,7 +200,8 @@ for (let i = 0; i < topIds.length; i++) topIds[i] = topIdBytes[2 * i] | (topIdBy
 const series = new Map(D.series.map(s => [s.kind + "|" + s.layer + "|" + s.unit, s]));
 const $ = id => document.getElementById(id);
 $("cell").textContent = D.cell;
-for (const n of D.notes) { const p = document.createElement("p"); p.className = "note"; p.textContent = n; $("notes").append(p); }
+function note(n) { const p = document.createElement("p"); p.className = "note"; p.textContent = n; $("notes").append(p); }
+D.notes.forEach(note);
 const show = c => c === "\n" ? "\u21b5" : c === " " ? "\u2423" : c === "\t" ? "\u21e5" : c;
 // The characters, one span each, built here rather than sent as HTML.
 const spans = new Array(N), frag = document.createDocumentFragment();
@@ -241,10 +245,26 @@ function paint() {
 $("kind").onchange = () => { fillLayers(); paint(); };
 $("layer").onchange = () => { fillUnits(); paint(); };
 $("unit").onchange = paint; $("mode").onchange = paint;
+function choose(kind, layer, unit) {
+  $("mode").value = "unit"; $("kind").value = kind; fillLayers(); $("layer").value = layer; fillUnits(); $("unit").value = unit;
+}
+// The address may name what to show (#unit=STATE/LAYER/UNIT or #surprise), so a link can point at one
+// unit; true if it named something on the page.
+function chooseFromAddress() {
+  const wanted = decodeURIComponent(location.hash.slice(1));
+  if (wanted === "") return false;
+  if (wanted === "surprise") { $("mode").value = "surprise"; return true; }
+  const m = /^unit=(.+)\/(\d+)\/(\d+)$/.exec(wanted);
+  if (m && series.has(m[1] + "|" + +m[2] + "|" + +m[3])) { choose(m[1], +m[2], +m[3]); return true; }
+  note(m ? `The address names ${m[1]} of layer ${+m[2]}, unit ${+m[3]}: it is not on this page.`
+         : `The address ends in #${wanted}: write #unit=STATE/LAYER/UNIT (e.g. #unit=hidden/1/0) or #surprise.`);
+  return false;
+}
+addEventListener("hashchange", () => { if (chooseFromAddress()) paint(); });
 for (const row of D.ranking) {
   const tr = document.createElement("tr");
   for (const x of [row.feature, row.kind, row.layer, row.unit, row.r.toFixed(3)]) { const td = document.createElement("td"); td.textContent = x; tr.append(td); }
-  tr.onclick = () => { $("mode").value = "unit"; $("kind").value = row.kind; fillLayers(); $("layer").value = row.layer; fillUnits(); $("unit").value = row.unit; paint(); };
+  tr.onclick = () => { choose(row.kind, row.layer, row.unit); paint(); };
   $("ranking").append(tr);
 }
 $("text").addEventListener("mouseover", e => {
@@ -260,7 +280,7 @@ $("text").addEventListener("mouseover", e => {
 $("text").addEventListener("mousemove", e => { $("tip").style.left = (e.clientX + 14) + "px"; $("tip").style.top = (e.clientY + 14) + "px"; });
 $("text").addEventListener("mouseleave", () => { $("tip").style.display = "none"; });
 fillLayers();
-if (D.ranking.length) { const r = D.ranking[0]; $("kind").value = r.kind; fillLayers(); $("layer").value = r.layer; fillUnits(); $("unit").value = r.unit; }
+if (!chooseFromAddress() && D.ranking.length) { const r = D.ranking[0]; choose(r.kind, r.layer, r.unit); }
 paint();
 </script></body></html>
 """

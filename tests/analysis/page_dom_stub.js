@@ -1,6 +1,6 @@
 // Runs the script of a visualisation page (argv[2]) against a small stand-in for the DOM and prints,
 // as JSON, what it drew: the chosen unit, each character's background, the surprise shading, and the
-// hover text of one character (argv[3]). For tests/analysis/test_visualize_page.py; needs only node.
+// hover text of one character (argv[3]); the notes the page shows. For tests/analysis/test_visualize_page.py; needs only node.
 const fs = require("fs");
 const html = fs.readFileSync(process.argv[2], "utf8");
 const data = html.match(/<script id="data" type="application\/json">([\s\S]*?)<\/script>/)[1];
@@ -28,6 +28,9 @@ global.document = {
   createElement: element,
   createDocumentFragment: () => element("fragment"),
 };
+// The page's address: "" or what follows "#" in it (argv[4]).
+global.location = {hash: process.argv[4] ? "#" + process.argv[4] : ""};
+global.addEventListener = () => {};
 eval(script);
 const spans = elements.text.children[0].children;
 const unit = {kind: elements.kind.value, layer: +elements.layer.value, unit: +elements.unit.value,
@@ -38,4 +41,5 @@ const tip = elements.tip.textContent;
 elements.mode.value = "surprise";
 elements.mode.onchange();
 console.log(JSON.stringify({...unit, characters: spans.map(s => s.textContent).join(""), tip,
-                            surprise: spans.map(s => s.style.background), legend: elements.legend.textContent}));
+                            surprise: spans.map(s => s.style.background), legend: elements.legend.textContent,
+                            notes: document.getElementById("notes").children.map(p => p.textContent)}));

@@ -40,6 +40,24 @@ def decoded(encoded, lo, hi):
     return lo + np.frombuffer(base64.b64decode(encoded), np.uint8) * (hi - lo) / 255
 
 
+def shading(series):
+    """The backgrounds the page gives the characters for `series` (one of the page's data), as it
+    writes them: red above 0, blue below, the opacity |value| / the series' largest |value|."""
+    values = decoded(series["q"], series["lo"], series["hi"])
+    scale = max(-series["lo"], series["hi"]) if series["lo"] < 0 else max(series["hi"], 1e-12)
+    return [(f"rgba(220,40,40,{v / scale:.3f})" if v >= 0 else f"rgba(40,90,220,{-v / scale:.3f})").replace(
+        "-0.000", "0.000") for v in values]
+
+
+def run_page_script(path, hovered, address=""):
+    """What the page's script draws, run by node against a DOM stand-in (`page_dom_stub.js`)."""
+    drawn = json.loads(subprocess.run(["node", str(Path(__file__).with_name("page_dom_stub.js")), str(path),
+                                       str(hovered), address],
+                                      capture_output=True, text=True, check=True, timeout=60).stdout)
+    drawn["background"] = [b.replace("-0.000", "0.000") for b in drawn["background"]]
+    return drawn
+
+
 def test_every_value_comes_back_within_its_rounding(tmp_path):
     text = "def f(a, (b)):\n    return [a, {b: 'c'}]\n" * 5
     traces = synthetic_traces(text, units=8)
@@ -117,18 +135,12 @@ def test_the_page_script_shades_by_the_best_unit_and_by_surprise(tmp_path):
     traces = synthetic_traces(text, units=6)
     write_page(tmp_path / "page.html", traces, text_features(text))
     _, data = page_payload(tmp_path / "page.html")
-    drawn = json.loads(subprocess.run(["node", str(Path(__file__).with_name("page_dom_stub.js")),
-                                       str(tmp_path / "page.html"), "7"],
-                                      capture_output=True, text=True, check=True, timeout=60).stdout)
+    drawn = run_page_script(tmp_path / "page.html", 7)
     assert drawn["characters"] == text and drawn["ranking_rows"] == len(data["ranking"])
     assert (drawn["kind"], drawn["layer"], drawn["unit"]) == ("hidden", 1, 5)  # the first-ranked unit
     series = next(s for s in data["series"] if (s["kind"], s["unit"]) == ("hidden", 5))
     values = decoded(series["q"], series["lo"], series["hi"])
-    scale = max(-series["lo"], series["hi"])
-    expected = [f"rgba(220,40,40,{v / scale:.3f})" if v >= 0 else f"rgba(40,90,220,{-v / scale:.3f})"
-                for v in values]
-    assert [b.replace("-0.000", "0.000") for b in drawn["background"]] == [
-        e.replace("-0.000", "0.000") for e in expected]
+    assert drawn["background"] == shading(series) and drawn["notes"] == []
     q = np.frombuffer(base64.b64decode(data["surprise"]["q"]), np.uint8)
     assert drawn["surprise"] == [f"rgba(230,120,0,{v / 255:.3f})" for v in q]
     tip = drawn["tip"].splitlines()
@@ -137,3 +149,23 @@ def test_the_page_script_shades_by_the_best_unit_and_by_surprise(tmp_path):
     shown = {"\n": "\u21b5", " ": "\u2423", "\t": "\u21e5"}
     assert tip[3:] == ["next:"] + [f"  {shown.get(traces.tokens[i], traces.tokens[i])}  {p / 255:.3f}"
                                    for i, p in zip(traces.top_ids[7], np.rint(traces.top_probabilities[7] * 255))]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's script")
+def test_the_address_chooses_the_unit_or_the_surprise_and_a_unit_not_on_the_page_gets_a_note(tmp_path):
+    text = "def f(a, (b)):\n    return [a, {b: 'c'}]\n" * 3
+    write_page(tmp_path / "page.html", synthetic_traces(text, units=6), text_features(text))
+    _, data = page_payload(tmp_path / "page.html")
+    by_unit = {(s["kind"], s["layer"], s["unit"]): s for s in data["series"]}
+    drawn = run_page_script(tmp_path / "page.html", 0, "unit=update%20gate/1/3")
+    assert (drawn["kind"], drawn["layer"], drawn["unit"], drawn["notes"]) == ("update gate", 1, 3, [])
+    assert drawn["background"] == shading(by_unit["update gate", 1, 3]) != shading(by_unit["hidden", 1, 5])
+    drawn = run_page_script(tmp_path / "page.html", 0, "surprise")
+    q = np.frombuffer(base64.b64decode(data["surprise"]["q"]), np.uint8)
+    assert drawn["background"] == [f"rgba(230,120,0,{v / 255:.3f})" for v in q] and drawn["notes"] == []
+    drawn = run_page_script(tmp_path / "page.html", 0, "unit=hidden/1/6")
+    assert (drawn["kind"], drawn["unit"]) == ("hidden", 5) and drawn["background"] == shading(by_unit["hidden", 1, 5])
+    assert drawn["notes"] == ["The address names hidden of layer 1, unit 6: it is not on this page."]
+    drawn = run_page_script(tmp_path / "page.html", 0, "hidden-5")
+    assert drawn["notes"] == ["The address ends in #hidden-5: write #unit=STATE/LAYER/UNIT (e.g. #unit=hidden/1/0) "
+                              "or #surprise."]
