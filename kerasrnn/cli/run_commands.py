@@ -75,16 +75,29 @@ def generate(run_dir, prompt, length, temperature, top_k, num_samples, seed, dev
               "range (e.g. 0-999) instead of a split, with the accuracy per size of number; classify: "
               "in every language (per language, texts that are the same in two languages, uno, apart); "
               "translate: from the source to the target of the run's --pair.")
+@click.option("--attention-plots", "attention_plots", type=click.Path(path_type=Path), default=None,
+              metavar="FOLDER",
+              help="translate runs trained with attention: also draw the attention weights of the split's "
+              "first --attention-sentences distinct sentences (as decoded with --beam-size) into FOLDER, "
+              "made if missing, as <split>-1.png, <split>-2.png, …; files of those names are replaced.")
+@click.option("--attention-sentences", type=POSITIVE, default=5, show_default=True,
+              help="How many sentences --attention-plots draws.")
 @common_options
-def evaluate(run_dir, data, data_dir, split, beam_size, numbers, device):
+def evaluate(run_dir, data, data_dir, split, beam_size, numbers, attention_plots, attention_sentences, device):
     """Loss of the model of RUN_DIR on a split, in nats and bits per character, with the baseline.
 
     For a classify run: accuracy, per-class precision and recall, and a confusion-matrix PNG
     (confusion_<split>.png in RUN_DIR); on spelled_numbers also the accuracy per size of number.
     --data FILE is scored whole, unless it is a folder with files named train*, dev*, test*.
     For a translate run: the split decoded, scored by exact match, character error rate, chrF and
-    BLEU, and the teacher-forced loss (and exact match per size of number on spelled_numbers).
+    BLEU, and the teacher-forced loss (and exact match per size of number on spelled_numbers);
+    with --attention-plots, also the attention plots of its first sentences, and where they are.
     """
+    from kerasrnn.errors import OptionError
+
+    with reported_as_one_line():
+        if attention_plots is not None and numbers is not None:
+            raise OptionError("--attention-plots draws sentences of a split: it does not go with --numbers")
     setup_runtime()
     from kerasrnn.tasks import task_of_run
 
@@ -92,9 +105,28 @@ def evaluate(run_dir, data, data_dir, split, beam_size, numbers, device):
     if numbers is not None:
         options["numbers"] = numbers
     with reported_as_one_line():
+        if attention_plots is not None:  # a run without attention, or a folder not writable: before the long part
+            from kerasrnn.analysis.attention_plot import check_attention_run, check_plot_folder
+
+            check_plot_folder(attention_plots)
+            check_attention_run(run_dir)
         result = task_of_run(run_dir).evaluate(run_dir, split=split, data=data, data_dir=data_dir,
                                                device=device, **options)
     click.echo(result.summary())
+    if attention_plots is not None:
+        from kerasrnn.analysis.attention_plot import plot_split
+
+        with reported_as_one_line():
+            _, paths = plot_split(run_dir, split, attention_plots, count=attention_sentences,
+                                  beam_size=beam_size or 1, data=data, data_dir=data_dir, device=device)
+        click.echo(f"Attention plots of the first {len(paths)} {split} sentences: {plot_names(paths)}")
+
+
+def plot_names(paths: list[Path]) -> str:
+    """"a.png", or "dir/a-1.png … dir/a-3.png (3 files)" for several."""
+    if len(paths) == 1:
+        return str(paths[0])
+    return f"{paths[0]} … {paths[-1]} ({len(paths)} files)"
 
 
 def file_option(verb: str):
@@ -189,8 +221,14 @@ def classify_texts(run_dir, texts, text_file, device):
 @file_option("translate")
 @click.option("--beam-size", type=POSITIVE, default=1, show_default=True,
               help="Keep this many hypotheses at each step (1: greedy decoding).")
+@click.option("--attention-plot", "attention_plot", type=click.Path(path_type=Path), default=None,
+              metavar="PLOT.png",
+              help="Also draw where the decoder attended (a run trained with attention): a matrix of the "
+              "attention weights, source tokens across, translation tokens down, into PLOT.png; with "
+              "several texts, one plot per text, PLOT-1.png, PLOT-2.png, … in order. Files of those "
+              "names are replaced; where they are goes to standard error.")
 @common_options
-def translate_texts(run_dir, texts, text_file, beam_size, device):
+def translate_texts(run_dir, texts, text_file, beam_size, attention_plot, device):
     """Translate each TEXT (or each line of --file) with the encoder-decoder of RUN_DIR (a --task
     translate run).
 
@@ -204,8 +242,16 @@ def translate_texts(run_dir, texts, text_file, beam_size, device):
 
     with reported_as_one_line():
         task = require(task_of_run(run_dir), Translates, run_dir)
-        translations = task.translate(run_dir, texts, beam_size=beam_size, device=device)
+        if attention_plot is None:
+            translations = task.translate(run_dir, texts, beam_size=beam_size, device=device)
+        else:
+            from kerasrnn.analysis.attention_plot import plot_texts
+
+            alignments, paths = plot_texts(run_dir, texts, attention_plot, beam_size=beam_size, device=device)
+            translations = [alignment.translation for alignment in alignments]
     echo_lines(f"{text}\t{translation}" for text, translation in zip(texts, translations))
+    if attention_plot is not None:
+        click.echo(f"Attention plot{'s' if len(paths) > 1 else ''}: {plot_names(paths)}", err=True)
 
 
 @cli.command("export")

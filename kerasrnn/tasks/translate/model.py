@@ -71,11 +71,10 @@ def build_translator(config, source_vocabulary_size: int, target_vocabulary_size
 
     y = keras.layers.Embedding(target_vocabulary_size, config.embedding_dim, name="target_embedding")(
         decoder_inputs)
-    for index in range(1, config.layers + 1):
-        layer = make_recurrent_layer(config.cell, config.units, return_sequences=True, return_state=True,
-                                     dropout=config.dropout, seed=_seed(seed, 100 + index),
-                                     name=f"decoder_{index}")
-        y, *_ = layer(y, initial_state=final_states[index - 1], mask=target_mask)
+    y = _decode(lambda index: make_recurrent_layer(config.cell, config.units, return_sequences=True,
+                                                   return_state=True, dropout=config.dropout,
+                                                   seed=_seed(seed, 100 + index), name=f"decoder_{index}"),
+                y, final_states, target_mask)
     if config.attention != "none":
         y = _attend(config, y, encoder_outputs, target_mask, source_mask)
     logits = keras.layers.Dense(target_vocabulary_size, dtype="float32", name="logits")(y)
@@ -112,6 +111,52 @@ def _encode(config, encoders, x, mask):
                       for forward, backward in zip(states[:half], states[half:])]
         final_states.append(states)
     return x, final_states
+
+
+def _decode(decoder, y, final_states, mask):
+    """The outputs of the decoder layers on embedded `y`, layer k (`decoder(k)`, from 1) starting from
+    `final_states[k - 1]`. Each layer is made (or found) just before its call: a new network's weights
+    are drawn in the same order as they always were."""
+    for index, states in enumerate(final_states, start=1):
+        y, *_ = decoder(index)(y, initial_state=states, mask=mask)
+    return y
+
+
+def attention_weights(model: keras.Model, config, source_ids, decoder_inputs):
+    """The attention weights `(batch, T, S)` of the trained `model` (a `build_translator` network with
+    attention), teacher-forced on `decoder_inputs` `(batch, T)` over `source_ids` `(batch, S)`.
+
+    The network of `build_translator` up to its attention layer, run eagerly with its trained layers
+    (Keras 3.15 cannot make a functional model's output of `return_attention_scores`), and the
+    layer's softmax weights returned: row t is how decoder step t (the one that predicts target
+    token t + 1) spreads its attention over the source tokens. Each row sums to 1 over the source
+    tokens that are not padding and is 0 on padding; rows of padded decoder steps are meaningless.
+
+    Args:
+      model: the trained network, its layers named as `build_translator` names them.
+      config: its `TranslateConfig`; `attention` must not be "none".
+      source_ids, decoder_inputs: int32 ids, 0-padded; decoder inputs start with `[START]`.
+
+    Example:
+
+    ```python
+    weights = attention_weights(model, config, source_ids, decoder_inputs)  # (batch, T, S)
+    ```
+    """
+    if config.attention == "none":
+        raise ValueError("a translator trained with attention none has no attention weights")
+    source_ids = keras.ops.convert_to_tensor(source_ids, "int32")
+    decoder_inputs = keras.ops.convert_to_tensor(decoder_inputs, "int32")
+    source_mask = keras.ops.not_equal(source_ids, translate_data.PAD_ID)
+    target_mask = keras.ops.not_equal(decoder_inputs, translate_data.PAD_ID)
+    layers = range(1, config.layers + 1)
+    encoder_outputs, final_states = _encode(config, [model.get_layer(f"encoder_{index}") for index in layers],
+                                            model.get_layer("source_embedding")(source_ids), source_mask)
+    queries = _decode(lambda index: model.get_layer(f"decoder_{index}"),
+                      model.get_layer("target_embedding")(decoder_inputs), final_states, target_mask)
+    _, weights = model.get_layer("attention")([queries, encoder_outputs], mask=[target_mask, source_mask],
+                                              return_attention_scores=True)
+    return weights
 
 
 def _attend(config, queries, encoder_outputs, query_mask, source_mask, layers=None):
@@ -358,6 +403,12 @@ class Translator:
     def decode(self, texts, *, beam_size: int = 1, batch_size: int = 256) -> tuple[list[str], int]:
         """`(translations, width)`: the best translation of each text, searched with `width` =
         `beam_width(beam_size, …)` hypotheses, as many texts at a time as fit (at most `batch_size`)."""
+        batches, width = self.decode_ids(texts, beam_size=beam_size, batch_size=batch_size)
+        return [text.decode("utf-8") for ids in batches for text in self.ids_to_texts(ids).numpy()], width
+
+    def decode_ids(self, texts, *, beam_size: int = 1, batch_size: int = 256) -> tuple[list[tf.Tensor], int]:
+        """`(batches, width)`: the target ids that `decode` turns into texts, one `(batch, max_output_length)`
+        tensor per batch of texts in order (`[END]` included where reached, then 0), and the beam searched."""
         texts = list(texts)
         if not texts:
             return [], int(beam_size)
@@ -367,9 +418,9 @@ class Translator:
             for start in range(0, len(texts), 4096))))
         width = self.beam_width(beam_size, source_length)
         batch_size = max(1, min(batch_size, memory.available_bytes() // self.search_bytes(width, source_length)))
-        results = []
+        batches = []
         for start in range(0, len(texts), batch_size):
             ids, _ = self.search(self.encode(texts[start:start + batch_size]), tf.constant(width),
                                  tf.constant(self.max_output_length))
-            results += [text.decode("utf-8") for text in self.ids_to_texts(ids).numpy()]
-        return results, width
+            batches.append(ids)
+        return batches, width
