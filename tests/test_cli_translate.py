@@ -3,6 +3,7 @@
 import json
 import random
 
+import numpy as np
 import pytest
 
 from tests.cli_helpers import assert_one_line_error, run
@@ -125,6 +126,9 @@ def test_a_run_of_another_task(tmp_path):
     assert_one_line_error(run("translate", run_dir, "hello"), "holds a charlm run, which cannot translate texts")
     assert_one_line_error(run("evaluate", run_dir, "--beam-size", "2"), "--beam-size does not apply to a charlm run",
                           exit_code=2)
+    assert_one_line_error(run("evaluate", run_dir, "--attention-plots", tmp_path / "plots"),
+                          "holds a charlm run: attention plots are drawn for translate runs")
+    assert not (tmp_path / "plots").exists()
 
 
 def test_a_text_of_unknown_words_is_translated_with_a_warning(run_dir, caplog):
@@ -203,3 +207,80 @@ def test_a_beam_that_cannot_fit_even_once_is_refused(run_dir, monkeypatch):
     monkeypatch.setenv("KERASRNN_MEMORY_LIMIT", "1K")
     assert_one_line_error(run("translate", run_dir, "one", "--beam-size", "3"),
                           "decoding one text needs about", "more than the 1.0 KiB available (KERASRNN_MEMORY_LIMIT)")
+
+
+def recorded_plots(monkeypatch):
+    """The `(alignment, path)` of every attention plot written from now on (they are written too)."""
+    from kerasrnn.analysis import attention_plot
+
+    drawn = []
+    write_plot = attention_plot.write_plot
+
+    def recording_write_plot(alignment, path):
+        drawn.append((alignment, path))
+        write_plot(alignment, path)
+
+    monkeypatch.setattr(attention_plot, "write_plot", recording_write_plot)
+    return drawn
+
+
+def test_translate_draws_the_attention_of_each_text_it_prints(run_dir, tmp_path, monkeypatch):
+    """One text: PLOT.png; several: PLOT-1.png, PLOT-2.png, in order; the lines printed are
+    translate's own, and each plot's rows are its translation's tokens then [END]."""
+    plain = run("translate", run_dir, *TEXTS[:2], "--beam-size", "2")
+    drawn = recorded_plots(monkeypatch)
+    several = run("translate", run_dir, *TEXTS[:2], "--beam-size", "2", "--attention-plot", tmp_path / "p.png")
+    one = run("translate", run_dir, "two two", "--attention-plot", tmp_path / "one.png")
+    assert several.exit_code == 0 and one.exit_code == 0, several.output + one.output
+    assert several.stdout == plain.stdout == "six five four three\tsix cinq quatre trois\none\tun\n"
+    assert several.stderr.splitlines()[-1] == f"Attention plots: {tmp_path / 'p-1.png'} … {tmp_path / 'p-2.png'} (2 files)"
+    assert one.stdout == "two two\tdeux deux\n" and one.stderr.splitlines()[-1] == f"Attention plot: {tmp_path / 'one.png'}"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["one.png", "p-1.png", "p-2.png"]
+    assert [(a.source, a.source_tokens, a.target_tokens, path.name) for a, path in drawn] == [
+        ("six five four three", ("six", "five", "four", "three"), ("six", "cinq", "quatre", "trois", "[END]"), "p-1.png"),
+        ("one", ("one",), ("un", "[END]"), "p-2.png"),
+        ("two two", ("two", "two"), ("deux", "deux", "[END]"), "one.png")]
+    for alignment, path in drawn:
+        np.testing.assert_allclose(alignment.weights.sum(axis=1), 1.0, atol=1e-5)
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_draws_the_first_sentences_of_the_split(run_dir, tmp_path, monkeypatch):
+    from kerasrnn.data.sentence_pairs import load_pairs
+
+    drawn = recorded_plots(monkeypatch)
+    folder = tmp_path / "new" / "plots"
+    result = run("evaluate", run_dir, "--split", "test", "--attention-plots", folder, "--attention-sentences", "2")
+    assert result.exit_code == 0, result.output
+    assert "Test (" in result.output and "exact match" in result.output
+    assert result.output.splitlines()[-1] == (f"Attention plots of the first 2 test sentences: {folder / 'test-1.png'} … "
+                                              f"{folder / 'test-2.png'} (2 files)")
+    assert sorted(path.name for path in folder.iterdir()) == ["test-1.png", "test-2.png"]
+    pairs = dict(zip(*load_pairs(str(run_dir.parent / "pairs.txt"), None, None).split("test")))
+    assert [(a.source, a.reference, path) for a, path in drawn] == [
+        (source, pairs[source], folder / f"test-{n}.png") for n, source in enumerate(list(pairs)[:2], start=1)]
+
+
+def test_attention_plots_refused_in_one_line(run_dir, tmp_path):
+    import shutil
+
+    without = tmp_path / "no-attention"
+    shutil.copytree(run_dir, without)
+    config = json.loads((without / "config.json").read_text())
+    config["task_config"]["attention"] = "none"
+    (without / "config.json").write_text(json.dumps(config))
+    message = "was trained with --attention none: its decoder reads only the encoder's final state, so it has no alignment"
+    assert_one_line_error(run("translate", without, "one", "--attention-plot", tmp_path / "p.png"), message)
+    assert_one_line_error(run("evaluate", without, "--split", "test", "--attention-plots", tmp_path / "plots"), message)
+    assert not (tmp_path / "p.png").exists() and not (tmp_path / "plots").exists()
+    assert not (without / "evaluation_test.json").exists()  # refused before evaluating
+    assert_one_line_error(run("translate", run_dir, "one", "--attention-plot", tmp_path / "p.jpg"),
+                          "an attention plot is a PNG image, so its name must end in .png")
+    assert_one_line_error(run("translate", run_dir, "one", "--attention-plot", tmp_path / "absent" / "p.png"),
+                          f"cannot write {tmp_path / 'absent' / 'p.png'}: no such folder {tmp_path / 'absent'}")
+    (tmp_path / "file").write_text("")
+    assert_one_line_error(run("evaluate", run_dir, "--attention-plots", tmp_path / "file"),
+                          "is a file: give a folder for the attention plots")
+    result = run("evaluate", run_dir, "--numbers", "1-9", "--attention-plots", tmp_path / "plots")
+    assert result.exit_code == 2 and "--attention-plots draws sentences of a split" in result.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file", "no-attention"]
