@@ -7,6 +7,9 @@
 - `text_features`, `unit_traces`, `visualize_page`: what each unit of a character model tracks over
   a text (states, gates, surprise, next characters; units ranked by correlation with simple text
   features), written as one self-contained HTML page; the CLI's `visualize`.
+- `attention_plot`: where a translate run's decoder attends — its attention weights over the source
+  tokens for each translation, drawn as a labelled matrix; `translate --attention-plot` and
+  `evaluate --attention-plots`.
 
 Example:
 
