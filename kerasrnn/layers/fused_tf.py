@@ -13,23 +13,84 @@ product hᵀ · ∂gates over all steps at once, which runs at a much higher rat
 also compiled with XLA and run as two concurrent halves of the batch on two threads (see
 `lstm_sequence`).
 
+Why the compiled loops see padded sequences: XLA compiles a function once per distinct shape of
+its inputs, and a compile costs far more than a short sequence's steps (measured: 0.2–1 s for each
+new length of a tiny LSTM, against milliseconds to run it), while translation and classification
+batches, each padded to its own longest text, come in dozens of lengths. So the time axis is padded
+to a bucket length (`bucket_length`: the smallest m · 2^e ≥ T with m in 4…7, at least 8; at most
+about a quarter longer than T, four buckets per octave), and the true length enters as a runtime
+tensor: the loops run exactly T steps, only their buffers have the bucket's size, so one compile
+serves every length of a bucket. Work that scales with the sequence outside the loops (outputs from
+the saved gates, the ∂L/∂U product) runs on the first T steps only, outside the compiled functions,
+and no step past T reaches a result: the padded steps are sliced off, never masked by a product.
+
 Every function takes the projected inputs x_t W + b time-major, `(time, batch, gates * units)`,
 and returns the outputs time-major `(time, batch, units)` and the final states.
 """
 
+import bisect
 import os
 
 import tensorflow as tf
 
+# Every bucket length m · 2^e (m in 4…7, e ≥ 1), up to the largest below 2^31.
+BUCKETS = sorted(m << e for m in (4, 5, 6, 7) for e in range(1, 29))
 
-def scan(body, length, initial, outputs):
-    """A `tf.while_loop` over `range(length)` writing one TensorArray per entry of `outputs` (dtypes)."""
-    arrays = [tf.TensorArray(dtype, size=length) for dtype in outputs]
+
+def bucket_length(length):
+    """The length a sequence of `length` steps is padded to before a compiled loop.
+
+    The smallest m · 2^e ≥ `length` with m in {4, 5, 6, 7}, at least 8: 8, 10, 12, 14, 16, 20, 24, ...
+    A Python int for a Python int (a static length), else an int32 scalar tensor (a length only
+    known when the graph runs).
+
+    Args:
+        length: The number of steps, a Python int or an int32 scalar tensor, at least 1.
+
+    Returns:
+        The bucket length, of the same kind as `length`.
+
+    Example:
+
+    >>> [bucket_length(t) for t in (1, 8, 9, 16, 17, 100)]
+    [8, 8, 10, 16, 20, 112]
+    """
+    if isinstance(length, int):
+        index = bisect.bisect_left(BUCKETS, length)
+        if index == len(BUCKETS):
+            raise ValueError(f"A sequence of {length} steps is longer than the largest bucket, {BUCKETS[-1]}.")
+        return BUCKETS[index]
+    table = tf.constant(BUCKETS, tf.int32)
+    return tf.gather(table, tf.searchsorted(table, tf.reshape(length, [1]))[0])
+
+
+def pad_to_bucket(sequence, axis):
+    """`(padded, length)`: `sequence` with zeros appended on `axis` up to `bucket_length`, and its length.
+
+    `length` is an int32 scalar tensor, so a compiled function called with it is traced once for
+    all lengths of a bucket (a Python int would be a constant of the trace, one per length).
+    """
+    static = sequence.shape[axis]
+    length = tf.shape(sequence)[axis]
+    target = bucket_length(static) if static is not None else bucket_length(length)
+    paddings = [[0, 0]] * len(sequence.shape)
+    paddings[axis] = [0, target - length]
+    return tf.pad(sequence, paddings), length
+
+
+def scan(body, length, initial, outputs, size=None):
+    """A `tf.while_loop` over `range(length)` writing one TensorArray per entry of `outputs` (dtypes).
+
+    `size`: the arrays' size, when it is larger than `length` (a padded sequence's bucket length;
+    the entries from `length` on are never written, the caller slices them off).
+    """
+    size = length if size is None else size
+    arrays = [tf.TensorArray(dtype, size=size) for dtype in outputs]
     _, state, arrays = tf.while_loop(
         lambda t, *_: t < length,
         lambda t, state, arrays: (t + 1, *body(t, state, arrays)),
         (tf.constant(0), initial, arrays),
-        maximum_iterations=length,
+        maximum_iterations=size,
     )
     return state, [array.stack() for array in arrays]
 
@@ -80,23 +141,29 @@ def _lstm_part(projected, h0, c0, recurrent_kernel):
         # stop_gradient: no tape records the compiled loops (`gradient` is their derivative, and
         # TensorFlow cannot differentiate through an XLA TensorList boundary).
         frozen = [tf.stop_gradient(x) for x in (projected, h0, c0, recurrent_kernel)]
-        outputs, h, c, activations, cells = _lstm_forward(*frozen)
+        padded, length = pad_to_bucket(frozen[0], axis=0)
+        h, c, activations, cells = _lstm_forward(padded, length, *frozen[1:])
+        # Out here, on the first T steps: o ⊙ tanh(c) of every step, not of the bucket's.
+        outputs = tf.split(activations[:length], 4, axis=-1)[3] * tf.tanh(cells[:length])
 
         def gradient(d_outputs, d_h, d_c):
             d_outputs = tf.zeros_like(outputs) if d_outputs is None else d_outputs
             d_h = tf.zeros_like(h) if d_h is None else d_h
             d_c = tf.zeros_like(c) if d_c is None else d_c
-            return _lstm_backward(d_outputs, d_h, d_c, *frozen[1:], outputs, activations, cells)
+            d_outputs = pad_to_bucket(d_outputs, axis=0)[0]
+            d_gates, d_h0, d_c0 = _lstm_backward(d_outputs, length, d_h, d_c, frozen[2], frozen[3], activations, cells)
+            d_gates = d_gates[:length]
+            return d_gates, d_h0, d_c0, _state_kernel_gradient(frozen[1], outputs, d_gates)
 
         return (outputs, h, c), gradient
 
     return forward(projected, h0, c0, recurrent_kernel)
 
 
-@tf.function(jit_compile=True)
-def _lstm_forward(projected, h0, c0, recurrent_kernel):
-    """Outputs, h_T, c_T, and what the backward needs: the activated gates `[i|f|s|o]` and c, per step."""
-    length = tf.shape(projected)[0]
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _lstm_forward(projected, length, h0, c0, recurrent_kernel):
+    """h_T, c_T, and the activated gates `[i|f|s|o]` and c of every step, for a `projected` padded to
+    its bucket; `length` (T) steps run, the saved arrays are the bucket's size (steps from T on unset)."""
     units = tf.shape(h0)[-1]
     # tanh(x) = 2σ(2x) − 1: with the candidate's pre-activation doubled one sigmoid activates all four
     # gates in one tensor (s = σ(2x), g = 2s − 1), no split before the activations.
@@ -113,25 +180,26 @@ def _lstm_forward(projected, h0, c0, recurrent_kernel):
     # Two arrays written per step, not three: a write costs about as much as the step's elementwise
     # arithmetic; the outputs are o ⊙ tanh(c) of all steps at once. The inputs are sliced, not
     # unstacked into a TensorArray (a copy of the whole sequence).
-    (h, c), (activations, cells) = scan(body, length, (h0, c0), [h0.dtype] * 2)
-    outputs = tf.split(activations, 4, axis=-1)[3] * tf.tanh(cells)
-    return outputs, h, c, activations, cells
+    (h, c), (activations, cells) = scan(body, length, (h0, c0), [h0.dtype] * 2, size=tf.shape(projected)[0])
+    return h, c, activations, cells
 
 
-@tf.function(jit_compile=True)
-def _lstm_backward(d_outputs, d_h, d_c, h0, c0, recurrent_kernel, outputs, activations, cells):
-    """∂L/∂(projected, h0, c0, U) from `_lstm_forward`'s saved gates and cells."""
-    length = tf.shape(activations)[0]
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _lstm_backward(d_outputs, length, d_h, d_c, c0, recurrent_kernel, activations, cells):
+    """∂L/∂(pre-activations, h0, c0) from `_lstm_forward`'s saved gates and cells, all padded to the
+    bucket; the pre-activations' gradient is set for the first `length` steps only."""
     transposed = tf.transpose(recurrent_kernel)
 
     def backward_body(k, state, arrays):
         d_h, d_c = state
         t = length - 1 - k
-        i, f, s, o = tf.split(activations[t], 4, axis=-1)
+        # gather, not `activations[t]`: a slice's start is a compile-time constant input to XLA, and
+        # t derives from `length`, which would make every length a compile of its own.
+        i, f, s, o = tf.split(tf.gather(activations, t), 4, axis=-1)
         g = 2.0 * s - 1.0
-        tanh_c = tf.tanh(cells[t])
-        c_previous = tf.where(t > 0, cells[tf.maximum(t - 1, 0)], c0)
-        d_h = d_h + d_outputs[t]
+        tanh_c = tf.tanh(tf.gather(cells, t))
+        c_previous = tf.where(t > 0, tf.gather(cells, tf.maximum(t - 1, 0)), c0)
+        d_h = d_h + tf.gather(d_outputs, t)
         d_c = d_c + d_h * o * (1.0 - tanh_c * tanh_c)
         d_gates = tf.concat([
             d_c * g * i * (1.0 - i),
@@ -141,8 +209,9 @@ def _lstm_backward(d_outputs, d_h, d_c, h0, c0, recurrent_kernel, outputs, activ
         ], axis=-1)
         return (tf.matmul(d_gates, transposed), d_c * f), [arrays[0].write(t, d_gates)]
 
-    (d_h0, d_c0), (d_gates,) = scan(backward_body, length, (d_h, d_c), [d_outputs.dtype])
-    return d_gates, d_h0, d_c0, _state_kernel_gradient(h0, outputs, d_gates)
+    size = tf.shape(activations)[0]
+    (d_h0, d_c0), (d_gates,) = scan(backward_body, length, (d_h, d_c), [d_outputs.dtype], size=size)
+    return d_gates, d_h0, d_c0
 
 
 def _state_kernel_gradient(h0, hs, d_pre_activations):

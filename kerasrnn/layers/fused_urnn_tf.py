@@ -3,6 +3,11 @@
 `URNN` uses `urnn_sequence` on the TensorFlow backend when a call allows it (see `URNN`'s `fused`
 argument); `tests/layers/test_urnn_fused.py` compares it with the generic `keras.ops` cell, values
 and gradients. The dense cells' fast path is `kerasrnn.layers.fused_tf`.
+
+As there, the compiled loops see the sequence padded on its time axis to a bucket length
+(`fused_tf.bucket_length`) and run its true length, a runtime tensor: XLA compiles once per shape,
+so once per bucket instead of once per length (see `fused_tf`'s docstring); the padded steps are
+never read by a loop and are sliced off the results.
 """
 
 import os
@@ -10,7 +15,7 @@ import os
 import tensorflow as tf
 from tensorflow.compiler.tf2xla.python import xla
 
-from kerasrnn.layers.fused_tf import scan
+from kerasrnn.layers.fused_tf import pad_to_bucket, scan
 
 
 def _complex(pair):
@@ -60,20 +65,22 @@ def urnn_sequence(projected, h0, phases, reflections, permutation, bias, epsilon
         # stop_gradient: no tape records the compiled loop itself (its gradient is `gradient` below,
         # and TensorFlow cannot differentiate through an XLA TensorList boundary).
         frozen = [tf.stop_gradient(w) for w in (projected, h0, theta1, theta2, theta3, v1, v2, bias)]
+        padded, length = pad_to_bucket(frozen[0], axis=1)
         # Rows are independent: one loop per part of the batch, which TensorFlow runs concurrently
         # (the loops themselves use one core each).
-        pieces = list(zip(tf.split(frozen[0], sizes), tf.split(frozen[1], sizes)))
-        results = [_urnn_forward(p, h, frozen[2:7], permutation, frozen[7], epsilon) for p, h in pieces]
-        outputs = tf.concat([r[0] for r in results], axis=0)
+        pieces = list(zip(tf.split(padded, sizes), tf.split(frozen[1], sizes)))
+        results = [_urnn_forward(p, length, h, frozen[2:7], permutation, frozen[7], epsilon) for p, h in pieces]
+        outputs = tf.concat([r[0] for r in results], axis=0)[:, :length]
         h = tf.concat([r[1] for r in results], axis=0)
 
         def gradient(d_outputs, d_h):
             d_outputs = tf.zeros_like(outputs) if d_outputs is None else d_outputs
             d_h = tf.zeros_like(h0) if d_h is None else d_h
-            grads = [_urnn_backward(d_o, d_s, h_0, p, r[2], frozen[2:7], permutation, frozen[7], epsilon)
+            d_outputs = pad_to_bucket(d_outputs, axis=1)[0]
+            grads = [_urnn_backward(d_o, length, d_s, h_0, p, r[2], frozen[2:7], permutation, frozen[7], epsilon)
                      for d_o, d_s, (p, h_0), r in zip(tf.split(d_outputs, sizes), tf.split(d_h, sizes), pieces,
                                                        results)]
-            return (tf.concat([g[0] for g in grads], axis=0), tf.concat([g[1] for g in grads], axis=0),
+            return (tf.concat([g[0] for g in grads], axis=0)[:, :length], tf.concat([g[1] for g in grads], axis=0),
                     *[tf.add_n([g[k] for g in grads]) for k in range(2, 8)])
 
         return (outputs, h), gradient
@@ -138,9 +145,10 @@ def _write_step(sequence, t, value):
     return xla.dynamic_update_slice(sequence, value[:, None], [0, t, 0])
 
 
-@tf.function(jit_compile=True)
-def _urnn_forward(projected, h0, weights, permutation, bias, epsilon):
-    length = tf.shape(projected)[1]
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _urnn_forward(projected, length, h0, weights, permutation, bias, epsilon):
+    """Outputs, h_T and the pre-activations z of every step, for a `projected` padded to its bucket:
+    `length` (T) steps run; the outputs past T are zeros, the pre-activations unset."""
     parts = _chain_parts(*weights)
 
     def body(t, state, arrays):
@@ -149,13 +157,17 @@ def _urnn_forward(projected, h0, weights, permutation, bias, epsilon):
         h = _mod_relu(z, bias, epsilon)
         return (h, _write_step(outputs, t, _pair(h))), [arrays[0].write(t, z)]
 
-    (h, outputs), (zs,) = scan(body, length, (_complex(h0), tf.zeros_like(projected)), [tf.complex64])
+    (h, outputs), (zs,) = scan(body, length, (_complex(h0), tf.zeros_like(projected)), [tf.complex64],
+                               size=tf.shape(projected)[1])
     return outputs, _pair(h), zs
 
 
-@tf.function(jit_compile=True)
-def _urnn_backward(d_outputs, d_h, h0, projected, zs, weights, permutation, bias, epsilon):
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _urnn_backward(d_outputs, length, d_h, h0, projected, zs, weights, permutation, bias, epsilon):
     """∂L/∂(projected, h0, θ1, θ2, θ3, v1, v2, bias) in one loop from t = T−1 down to 0.
+
+    `d_outputs`, `projected` and `zs` are padded to the bucket, T is `length`; ∂L/∂projected has
+    the bucket's size, zeros past T.
 
     Each step takes ∂L/∂z_t through Wᴴ = D1ᴴ F⁻¹ R1 Πᵀ D2ᴴ F R2 D3ᴴ, and the values inside the chain
     a_k from its output end, a = W h_{t−1} = z_t − V x_t, through the same inverse maps (stacked
@@ -163,11 +175,10 @@ def _urnn_backward(d_outputs, d_h, h0, projected, zs, weights, permutation, bias
     the step's rows of products of a_k and ∂L/∂a_k, accumulated in the loop while the step's data
     are in cache. A step costs three FFTs of B rows.
     """
-    length = tf.shape(zs)[0]
     units = tf.shape(zs)[-1]
     (d1, d2, d3), (v1, v2), (s1, s2) = _chain_parts(*weights)
     inverse_permutation = tf.math.invert_permutation(permutation)
-    pre_activations = tf.TensorArray(tf.complex64, size=length).unstack(zs)
+    pre_activations = tf.TensorArray(tf.complex64, size=tf.shape(zs)[0]).unstack(zs)
     h0 = _complex(h0)
 
     def reflection_terms(dot, rows):
@@ -217,7 +228,7 @@ def _urnn_backward(d_outputs, d_h, h0, projected, zs, weights, permutation, bias
     complex_zeros = tf.zeros([units], tf.complex64)
     initial = (_complex(d_h), pre_activations.read(length - 1),
                [zeros, zeros, zeros, complex_zeros, 0.0, complex_zeros, 0.0, zeros], tf.zeros_like(projected))
-    (g_h0, _, sums, g_zs), _ = scan(backward_body, length, initial, [])
+    (g_h0, _, sums, g_zs), _ = scan(backward_body, length, initial, [], size=tf.shape(zs)[0])
     size = tf.cast(units, tf.float32)
     d_v1 = _reflection_gradient(v1, s1, sums[3] / tf.complex(size, 0.0), sums[4] / size)
     d_v2 = _reflection_gradient(v2, s2, sums[5], sums[6])
