@@ -136,7 +136,9 @@ def visualize(run_dir, text, text_file, out, device):
     by their correlation with simple features of the text (inside quotes, bracket depth, position in
     the line, after a newline, inside a word, indentation, inside code), and gives the five likeliest
     next characters on hover. A text longer than 100,000 characters is cut to its first 100,000.
-    Prints where the page went and the best-ranked units.
+    The page opens on the first-ranked unit, or on the one its address names:
+    PAGE.html#unit=STATE/LAYER/UNIT (e.g. #unit=hidden/1/0), or PAGE.html#surprise. Prints where
+    the page went and the best-ranked units.
     """
     with reported_as_one_line():
         text = visualized_text(text, text_file)
