@@ -153,13 +153,14 @@ def main(run_dir, text_file, characters, repeats, keep):
             shutil.copy(page, keep / "page.html")
             shutil.copy(shot, keep / "page.png")
     load = os.getloadavg()
-    click.echo(f"{Path(browser).name} {subprocess.run([browser, '--version'], capture_output=True, text=True).stdout.strip()}; "
-               f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    version = subprocess.run([browser, "--version"], capture_output=True, text=True).stdout.strip()
+    click.echo(f"{Path(browser).name} {version}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     click.echo(f"model: {traces.cell}, {'run ' + str(run_dir) if run_dir else 'untrained, default size'}; text: "
                f"{len(text):,} characters of {text_file or 'python_docs (train)'}")
     click.echo(f"trace {trace_seconds:.1f} s, write {write_seconds:.1f} s: page {summary.size:,} bytes "
                f"({summary.size / 1e6:.1f} MB, goal < {GOAL_BYTES / 1e6:g} MB: "
-               f"{'met' if summary.size < GOAL_BYTES else 'MISSED'}), {summary.series:,} of {summary.all_series:,} series")
+               f"{'met' if summary.size < GOAL_BYTES else 'MISSED'}), {summary.series:,} of {summary.all_series:,} "
+               "series")
     click.echo(f"browser, fastest of {repeats}: about:blank --dump-dom {blank:.2f} s; page --dump-dom {dump:.2f} s "
                f"({len(dom.encode()) / 1e6:.1f} MB of DOM, {shaded:,} shaded characters); page --screenshot "
                f"{WINDOW[0]}x{WINDOW[1]} {screenshot:.2f} s")
