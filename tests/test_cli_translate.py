@@ -266,6 +266,8 @@ def test_attention_plots_refused_in_one_line(run_dir, tmp_path):
 
     without = tmp_path / "no-attention"
     shutil.copytree(run_dir, without)
+    for evaluation in without.glob("evaluation_*.json"):  # left by the tests before: none must appear
+        evaluation.unlink()
     config = json.loads((without / "config.json").read_text())
     config["task_config"]["attention"] = "none"
     (without / "config.json").write_text(json.dumps(config))
@@ -283,4 +285,6 @@ def test_attention_plots_refused_in_one_line(run_dir, tmp_path):
                           "is a file: give a folder for the attention plots")
     result = run("evaluate", run_dir, "--numbers", "1-9", "--attention-plots", tmp_path / "plots")
     assert result.exit_code == 2 and "--attention-plots draws sentences of a split" in result.output
+    result = run("evaluate", run_dir, "--attention-sentences", "3")
+    assert result.exit_code == 2 and "give --attention-plots FOLDER too" in result.output
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file", "no-attention"]

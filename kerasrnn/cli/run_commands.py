@@ -98,6 +98,10 @@ def evaluate(run_dir, data, data_dir, split, beam_size, numbers, attention_plots
     with reported_as_one_line():
         if attention_plots is not None and numbers is not None:
             raise OptionError("--attention-plots draws sentences of a split: it does not go with --numbers")
+        given = click.get_current_context().get_parameter_source("attention_sentences")
+        if attention_plots is None and given is not click.core.ParameterSource.DEFAULT:
+            raise OptionError("--attention-sentences says how many sentences --attention-plots draws: give "
+                              "--attention-plots FOLDER too")
     setup_runtime()
     from kerasrnn.tasks import task_of_run
 
@@ -223,16 +227,17 @@ def classify_texts(run_dir, texts, text_file, device):
               help="Keep this many hypotheses at each step (1: greedy decoding).")
 @click.option("--attention-plot", "attention_plot", type=click.Path(path_type=Path), default=None,
               metavar="PLOT.png",
-              help="Also draw where the decoder attended (a run trained with attention): a matrix of the "
-              "attention weights, source tokens across, translation tokens down, into PLOT.png; with "
-              "several texts, one plot per text, PLOT-1.png, PLOT-2.png, … in order. Files of those "
-              "names are replaced; where they are goes to standard error.")
+              help="Also draw where the decoder attended: a matrix of the attention weights, source tokens "
+              "across, translation tokens down, into PLOT.png; with several texts, one plot per text, "
+              "PLOT-1.png, PLOT-2.png, … in order. Files of those names are replaced; where they are goes "
+              "to standard error. A run trained with --attention none has no attention and is refused.")
 @common_options
 def translate_texts(run_dir, texts, text_file, beam_size, attention_plot, device):
     """Translate each TEXT (or each line of --file) with the encoder-decoder of RUN_DIR (a --task
     translate run).
 
-    Prints one line per text: the text, a tab, its translation.
+    Prints one line per text: the text, a tab, its translation. With --attention-plot, also draws
+    the attention weights of each translation printed.
     """
     with reported_as_one_line():
         texts = texts_of(texts, text_file, "translate")
