@@ -119,7 +119,8 @@ BUDGET_EPOCHS = 10_000
               help="Clip each gradient element to [-v, v] instead of by norm (the uRNN paper's "
               "clipping; copy and adding use 1 for every cell but urnn); 0 turns it off.")
 @click.option("--patience", type=POSITIVE, default=TRAIN_DEFAULTS.patience, show_default=True,
-              help="Stop early after this many epochs without a better validation loss.")
+              help="Stop early after this many epochs without a better validation loss (classify: "
+              "validation accuracy, ties broken by the loss, which also picks the kept model).")
 @seed_option("Seed of the weights, the order of the windows, dropout and the final sample.")
 @click.option("--run-dir", type=click.Path(path_type=Path), default=None,
               help="Folder for the model, vocabulary, config, history and curves; default: "

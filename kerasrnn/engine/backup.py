@@ -7,7 +7,8 @@ run adds its plan: the variables of its `ReplannedCosineDecay` (the planned tota
 it was last refitted) among the others, and the epochs planned and the seconds of the budget spent
 (`saved_budget`), from which a resumed run continues and re-plans. The data
 stream's position follows from that number (a task's datasets start at `first_step`), and early
-stopping and the best-so-far loss are replayed from `history.csv`. So a run resumed from its backup
+stopping and the best-so-far measure (the task's `monitored`: the validation loss, or a
+classifier's accuracy) are replayed from `history.csv`. So a run resumed from its backup
 takes exactly the steps the uninterrupted run would have taken (for a time-budget run: as long as
 it re-plans as the uninterrupted run did, which depends on the pace the machine gives it).
 

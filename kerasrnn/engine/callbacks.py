@@ -4,6 +4,7 @@ Keras's own `ModelCheckpoint`, `CSVLogger`, `EarlyStopping` and `BackupAndRestor
 that a new process does not get back (the best loss, the patience count) or write files in place
 (a crash mid-write leaves half a model, and h5py on a full disk can crash the process). These write
 through `kerasrnn.fileio.replace_atomically` and start from the history of the epochs already done.
+The best model and early stopping follow the task's measure (`kerasrnn.engine.monitored`).
 
 `fitting.make_callbacks` puts them in the order that makes an epoch count as done only when all of
 it is on disk: the monitor, the best model, the history (with the learning rate of each epoch's last
@@ -25,6 +26,7 @@ import keras
 
 from kerasrnn.engine import backup, faults
 from kerasrnn.engine.budget import replan
+from kerasrnn.engine.monitored import VAL_LOSS, Monitored
 from kerasrnn.engine import run_dir as run_files
 from kerasrnn.fileio import replace_atomically
 
@@ -86,17 +88,18 @@ class TrainingMonitor(keras.callbacks.Callback):
 
 
 class BestModelCheckpoint(keras.callbacks.Callback):
-    """Saves the model to `path` (atomically) after each epoch with a finite validation loss lower
-    than every earlier one; not after an epoch the monitor halted."""
+    """Saves the model to `path` (atomically) after each epoch better by `monitored` (a
+    `kerasrnn.engine.monitored.Monitored`, the validation loss by default) than every earlier one;
+    not after an epoch the monitor halted. `best` is the best rank of the epochs already done."""
 
-    def __init__(self, path: Path, monitor: TrainingMonitor, best: float = math.inf):
+    def __init__(self, path: Path, monitor: TrainingMonitor, best=None, monitored: Monitored = VAL_LOSS):
         super().__init__()
-        self.path, self.monitor, self.best = Path(path), monitor, best
+        self.path, self.monitor, self.best, self.monitored = Path(path), monitor, best, monitored
 
     def on_epoch_end(self, epoch, logs=None):
-        loss = float((logs or {}).get("val_loss", math.nan))
-        if self.monitor.halted is None and math.isfinite(loss) and loss < self.best:
-            self.best = loss
+        rank = self.monitored.rank(logs or {})
+        if self.monitor.halted is None and self.monitored.improves(rank, self.best):
+            self.best = rank
             replace_atomically(self.path, lambda temporary: self.model.save(temporary))
 
 
@@ -125,24 +128,25 @@ class HistoryLogger(keras.callbacks.Callback):
 
 
 class EarlyStop(keras.callbacks.Callback):
-    """Keras's `EarlyStopping` on `val_loss` (stop after `patience` epochs without a lower one),
-    its count replayed from the validation losses of the epochs already done."""
+    """Keras's `EarlyStopping`: stop after `patience` epochs none of which was better by
+    `monitored` (the validation loss by default) than the best before it; the count replayed from
+    `history`, the columns of the epochs already done."""
 
-    def __init__(self, patience: int, previous_losses=()):
+    def __init__(self, patience: int, history=None, monitored: Monitored = VAL_LOSS):
         super().__init__()
-        self.patience = patience
-        self.best, self.wait = math.inf, 0
-        for loss in previous_losses:
-            self._update(loss)
+        self.patience, self.monitored = patience, monitored
+        self.best, self.wait = None, 0
+        for rank in monitored.ranks(history or {}):
+            self._update(rank)
 
-    def _update(self, loss: float) -> None:
-        if loss < self.best:  # False for NaN, as Keras's comparison
-            self.best, self.wait = loss, 0
+    def _update(self, rank) -> None:
+        if self.monitored.improves(rank, self.best):  # never for NaN, as Keras's comparison
+            self.best, self.wait = rank, 0
         else:
             self.wait += 1
 
     def on_epoch_end(self, epoch, logs=None):
-        self._update(float((logs or {}).get("val_loss", math.nan)))
+        self._update(self.monitored.rank(logs or {}))
         if self.wait >= self.patience:
             self.model.stop_training = True
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from pathlib import Path
 
 from kerasrnn.engine import run_dir as run_files
+from kerasrnn.engine.monitored import VAL_LOSS, Monitored
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.figures import png_figure
 from kerasrnn.fileio import write_json
@@ -89,9 +89,9 @@ class FitOutcome:
 
 
 def make_callbacks(run_dir: Path, config: TrainConfig, history: dict, monitor, *, progress=None,
-                   budget=None) -> list:
-    """The run's callbacks (see `kerasrnn.engine.callbacks`), started from `history`; with a
-    `progress` callback, and a `budget` (a `callbacks.TimeBudget`) after the history and early stop
+                   budget=None, monitored: Monitored = VAL_LOSS) -> list:
+    """The run's callbacks (see `kerasrnn.engine.callbacks`), started from `history`, the best
+    model and early stopping by `monitored`; with a `progress` callback, and a `budget` (a `callbacks.TimeBudget`) after the history and early stop
     (it reads the learning rate of the epoch before re-planning) and before the backup (which saves
     its plan)."""
     import keras
@@ -99,13 +99,13 @@ def make_callbacks(run_dir: Path, config: TrainConfig, history: dict, monitor, *
     from kerasrnn.engine import callbacks
 
     run_dir = Path(run_dir)
-    finite = [loss for loss in history.get("val_loss", []) if math.isfinite(loss)]
     return [
         monitor,
         *([progress] if progress is not None else []),
-        callbacks.BestModelCheckpoint(run_dir / run_files.MODEL_FILE, monitor, min(finite, default=math.inf)),
+        callbacks.BestModelCheckpoint(run_dir / run_files.MODEL_FILE, monitor, monitored.best_rank(history),
+                                      monitored),
         callbacks.HistoryLogger(run_dir, history),
-        callbacks.EarlyStop(config.patience, history.get("val_loss", [])),
+        callbacks.EarlyStop(config.patience, history, monitored),
         *([budget] if budget is not None else []),
         keras.callbacks.TensorBoard(log_dir=run_dir / run_files.LOG_DIR, write_graph=False, profile_batch=0),
         # Last, so that an epoch counts as done only once everything above has written it.
@@ -127,15 +127,16 @@ def fit(
     verbose: str | int = "auto",
     strategy=None,
     budget=None,
+    monitored: Monitored = VAL_LOSS,
 ) -> FitOutcome:
     """Trains a compiled `model` from epoch `initial_epoch` (whose earlier epochs are `history`)
     with the shared callbacks, under `strategy` (None: TensorFlow's default, one device). With a
     `budget` (a `callbacks.TimeBudget`, see `kerasrnn.engine.budget`), the epochs are its plan,
     re-planned after every epoch, never more than `config.epochs`. `verbose=2` (a log file rather
-    than a terminal) adds a progress line every 30 s.
+    than a terminal) adds a progress line every 30 s. `monitored` (`kerasrnn.engine.monitored`)
+    orders the epochs for the best model and early stopping: the validation loss unless given.
 
-    Afterwards `run_dir` holds `model.keras` (the best epoch, if any epoch had a finite validation
-    loss), `history.csv` / `.json`, `learning_curves.png`, `timing.json` and the backup.
+    Afterwards `run_dir` holds `model.keras` (the best epoch, if any epoch had a finite measure), `history.csv` / `.json`, `learning_curves.png`, `timing.json` and the backup.
     """
     import keras
     import tensorflow as tf
@@ -151,7 +152,8 @@ def fit(
         logger.info("Resuming %s after epoch %d of %d", run_dir, initial_epoch, planned)
     progress = Progress(epochs=planned, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch,
                         lines=verbose == 2) if verbose else None
-    callbacks = make_callbacks(run_dir, config, history, monitor, budget=budget, progress=progress)
+    callbacks = make_callbacks(run_dir, config, history, monitor, budget=budget, progress=progress,
+                               monitored=monitored)
     if budget is not None and verbose:
         # Keras's progress bar ("Epoch 3/12"), made here so that it can follow the plan.
         callbacks.insert(0, keras.callbacks.ProgbarLogger())

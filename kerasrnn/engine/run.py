@@ -37,6 +37,7 @@ from kerasrnn.engine import run_dir as run_files
 from kerasrnn.engine.run_lock import RunLock, lock_run_dir
 from kerasrnn.engine.devices import select_device
 from kerasrnn.engine.distribution import Distribution, broadcast_from_chief, single_device
+from kerasrnn.engine.monitored import VAL_LOSS, Monitored
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
 from kerasrnn.fileio import os_error_cause, write_json
@@ -60,6 +61,7 @@ class TrainResult:
     details: tuple[str, ...] = ()
     worker: str | None = None  # a worker that is not the chief: its name in the cluster
     fingerprint: str | None = None  # of the final weights, when distributed: the same on every worker
+    kept: str = ""  # which epoch the best model is and why (`Monitored.kept`); "": of the lowest validation loss
 
     def summary(self) -> str:
         weights = f"final weights {self.fingerprint}" if self.fingerprint else ""
@@ -69,7 +71,7 @@ class TrainResult:
                     f"{self.seconds:.0f} s, {weights}; the chief wrote the run to {self.run_dir}")
         return "\n".join([
             f"Trained {epochs} ({self.steps:,} steps) in {self.seconds:.0f} s; "
-            f"{self.parameters:,} parameters; best validation loss at epoch {self.best_epoch}.",
+            f"{self.parameters:,} parameters; {self.kept or f'best validation loss at epoch {self.best_epoch}'}.",
             self.validation.summary(),
             *self.details,
             *([f"The chief's {weights} (the same on every worker)."] if weights else []),
@@ -234,28 +236,28 @@ def _train_in(task, config, train_config: TrainConfig, run_dir: Path, *, resume:
     outcome = fitting.fit(model, train_data, validation_data, run_dir, train_config, steps_per_epoch=steps,
                           history=history, initial_epoch=done, verbose=verbose,
                           divergence_threshold=task.divergence_threshold(config, prepared),
-                          strategy=distribution.strategy, budget=planner)
+                          strategy=distribution.strategy, budget=planner, monitored=task.monitored)
     fingerprint = weights_fingerprint(model) if distribution.kind != "none" else None
     if not chief:
         epochs = len(outcome.history.get("epoch", []))
         return TrainResult(run_dir, epochs, epochs * steps, 0, 0.0, model.count_params(), None,
                            worker=distribution.worker, fingerprint=fingerprint)
     if outcome.halted is not None:
-        raise UserInputError(divergence_message(outcome, run_dir, train_config))
+        raise UserInputError(divergence_message(outcome, run_dir, train_config, task.monitored))
 
     best = task.load_model(run_dir)
     validation = task.evaluate_model(best, config, prepared, task.splits[0], run_dir)
     # A task declaring `kerasrnn.tasks.capabilities.Finishes` has `finish` (engine/ imports nothing of tasks/).
     details = task.finish(best, config, train_config, prepared, run_dir) if hasattr(task, "finish") else []
     history = outcome.history
-    best_epoch = run_files.best_epoch(history)
+    best_epoch = task.monitored.best_epoch(history)
     epochs = len(history["epoch"])
     write_json(run_dir / run_files.METRICS_FILE, {
-        **validation.as_metrics(), "best_epoch": best_epoch, "epochs": epochs,
+        **validation.as_metrics(), "best_epoch": best_epoch, **task.monitored.as_metrics(history), "epochs": epochs,
         "parameters": best.count_params(), "distribute": distribution.kind, "replicas": distribution.replicas,
     })
     return TrainResult(run_dir, epochs, epochs * steps, best_epoch, 0.0, best.count_params(), validation,
-                       tuple(details), fingerprint=fingerprint)
+                       tuple(details), fingerprint=fingerprint, kept=task.monitored.kept(history))
 
 
 def weights_fingerprint(model) -> str:
@@ -288,11 +290,13 @@ def _restore(run_dir: Path, model, distribution: Distribution) -> int:
     return int(values[0])
 
 
-def divergence_message(outcome: fitting.FitOutcome, run_dir: Path, train_config: TrainConfig) -> str:
-    """One line: in which epoch training diverged and why, what is kept, what to try."""
+def divergence_message(outcome: fitting.FitOutcome, run_dir: Path, train_config: TrainConfig,
+                       monitored: Monitored = VAL_LOSS) -> str:
+    """One line: in which epoch training diverged and why, what is kept (the best epoch by
+    `monitored`), what to try."""
     finished = backup.saved_epochs(run_dir)
     if (Path(run_dir) / run_files.MODEL_FILE).is_file():
-        best = run_files.best_epoch(run_files.truncated_history(outcome.history, finished))
+        best = monitored.best_epoch(run_files.truncated_history(outcome.history, finished))
         kept = (f"{finished} epoch{'s' if finished != 1 else ''} finished before it; the best model "
                 f"(epoch {best}) stays in {Path(run_dir) / run_files.MODEL_FILE}")
     else:

@@ -13,7 +13,7 @@ With a default a task may replace: `default_train_config`, `resolve`, `reads_onl
 `output_classes`, `divergence_threshold`, `load_configs`, `load_model`, `baseline`, `evaluate`.
 Optional abilities are declared, not refused here: `Generates`, `Classifies`, `Translates`,
 `ScoresWholeFiles` (`evaluate --data FILE` scored whole), `Finishes` (work after training); and
-two class attributes, `older_run_settings` and `generates_data` (see `Task`).
+three class attributes, `older_run_settings`, `generates_data` and `monitored` (see `Task`).
 
 Before the run, the CLI reads `task.default_train_config(config)` and, for the user's own files,
 `data = task.check_data(task.resolve(config))`, passed on as `train(…, data=data)`. The run
@@ -79,6 +79,7 @@ from typing import Any, ClassVar, Mapping
 
 from kerasrnn import checks
 from kerasrnn.engine import run_dir as run_files
+from kerasrnn.engine.monitored import VAL_LOSS, Monitored
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import OptionError, UserInputError
 from kerasrnn.tasks.capabilities import ScoresWholeFiles, capable
@@ -119,6 +120,9 @@ class Task:
       older_run_settings: settings a run saved before they existed lacks in its `config.json`, with
         the value such a run was trained with (whatever the default is now).
       generates_data: True for a task that makes its own sequences: `evaluate --data` is refused.
+      monitored: the validation measure that picks the best epoch (the saved model) and that early
+        stopping waits on (`kerasrnn.engine.monitored`): the validation loss unless a task says
+        otherwise.
     """
 
     name: ClassVar[str]
@@ -131,6 +135,7 @@ class Task:
     single_device_defaults: ClassVar[Mapping[str, Any]] = {}
     older_run_settings: ClassVar[Mapping[str, Any]] = {}
     generates_data: ClassVar[bool] = False
+    monitored: ClassVar[Monitored] = VAL_LOSS
 
     # --- settings ----------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasrnn import checks
+from kerasrnn.engine.monitored import VAL_ACCURACY
 from kerasrnn.engine.run_dir import VOCABULARY_FILE, check_run_dir, read_tokens, write_tokens
 from kerasrnn.engine.train_config import TrainConfig
 from kerasrnn.errors import UserInputError
@@ -142,6 +143,7 @@ class ClassifyTask(Task, Classifies, ScoresWholeFiles):
     evaluate_options = ("numbers",)
     exporter = "kerasrnn.tasks.classify.export"
     baseline_metric = "baseline_loss"  # the prior baseline, on validation
+    monitored = VAL_ACCURACY  # the epoch that labels the most texts right, not the one of the lowest loss
 
     def default_train_config(self, config: ClassifyConfig) -> TrainConfig:
         """Adam 3e-3 with cosine decay, clipnorm 1, batches of 32, early stop after 3 epochs without
