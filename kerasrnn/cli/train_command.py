@@ -31,20 +31,22 @@ BUDGET_EPOCHS = 10_000
               "encoder-decoder (English → French numbers by default).")
 @click.option("--cell", type=click.Choice(CELL_NAMES), default=TASK_DEFAULTS.cell, show_default=True,
               help="Recurrent layer: the lecture's vanilla, gru, lstm or urnn cells, or Keras's own "
-              "keras-gru, keras-lstm, keras-simplernn for comparison. translate with a pairs file: "
-              "keras-lstm unless given.")
+              "keras-gru, keras-lstm, keras-simplernn for comparison. translate with a pairs file and "
+              "classify with real text (a file or folder, not spelled_numbers): keras-lstm unless given.")
 @click.option("--units", type=POSITIVE, default=TASK_DEFAULTS.units, show_default=True,
               help="Units per recurrent layer (complex units for urnn, which outputs twice as many); "
-              "translate with a pairs file: 256 unless given.")
+              "translate with a pairs file: 256 unless given; classify: 64 (per direction).")
 @click.option("--layers", type=POSITIVE, default=TASK_DEFAULTS.layers, show_default=True,
               help="Number of stacked recurrent layers.")
 @click.option("--residual/--no-residual", default=TASK_DEFAULTS.residual, show_default=True,
               help="Add each stacked layer's input to its output (a ResNet shortcut; from layer 2 on).")
 @click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=TASK_DEFAULTS.dropout,
               show_default=True, help="Dropout rate after each recurrent layer while training; translate "
-              "with a pairs file: 0.2 unless given.")
+              "with a pairs file: 0.2 unless given; classify (before the output layer): 0 for "
+              "spelled_numbers, 0.3 for real text unless given.")
 @click.option("--embedding-dim", type=POSITIVE, default=TASK_DEFAULTS.embedding_dim, show_default=True,
-              help="Size of the learned token embedding; translate with a pairs file: 128 unless given.")
+              help="Size of the learned token embedding; translate with a pairs file and classify with "
+              "real text: 128 unless given; classify with spelled_numbers: 64.")
 @click.option("--attention", type=click.Choice(["dot", "additive", "none"]), default=None,
               help="translate only: how the decoder attends over the encoder outputs (dot: Luong, "
               "additive: Bahdanau), or none (the final state only); default dot.")
@@ -54,7 +56,14 @@ BUDGET_EPOCHS = 10_000
 @click.option("--bidirectional/--no-bidirectional", default=False,
               help="classify and translate: read each text both ways with every recurrent layer "
               "(translate: units/2 each way, so --units must be even); default off, but on for "
-              "translate with a pairs file.")
+              "translate with a pairs file and for classify with real text.")
+@click.option("--pooling", type=click.Choice(["last", "max", "mean", "attention"]), default=None,
+              help="classify only: how the steps of the last recurrent layer become one vector: its "
+              "last state, or max, mean or attention pooling over every step (padding left out); "
+              "default last for spelled_numbers, max for real text.")
+@click.option("--embedding-dropout", type=click.FloatRange(0, 1, max_open=True), default=None,
+              help="classify only: dropout rate of the token embeddings while training; default 0 for "
+              "spelled_numbers, 0.2 for real text.")
 @click.option("--tokens", type=click.Choice(["words", "characters", "cased-words"]), default=None,
               help="classify and translate: what a token is; default for classify: words, but "
               "characters for spelled_numbers; for translate: characters for spelled_numbers, "

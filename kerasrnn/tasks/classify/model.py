@@ -12,27 +12,37 @@ from kerasrnn.engine.tracing import predictor
 from kerasrnn.figures import png_figure
 from kerasrnn.recurrent import make_recurrent_layer
 from kerasrnn.tasks.classify import data as tokens
+from kerasrnn.tasks.classify.pooling import MaskedPooling
 
 
 def build_text_classifier(config, vocabulary_size: int, classes: int, *, seed: int | None = None) -> keras.Model:
     """Ids `(batch, time)` (0 = padding) → class logits `(batch, classes)`.
 
-    Embedding with `mask_zero=True` (padding never enters the recurrence) → `config.layers`
-    recurrent layers of `config.cell` (all but the last return sequences; each wrapped in
-    `Bidirectional` when `config.bidirectional`) → dropout → dense logits. Layers are named
-    `embedding`, `recurrent_1`…, `dropout`, `logits`.
+    Embedding with `mask_zero=True` (padding never enters the recurrence) → dropout of
+    `config.embedding_dropout` → `config.layers` recurrent layers of `config.cell` (each wrapped in
+    `Bidirectional` when `config.bidirectional`; all return sequences but the last, which does too
+    unless `config.pooling` is `"last"`) → masked pooling over time (`pooling.MaskedPooling`, but
+    for `"last"`) → dropout of `config.dropout` → dense logits. Layers are named `embedding`,
+    `embedding_dropout`, `recurrent_1`…, `pooling`, `dropout`, `logits` (those of zero rates or no
+    pooling left out).
     """
     ids = keras.Input((None,), dtype="int64", name="ids")
     x = keras.layers.Embedding(vocabulary_size, config.embedding_dim, mask_zero=True, name="embedding")(ids)
+    if config.embedding_dropout:
+        x = keras.layers.Dropout(config.embedding_dropout, seed=None if seed is None else seed + config.layers + 1,
+                                 name="embedding_dropout")(x)
+    pooled = config.pooling != "last"
     for index in range(1, config.layers + 1):
         layer_seed = None if seed is None else seed + index
         last = index == config.layers
         name = f"recurrent_{index}"
-        layer = make_recurrent_layer(config.cell, config.units, return_sequences=not last, seed=layer_seed,
+        layer = make_recurrent_layer(config.cell, config.units, return_sequences=pooled or not last, seed=layer_seed,
                                      name=None if config.bidirectional else name)
         if config.bidirectional:
             layer = keras.layers.Bidirectional(layer, name=name)
         x = layer(x)
+    if pooled:
+        x = MaskedPooling(config.pooling, name="pooling")(x)
     if config.dropout:
         x = keras.layers.Dropout(config.dropout, seed=seed, name="dropout")(x)
     logits = keras.layers.Dense(classes, dtype="float32", name="logits")(x)

@@ -1,9 +1,13 @@
 """Text classification (task `classify`): text → tokens → embedding → recurrent layers → class.
 
-The text is turned into ids by a `keras.layers.TextVectorization` (words by default, characters as
-an option) adapted on the training split; the ids go through an embedding with `mask_zero=True`, so
-padding never enters the recurrence, then one or more recurrent layers of any cell name
-(`kerasrnn.recurrent`), optionally bidirectional, and a dense layer giving one logit per class.
+The text is turned into ids by a `keras.layers.TextVectorization` (words or characters) adapted on
+the training split; the ids go through an embedding with `mask_zero=True`, so padding never enters
+the recurrence, then one or more recurrent layers of any cell name (`kerasrnn.recurrent`),
+optionally bidirectional, their last state or a masked pooling over every step (`pooling.py`), and
+a dense layer giving one logit per class. The settings a user leaves out come from a preset chosen
+by the kind of data (`TOY_DEFAULTS` for spelled_numbers, `REAL_TEXT_DEFAULTS` for anything else),
+and so does the training (`TOY_TRAINING`, `REAL_TEXT_TRAINING`). The kept model is the epoch of the
+best validation accuracy (`monitored`), ties broken by the lower validation loss.
 The data come from `kerasrnn.data.labelled_texts.load_labelled_texts`: the embedded
 `spelled_numbers` (numbers in words, labelled by language; the default, works offline),
 `imdb_reviews`, a folder of class folders, or a CSV/TSV file.
@@ -50,6 +54,7 @@ from kerasrnn.tasks.classify.evaluation import EVALUATION_BATCH, Evaluation, eva
 from kerasrnn.tasks.text_tasks import (absolute_data_path, check_texts, cross_entropy_arguments,
                                        warn_about_unknown_tokens)
 from kerasrnn.tasks.network_config import NetworkConfig
+from kerasrnn.tasks.presets import fill_preset
 
 # This module stays light (no TensorFlow at import), so that the CLI can read the defaults of
 # `ClassifyConfig` for `--help`; the network and token modules are imported where needed.
@@ -57,18 +62,41 @@ from kerasrnn.tasks.network_config import NetworkConfig
 LABELS_FILE = "labels.json"
 UNKNOWN_TOKEN = "[UNK]"  # TextVectorization's, second in its vocabulary after padding ('')
 TOKEN_MODES = ("words", "characters")
+POOLING_MODES = ("last", "max", "mean", "attention")  # as `pooling.POOLING_MODES`, without TensorFlow
+TOY_DATA = "spelled_numbers"
+
+# What a setting left as None becomes, by the kind of data (see `ClassifyConfig`): the toy numbers
+# keep the small one-way character model that learns them in under a minute; real text (files,
+# folders, imdb_reviews) gets the real-text preset, each choice measured on the validation split of
+# SST-2 (docs/classification.md).
+TOY_DEFAULTS = dict(cell="lstm", units=64, embedding_dim=64, bidirectional=False, pooling="last", dropout=0.0,
+                    embedding_dropout=0.0, tokens="characters", max_tokens=20_000)
+REAL_TEXT_DEFAULTS = dict(cell="keras-lstm", units=64, embedding_dim=128, bidirectional=True, pooling="max",
+                          dropout=0.3, embedding_dropout=0.2, tokens="words", max_tokens=20_000)
+# And the training each preset gets (`ClassifyTask.default_train_config`).
+TOY_TRAINING = dict(epochs=4, steps_per_epoch=300, batch_size=32, learning_rate=3e-3, patience=3)
+REAL_TEXT_TRAINING = dict(epochs=4, steps_per_epoch=None, batch_size=64, learning_rate=3e-3, warmup_steps=0,
+                          patience=2)
 
 
 @dataclasses.dataclass(frozen=True)
 class ClassifyConfig(NetworkConfig):
     """Settings of the text classifier and its data.
 
-    Attributes (besides `NetworkConfig`'s; `units` are per direction, 64 by default, and `dropout`
-    is applied before the output layer):
+    Settings left as None take the defaults of the data's kind when the config is made: for
+    spelled_numbers `TOY_DEFAULTS` (a one-way `lstm` of 64 units over characters, the last state
+    read out), for every other data `REAL_TEXT_DEFAULTS`, the real-text preset (words, a
+    bidirectional `keras-lstm`, max pooling over time, dropout on the embeddings and before the
+    output). A trained run saves the values it used.
+
+    Attributes (besides `NetworkConfig`'s; `units` are per direction, and `dropout` is applied
+    before the output layer):
       bidirectional: read each text both ways (`keras.layers.Bidirectional`).
-      tokens: `"words"` or `"characters"`; None: the data's default, which is words except for
-        `spelled_numbers` (its German and Italian numbers are single words, nearly all unseen in
-        training), where it is characters. A trained run saves the mode it used.
+      pooling: how the steps of the last recurrent layer become one vector: `"last"` (its final
+        state), or masked `"max"`, `"mean"` or `"attention"` pooling over every step (`pooling.py`).
+      embedding_dropout: dropout rate of the token embeddings while training.
+      tokens: `"words"` or `"characters"` (spelled_numbers' German and Italian numbers are single
+        words, nearly all unseen in training: characters there).
       max_tokens: vocabulary size cap, padding and `[UNK]` included.
       max_length: tokens kept from the start of each text.
       data: `"spelled_numbers"`, `"imdb_reviews"`, or the path of a folder or a CSV/TSV file.
@@ -79,12 +107,17 @@ class ClassifyConfig(NetworkConfig):
         folder), or a seeded tenth of the training data.
     """
 
-    units: int = 64
-    bidirectional: bool = False
+    cell: str | None = None
+    units: int | None = None
+    dropout: float | None = None
+    embedding_dim: int | None = None
+    bidirectional: bool | None = None
+    pooling: str | None = None
+    embedding_dropout: float | None = None
     tokens: str | None = None
-    max_tokens: int = 20_000
+    max_tokens: int | None = None
     max_length: int = 300
-    data: str = "spelled_numbers"
+    data: str = TOY_DATA
     data_dir: str | None = None
     text_column: str = "text"
     label_column: str = "label"
@@ -92,12 +125,16 @@ class ClassifyConfig(NetworkConfig):
     test_data: str | None = None
 
     def __post_init__(self):
+        checks.non_empty_text("no data given: name a source or give the path of a file or folder", self.data)
+        fill_preset(self, TOY_DEFAULTS if self.data == TOY_DATA else REAL_TEXT_DEFAULTS)
         super().__post_init__()
         checks.positive_int("max length", self.max_length)
         checks.int_at_least("max tokens", self.max_tokens, 3)
-        if self.tokens is not None:
-            checks.one_of("token mode", self.tokens, TOKEN_MODES)
-        checks.non_empty_text("no data given: name a source or give the path of a file or folder", self.data)
+        checks.one_of("token mode", self.tokens, TOKEN_MODES)
+        checks.one_of("pooling", self.pooling, POOLING_MODES)
+        checks.rate("embedding dropout", self.embedding_dropout)
+        if not isinstance(self.bidirectional, bool):
+            raise UserInputError(f"bidirectional must be True or False, got {self.bidirectional!r}")
         for label, value in (("text column", self.text_column), ("label column", self.label_column)):
             checks.non_empty_text(f"the {label} must be a non-empty name or number", value)
         if self.text_column == self.label_column:
@@ -106,11 +143,10 @@ class ClassifyConfig(NetworkConfig):
             raise UserInputError(f"separate validation or test data go with data of your own, not {self.data}")
 
     def resolved(self) -> "ClassifyConfig":
-        """The config with `tokens` chosen (see the attribute) and a data path made absolute."""
-        from kerasrnn.data.labelled_texts import SOURCE_NAMES, SPELLED_NUMBERS
+        """The config with its data paths made absolute."""
+        from kerasrnn.data.labelled_texts import SOURCE_NAMES
 
-        tokens = self.tokens or ("characters" if self.data == SPELLED_NUMBERS else "words")
-        return dataclasses.replace(self, tokens=tokens, data=absolute_data_path(self.data, SOURCE_NAMES),
+        return dataclasses.replace(self, data=absolute_data_path(self.data, SOURCE_NAMES),
                                    validation_data=absolute_data_path(self.validation_data),
                                    test_data=absolute_data_path(self.test_data))
 
@@ -143,15 +179,16 @@ class ClassifyTask(Task, Classifies, ScoresWholeFiles):
     evaluate_options = ("numbers",)
     exporter = "kerasrnn.tasks.classify.export"
     baseline_metric = "baseline_loss"  # the prior baseline, on validation
+    # A run saved before these settings existed read out the last state and had no embedding dropout.
+    older_run_settings = {"pooling": "last", "embedding_dropout": 0.0}
     monitored = VAL_ACCURACY  # the epoch that labels the most texts right, not the one of the lowest loss
 
     def default_train_config(self, config: ClassifyConfig) -> TrainConfig:
-        """Adam 3e-3 with cosine decay, clipnorm 1, batches of 32, early stop after 3 epochs without
-        progress. For spelled_numbers (198,775 training texts, every number of digits an equal
-        share): 4 epochs of 300 steps; for other data: 12 passes over the training split."""
-        if config.data == "spelled_numbers":
-            return TrainConfig(epochs=4, steps_per_epoch=300, batch_size=32, learning_rate=3e-3, patience=3)
-        return TrainConfig(epochs=12, steps_per_epoch=None, batch_size=32, learning_rate=3e-3, patience=3)
+        """Adam with cosine decay and clipnorm 1. For spelled_numbers (198,775 training texts, every
+        number of digits an equal share): `TOY_TRAINING`, 4 epochs of 300 steps, batches of 32,
+        learning rate 3e-3; for other data `REAL_TEXT_TRAINING`, the real-text preset's (passes
+        over the training split, a warm-up, a decay that ends with the epochs that help)."""
+        return TrainConfig(**(TOY_TRAINING if config.data == TOY_DATA else REAL_TEXT_TRAINING))
 
     def resolve(self, config: ClassifyConfig) -> ClassifyConfig:
         return config.resolved()
@@ -287,6 +324,8 @@ class ClassifyTask(Task, Classifies, ScoresWholeFiles):
     def load_model(self, run_dir: Path):
         """The run's best model, once its vocabulary and class names are known to fit it (a file
         copied from another run would otherwise give ids past the embedding or the wrong names)."""
+        import kerasrnn.tasks.classify.pooling  # noqa: F401 - registers the pooling layer for deserialisation
+
         model = super().load_model(run_dir)
         self._read_vocabulary_and_labels(run_dir, model)
         return model
