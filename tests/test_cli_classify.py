@@ -203,3 +203,21 @@ def test_a_glue_folder_trains_on_train_tsv_and_tests_on_test_tsv(tmp_path, caplo
     assert "over 20 texts" in result.output
     test = run("evaluate", tmp_path / "run", "--split", "test")
     assert test.exit_code == 0 and "over 30 texts" in test.output, test.output
+
+
+def test_train_help_says_which_defaults_change_with_the_data():
+    result = run("train", "--help")
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0
+    assert "classify takes its defaults from the kind of data. spelled_numbers: an lstm of 64 units over characters" in text
+    assert "Real text (a CSV/TSV file, a folder, imdb_reviews): words, embeddings of 128, a bidirectional" in text
+    assert "--pooling [last|max|mean|attention]" in text and "--embedding-dropout" in text
+
+
+def test_a_file_of_reviews_gets_the_real_text_preset_where_no_option_says_otherwise(run_dir):
+    saved = json.loads((run_dir / "config.json").read_text())
+    assert {name: saved["task_config"][name] for name in ("cell", "units", "bidirectional", "pooling",
+                                                          "embedding_dropout", "dropout", "tokens")} == {
+        "cell": "gru", "units": 16, "bidirectional": True,  # given
+        "pooling": "max", "embedding_dropout": 0.2, "dropout": 0.3, "tokens": "words"}  # the preset's
+    assert saved["train_config"]["batch_size"] == 64 and saved["train_config"]["epochs"] == 6
