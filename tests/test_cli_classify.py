@@ -220,4 +220,5 @@ def test_a_file_of_reviews_gets_the_real_text_preset_where_no_option_says_otherw
                                                           "embedding_dropout", "dropout", "tokens")} == {
         "cell": "gru", "units": 16, "bidirectional": True,  # given
         "pooling": "max", "embedding_dropout": 0.2, "dropout": 0.3, "tokens": "words"}  # the preset's
-    assert saved["train_config"]["batch_size"] == 64 and saved["train_config"]["epochs"] == 6
+    assert (saved["train_config"]["batch_size"], saved["train_config"]["warmup_steps"]) == (64, 0)
+    assert saved["train_config"]["epochs"] == 6  # given

@@ -73,7 +73,10 @@ TOY_DEFAULTS = dict(cell="lstm", units=64, embedding_dim=64, bidirectional=False
                     embedding_dropout=0.0, tokens="characters", max_tokens=20_000)
 REAL_TEXT_DEFAULTS = dict(cell="keras-lstm", units=64, embedding_dim=128, bidirectional=True, pooling="max",
                           dropout=0.3, embedding_dropout=0.2, tokens="words", max_tokens=20_000)
-# And the training each preset gets (`ClassifyTask.default_train_config`).
+# And the training each preset gets (`ClassifyTask.default_train_config`). No warm-up for real text:
+# 200 steps of it gained 0.3 points of validation accuracy on SST-2, within the spread of seeds, and
+# a warm-up of a fixed number of steps takes the whole run of a small data set (2,000 sentences:
+# 100 steps in all).
 TOY_TRAINING = dict(epochs=4, steps_per_epoch=300, batch_size=32, learning_rate=3e-3, patience=3)
 REAL_TEXT_TRAINING = dict(epochs=4, steps_per_epoch=None, batch_size=64, learning_rate=3e-3, warmup_steps=0,
                           patience=2)
