@@ -161,7 +161,7 @@ def train(**options):
     characters, its last state read out, 4 epochs of 300 steps in batches of 32, learning rate
     3e-3. Real text (a CSV/TSV file, a folder, imdb_reviews): words, embeddings of 128, a
     bidirectional keras-lstm of 64 units each way, max pooling over time, dropout 0.2 on the
-    embeddings and 0.3 before the output, 4 passes over the training split in batches of 64,
+    embeddings and 0.3 before the output, 3 passes over the training split in batches of 64,
     learning rate 3e-3, patience 2. A classifier keeps the epoch of the best validation accuracy.
     """
     from kerasrnn.engine import settings

@@ -78,7 +78,7 @@ REAL_TEXT_DEFAULTS = dict(cell="keras-lstm", units=64, embedding_dim=128, bidire
 # a warm-up of a fixed number of steps takes the whole run of a small data set (2,000 sentences:
 # 100 steps in all).
 TOY_TRAINING = dict(epochs=4, steps_per_epoch=300, batch_size=32, learning_rate=3e-3, patience=3)
-REAL_TEXT_TRAINING = dict(epochs=4, steps_per_epoch=None, batch_size=64, learning_rate=3e-3, warmup_steps=0,
+REAL_TEXT_TRAINING = dict(epochs=3, steps_per_epoch=None, batch_size=64, learning_rate=3e-3, warmup_steps=0,
                           patience=2)
 
 
