@@ -35,6 +35,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasrnn.engine.tracing import traced_per_object
 from kerasrnn.errors import UserInputError
 from kerasrnn.layers import TextbookGRUCell, TextbookLSTMCell, URNNCell, VanillaRNNCell
 from kerasrnn.tasks.charlm import data as char_data
@@ -229,11 +230,10 @@ def trace_text(model: keras.Model, config, characters: list[str], text: str, *, 
 
 def _layer_function(layer):
     """The layer over one chunk from given states, compiled once (one more trace for the last chunk)."""
-    @tf.function(reduce_retracing=True)
     def run(x, states):
         outputs = layer(x, initial_state=states, training=False)
         return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
-    return run
+    return traced_per_object(run)
 
 
 def _layer_values(cell, outputs, x, states):

@@ -12,7 +12,8 @@ traced again and again (usually: its inputs change shape). Two causes meet in th
   tests, `compare`, a notebook, a command that trains then evaluates) is then told that "a function"
   retraces, although each was traced once. For a function with a full input signature, traced once
   by construction, that warning can only be this miscount: `traced_once` turns it off for that
-  function alone, as TensorFlow does for the functions it restores from a SavedModel. Every other
+  function alone (and `traced_per_object` for a function made per object whose shapes are relaxed
+  after its first retrace), as TensorFlow does for the functions it restores from a SavedModel. Every other
   warning, and this one for any other function, is left as it is.
 
 Example:
@@ -36,6 +37,16 @@ def traced_once(python_function, input_signature, **options):
     # TensorFlow's own switch for this one warning (set on restored functions in
     # tensorflow/python/saved_model/function_deserialization.py); there is no public setter. With a
     # full input signature the function cannot retrace, so the warning could only be the miscount.
+    function._omit_frequent_tracing_warning = True
+    return function
+
+
+def traced_per_object(python_function, **options):
+    """`tf.function(python_function, reduce_retracing=True, …)` for a function made anew for each
+    object (a sampler, a reading of a text), without the retracing warning TensorFlow sums over all
+    of them. `reduce_retracing` bounds one object's traces: its first shapes, then the same shapes
+    with the sizes that changed relaxed to unknown, so a warning could again only be the miscount."""
+    function = tf.function(python_function, reduce_retracing=True, **options)
     function._omit_frequent_tracing_warning = True
     return function
 

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasrnn.engine.tracing import predictor, traced_once
+from kerasrnn.engine.tracing import predictor, traced_once, traced_per_object
 
 RETRACING = "triggered tf.function retracing"
 
@@ -54,3 +54,51 @@ def test_the_warning_is_off_for_traced_once_functions_only(caplog):
     warned = [record.getMessage() for record in caplog.records if RETRACING in record.getMessage()]
     assert any("scaled.<locals>.times" in message for message in warned), warned
     assert not any("shifted.<locals>.plus" in message for message in warned), warned
+
+
+def negated(scale: float):  # a code of its own: TensorFlow warns at most twice per code
+    def minus(x):
+        return -scale * x
+    return minus
+
+
+def offset(shift: float):
+    def add(x):
+        return x + shift
+    return add
+
+
+def test_traced_per_object_relaxes_shapes_and_is_quiet_across_objects(caplog):
+    """Six objects' functions from one code, each called with three lengths: `traced_per_object`
+    traces each at most twice (the first shape, then the length relaxed) and says nothing; plain
+    `tf.function(reduce_retracing=True)` made the same way is reported."""
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for value in range(6):
+            quiet, loud = traced_per_object(offset(float(value))), tf.function(negated(float(value)),
+                                                                                 reduce_retracing=True)
+            for length in (2, 3, 5):
+                np.testing.assert_allclose(quiet(tf.ones([length])).numpy(), np.full(length, 1.0 + value))
+                loud(tf.ones([length]))
+            assert quiet.experimental_get_tracing_count() == 2
+    warned = [record.getMessage() for record in caplog.records if RETRACING in record.getMessage()]
+    assert any("negated.<locals>.minus" in message for message in warned), warned
+    assert not any("offset.<locals>.add" in message for message in warned), warned
+
+
+def test_several_character_models_read_and_sample_without_a_retracing_warning(caplog):
+    """A process that reads texts and samples with several models (the tests, `compare`, a notebook):
+    each model's reading and sampler are their own functions, and no warning is given."""
+    from kerasrnn.tasks.charlm.task import CharLMConfig
+    from kerasrnn.tasks.charlm.model import build_char_lm, carried_loss
+    from kerasrnn.tasks.charlm.sampling import CharSampler
+
+    config = CharLMConfig(cell="gru", units=4, layers=1, embedding_dim=3, carry_state=False)
+    characters = list("abcdefghi")
+    ids = tf.constant(np.random.default_rng(0).integers(1, 10, 50), tf.int32)
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for seed in range(6):
+            model = build_char_lm(config, len(characters) + 2, seed=seed)
+            loss, _ = carried_loss(model, config, ids, chunk=16)
+            assert 0 < loss < 10
+            assert len(CharSampler(model, config, characters).sample("ab", 5, seed=seed)) == 5
+    assert not [record.getMessage() for record in caplog.records if RETRACING in record.getMessage()]

@@ -7,7 +7,7 @@ import math
 import keras
 import tensorflow as tf
 
-from kerasrnn.engine.tracing import predictor
+from kerasrnn.engine.tracing import predictor, traced_per_object
 from kerasrnn.recurrent import make_recurrent_layer
 from kerasrnn.tasks.charlm import data as char_data
 from kerasrnn.tasks.charlm.carried_state import CarriedState
@@ -101,11 +101,12 @@ def carried_loss(model: keras.Model, config, ids, *, stream_characters: int = ST
     streams = max(1, math.ceil(size / stream_characters))
     stepper = CharStepper(model, config.layers, config.residual)
 
-    @tf.function(jit_compile=True, reduce_retracing=True)
     def read(inputs, targets, weights, states):
         logits, states = stepper.run(inputs, states)
         losses = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
         return tf.reduce_sum(losses * weights), states
+
+    read = traced_per_object(read, jit_compile=True)
 
     states, total = stepper.initial_states(streams), 0.0
     for inputs, targets, weights in char_data.stream_chunks(ids, streams, chunk):

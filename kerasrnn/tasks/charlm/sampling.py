@@ -30,6 +30,7 @@ from kerasrnn.errors import UserInputError
 from kerasrnn.recurrent import state_sizes
 from kerasrnn.tasks.charlm import data as char_data
 from kerasrnn.tasks.charlm.carried_state import recurrent_layer
+from kerasrnn.engine.tracing import traced_per_object
 # Seeds are int32: XLA's stateless_categorical takes no int64 seed.
 from kerasrnn.engine.train_config import MAX_SEED
 
@@ -92,7 +93,7 @@ class CharStepper:
         self.vocabulary_size = int(self.readout.units)
         self.cell_state_sizes = [state_sizes(cell) for cell in self.cells]
         self.state_sizes = [size for sizes in self.cell_state_sizes for size in sizes]
-        self._draw_chunk = tf.function(self._draw_chunk_fn, jit_compile=True, reduce_retracing=True)
+        self._draw_chunk = traced_per_object(self._draw_chunk_fn, jit_compile=True)
 
     def initial_states(self, batch_size) -> list:
         """Every layer's initial states for `batch_size` sequences, read now (the uRNN's h0 is a
@@ -210,8 +211,8 @@ class CharSampler:
         self.inverse_lookup = char_data.make_char_lookup(self.characters, invert=True)
         self.stepper = CharStepper(model, config.layers, config.residual)
         self.recurrent_layers = self.stepper.recurrent_layers
-        self._run = tf.function(self.stepper.run, reduce_retracing=True)
-        self._draw = tf.function(self.stepper.draw, reduce_retracing=True)
+        self._run = traced_per_object(self.stepper.run)
+        self._draw = traced_per_object(self.stepper.draw)
 
     @staticmethod
     def check_arguments(
