@@ -14,6 +14,7 @@
 | `budget.py`       | `--time-budget`: the epochs that fit, planned, then re-planned every epoch |
 | `schedule.py`     | the re-fittable cosine decay a time budget moves while training            |
 | `callbacks.py`    | best model, history, early and divergence stops, backup, time budget, progress |
+| `monitored.py`    | the measure a task's best model and early stop follow (validation loss or accuracy) |
 | `backup.py`       | the state an exact resume needs (weights, optimizer, seeds, budget plan)   |
 | `memory.py`       | the memory a training run needs, checked before anything is allocated      |
 | `faults.py`       | fault injection for tests: crash or slow down at a step or in validation   |
