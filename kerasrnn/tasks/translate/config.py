@@ -19,6 +19,7 @@ from kerasrnn import checks
 from kerasrnn.data.sentence_pairs import SPELLED_NUMBERS, parse_pair
 from kerasrnn.errors import UserInputError
 from kerasrnn.tasks.network_config import NetworkConfig
+from kerasrnn.tasks.presets import fill_preset
 
 TOKEN_MODES = ("characters", "words", "cased-words")
 ATTENTION_KINDS = ("none", "dot", "additive")
@@ -81,10 +82,7 @@ class TranslateConfig(NetworkConfig):
     def __post_init__(self):
         checks.non_empty_text("no data given: spelled_numbers or the path of a tab-separated pairs file",
                               self.data)
-        defaults = TOY_DEFAULTS if self.data == SPELLED_NUMBERS else REAL_PAIRS_DEFAULTS
-        for name, value in defaults.items():
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, value)  # frozen: filled once, at construction
+        fill_preset(self, TOY_DEFAULTS if self.data == SPELLED_NUMBERS else REAL_PAIRS_DEFAULTS)
         super().__post_init__()
         for label, value in (("max length", self.max_length), ("max tokens", self.max_tokens)):
             checks.positive_int(label, value)
