@@ -35,7 +35,6 @@ import csv
 import dataclasses
 import datetime
 import json
-import math
 import shutil
 from pathlib import Path
 from typing import Any, Sequence
@@ -231,12 +230,6 @@ def write_history(run_dir: Path, history: dict[str, list[float]]) -> None:
 def truncated_history(history: dict[str, list[float]], epochs: int) -> dict[str, list[float]]:
     """The first `epochs` epochs of `history`."""
     return {key: values[:epochs] for key, values in history.items()}
-
-
-def best_epoch(history: dict[str, list[float]]) -> int:
-    """The epoch (from 1) of the lowest finite validation loss; the last epoch if none is finite."""
-    finite = [(loss, epoch) for loss, epoch in zip(history["val_loss"], history["epoch"]) if math.isfinite(loss)]
-    return min(finite)[1] if finite else history["epoch"][-1]
 
 
 def load_best_model(run_dir: Path, cell: str):
