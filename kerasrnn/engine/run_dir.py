@@ -5,7 +5,7 @@ A run directory (`runs/<task>-<cell>-<YYYYmmdd-HHMMSS>/` by default) holds:
 | file                    | what                                                            |
 | ----------------------- | --------------------------------------------------------------- |
 | `config.json`           | the task name and the frozen task and training configs          |
-| `model.keras`           | the model of the best validation loss so far                   |
+| `model.keras`           | the model of the best validation measure so far (`monitored`)   |
 | `vocabulary.json`       | the task's vocabulary (written by the task)                     |
 | `history.csv`, `.json`  | loss and metrics per epoch                                      |
 | `learning_curves.png`   | training and validation loss per epoch                          |

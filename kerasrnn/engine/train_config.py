@@ -40,7 +40,8 @@ class TrainConfig:
       clipnorm: clip each gradient to this norm; None: no clipping.
       clipvalue: clip each gradient element to [−clipvalue, clipvalue] (the uRNN paper's clipping
         of the LSTM and tanh RNN); None: no clipping. At most one of clipnorm and clipvalue.
-      patience: stop after this many epochs without a better validation loss.
+      patience: stop after this many epochs without a better validation measure (the task's
+        `monitored` one: the loss, or for classifiers the accuracy).
       seed: seed of weights, data order, dropout and the final sample.
       mixed_precision: compute in float16 with float32 weights (GPU only).
       validation_steps: validation batches after each epoch (the first ones of the split, the same
