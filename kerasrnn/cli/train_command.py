@@ -64,10 +64,18 @@ BUDGET_EPOCHS = 10_000
 @click.option("--embedding-dropout", type=click.FloatRange(0, 1, max_open=True), default=None,
               help="classify only: dropout rate of the token embeddings while training; default 0 for "
               "spelled_numbers, 0.2 for real text.")
-@click.option("--tokens", type=click.Choice(["words", "characters", "cased-words"]), default=None,
+@click.option("--tokens", type=click.Choice(["words", "characters", "cased-words", "subwords"]), default=None,
               help="classify and translate: what a token is; default for classify: words, but "
               "characters for spelled_numbers; for translate: characters for spelled_numbers, "
-              "cased-words (words with their case kept, punctuation apart) for a pairs file.")
+              "subwords (a SentencePiece model per side, learned from the training split) for a "
+              "pairs file. cased-words (words with their case kept, punctuation apart) and subwords "
+              "are translate only.")
+@click.option("--max-tokens", type=POSITIVE, default=None,
+              help="classify and translate: vocabulary size per side (the most frequent words, or the "
+              "pieces of a subword model); default 20,000, but 8,000 for translate with a pairs file.")
+@click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=None,
+              help="translate only: spread this share of each target's probability evenly over the "
+              "vocabulary in the training loss; default 0.")
 @click.option("--max-length", type=POSITIVE, default=None,
               help="classify and translate: tokens kept from the start of each text; default 300 "
               "(classify), 100 (translate).")

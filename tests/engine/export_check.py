@@ -6,7 +6,8 @@ Reads one JSON request per line of standard input, as the tests write them, so t
 export while the tests still make the next: `{"path": folder, "calls": [{"signature": name,
 "inputs": {…}}, …], "result": file}`. Each input is a value for `tf.constant` in the dtype of the
 signature's input, or `{"output_of": [call index, output name]}`: an output of an earlier call to
-the same export (such as the state `initial_state` returned). Writes to `result` the export's
+the same export (such as the state `initial_state` returned). `"imports"`, if given, names modules
+of op libraries to import first (`tensorflow_text` for a run with subword tokens). Writes to `result` the export's
 signatures (inputs and outputs: name → [dtype, shape]) and, per call, every output as nested lists
 (strings decoded from UTF-8; NaN as NaN).
 
@@ -82,6 +83,8 @@ def run_calls(path: str, calls: list) -> dict:
 def main() -> None:
     for line in sys.stdin:
         request = json.loads(line)
+        for name in request.get("imports", []):
+            importlib.import_module(name)
         result = run_calls(request["path"], request["calls"])
         assert "kerasrnn" not in sys.modules
         with open(request["result"], "w", encoding="utf-8") as handle:

@@ -7,7 +7,7 @@ Example:
 
 ```python
 TranslateConfig().units                               # 128: the toy numbers' character model
-TranslateConfig(data="pairs.tsv").tokens              # "cased-words": the real-pairs preset
+TranslateConfig(data="pairs.tsv").tokens              # "subwords": the real-pairs preset
 ```
 """
 
@@ -21,16 +21,16 @@ from kerasrnn.errors import UserInputError
 from kerasrnn.tasks.network_config import NetworkConfig
 from kerasrnn.tasks.presets import fill_preset
 
-TOKEN_MODES = ("characters", "words", "cased-words")
+TOKEN_MODES = ("characters", "subwords", "words", "cased-words")
 ATTENTION_KINDS = ("none", "dot", "additive")
 
 # What a setting left as None becomes, by the kind of data (see `TranslateConfig`): the toy numbers
 # keep the small character model they are learned by in a minute or two; a pairs file of real
-# sentences gets word tokens with their case, a bidirectional encoder and a bigger network.
+# sentences gets subword tokens, a bidirectional encoder and a bigger network.
 TOY_DEFAULTS = dict(cell="lstm", tokens="characters", bidirectional=False, units=128, embedding_dim=32, dropout=0.0,
-                    max_tokens=20_000)
-REAL_PAIRS_DEFAULTS = dict(cell="keras-lstm", tokens="cased-words", bidirectional=True, units=256, embedding_dim=128, dropout=0.2,
-                           max_tokens=8_000)
+                    max_tokens=20_000, label_smoothing=0.0)
+REAL_PAIRS_DEFAULTS = dict(cell="keras-lstm", tokens="subwords", bidirectional=True, units=256, embedding_dim=128, dropout=0.2,
+                           max_tokens=8_000, label_smoothing=0.0)
 
 
 
@@ -42,7 +42,7 @@ class TranslateConfig(NetworkConfig):
     spelled_numbers `TOY_DEFAULTS` (the lecture's `lstm`, characters, a one-way encoder of 128
     units, embeddings of 32), for a pairs file `REAL_PAIRS_DEFAULTS`, the real-pairs preset
     (`keras-lstm`: the same equations as `lstm`, about twice as fast on a CPU under a bidirectional
-    encoder; cased words with at most 8,000 per side, a bidirectional encoder, 256 units,
+    encoder; subwords, 8,000 pieces per side, a bidirectional encoder, 256 units,
     embeddings of 128, dropout 0.2). Attention is on (`dot`) for both.
 
     Attributes (besides `NetworkConfig`'s: `cell` and `layers` are those of the encoder and of the
@@ -50,12 +50,15 @@ class TranslateConfig(NetworkConfig):
     the recurrent layers' inputs; `embedding_dim` is that of source and target):
       attention: `"dot"` (Luong), `"additive"` (Bahdanau) or `"none"`: the decoder then sees the
         source only through the encoder's final state.
-      tokens: `"characters"` (text kept as it is), `"words"` (lower-cased, punctuation apart) or
-        `"cased-words"` (the same with the case kept); see `data`.
+      tokens: `"characters"` (text kept as it is), `"subwords"` (a SentencePiece model per side,
+        learned from the training split; see `subwords`), `"words"` (lower-cased, punctuation
+        apart) or `"cased-words"` (the same with the case kept); see `data`.
       bidirectional: each encoder layer reads the source both ways, `units / 2` each way (so
         `units` must be even); their outputs and final states, concatenated, have the decoder's size.
-      max_tokens: vocabulary cap per side for words (the most frequent); characters are never cut.
+      max_tokens: vocabulary size per side: the most frequent words, or the pieces a subword
+        model is learned with; characters are never cut.
       max_length: tokens kept from the start of each source and target text.
+      label_smoothing: ε of the training loss's label smoothing (`smoothed_loss`); 0: none.
       data: `"spelled_numbers"` or the path of a tab-separated pairs file.
       pair: for spelled_numbers, `SOURCE-TARGET` from digits, en, fr, de, es, it.
       data_dir: tensorflow-datasets folder for spelled_numbers; None: tfds's default.
@@ -78,6 +81,7 @@ class TranslateConfig(NetworkConfig):
     data_dir: str | None = None
     validation_data: str | None = None
     test_data: str | None = None
+    label_smoothing: float | None = None
 
     def __post_init__(self):
         checks.non_empty_text("no data given: spelled_numbers or the path of a tab-separated pairs file",
@@ -87,6 +91,9 @@ class TranslateConfig(NetworkConfig):
         for label, value in (("max length", self.max_length), ("max tokens", self.max_tokens)):
             checks.positive_int(label, value)
         checks.one_of("attention", self.attention, ATTENTION_KINDS)
+        if isinstance(self.label_smoothing, bool) or not isinstance(self.label_smoothing, (int, float)) \
+                or not 0 <= self.label_smoothing < 1:
+            raise UserInputError(f"label smoothing must be a number in [0, 1), got {self.label_smoothing!r}")
         checks.one_of("token mode", self.tokens, TOKEN_MODES)
         if not isinstance(self.bidirectional, bool):
             raise UserInputError(f"bidirectional must be True or False, got {self.bidirectional!r}")

@@ -2,10 +2,13 @@
 
 The sentence pairs themselves come from `kerasrnn.data.sentence_pairs`.
 
-Tokens are characters (text kept as it is), `words` (lower-cased, punctuation split off as tokens of
-its own, joined back with spaces) or `cased-words` (the default for a pairs file: the same split
-with the case kept, since German nouns and sentence starts are capitalised in the references, and
-joined back with no space before closing punctuation: "Ich bin müde ." → "Ich bin müde."). The
+Tokens are characters (text kept as it is), `subwords` (the default for a pairs file: the pieces of
+a SentencePiece model per side learned from the training split, see `subwords`; every function
+here that takes a token mode takes that side's `Subwords` instead), `words` (lower-cased,
+punctuation split off as tokens of its own, joined back with spaces) or `cased-words` (the same
+split with the case kept, and joined back with no space before closing punctuation: "Ich bin
+müde ." → "Ich bin müde."). Where both sides are tokenised, `tokens` is one mode for both or a
+`(source, target)` pair. The
 standardization of the word modes is exactly that: Unicode lower-casing for `words` only, then every
 character that is neither a Unicode letter, mark, digit, `_`, space, apostrophe nor hyphen made a token of its own
 (so "l'eau", "don't", "vingt-deux" stay whole), then a split on whitespace. All are TensorFlow string
@@ -40,11 +43,14 @@ _PUNCTUATION = r"([^\p{L}\p{M}\p{N}_\s'’-])"
 _CLOSING = r" ([.,!?;:%)\]}»…])"
 _OPENING = r"([(\[{¿¡«„]) "
 WORD_MODES = ("words", "cased-words")
+SUBWORDS = "subwords"
 
 
 def tokenize(texts: tf.Tensor, tokens: str) -> tf.RaggedTensor:
-    """Strings `(batch,)` → ragged tokens `(batch, None)`: characters, or words and punctuation marks
-    (lower-cased for `words`, as they are for `cased-words`)."""
+    """Strings `(batch,)` → ragged tokens `(batch, None)`: characters, words and punctuation marks
+    (lower-cased for `words`, as they are for `cased-words`), or a `Subwords`' pieces."""
+    if not isinstance(tokens, str):
+        return tokens.tokenize(texts)
     if tokens == "characters":
         return tf.strings.unicode_split(texts, "UTF-8")
     if tokens == "words":
@@ -55,7 +61,10 @@ def tokenize(texts: tf.Tensor, tokens: str) -> tf.RaggedTensor:
 
 def detokenize(tokens: tf.RaggedTensor, mode: str) -> tf.Tensor:
     """Ragged tokens → strings: characters joined as they are, words with single spaces, cased words
-    with single spaces but none before closing punctuation or after opening punctuation."""
+    with single spaces but none before closing punctuation or after opening punctuation, subwords
+    as their `Subwords` joins them."""
+    if not isinstance(mode, str):
+        return mode.detokenize(tokens)
     texts = tf.strings.reduce_join(tokens, axis=-1, separator="" if mode == "characters" else " ")
     if mode == "cased-words":
         texts = tf.strings.regex_replace(tf.strings.regex_replace(texts, _CLOSING, r"\1"), _OPENING, r"\1")
@@ -77,10 +86,18 @@ def longest(texts: list[str], tokens: str) -> int:
 
 
 def vocabulary_tokens(texts: list[str], tokens: str, max_tokens: int | None) -> list[str]:
-    """The tokens of `texts`, most frequent first (ties in code-point order), at most `max_tokens`."""
+    """The tokens of `texts`, most frequent first (ties in code-point order), at most `max_tokens`;
+    for `Subwords`, all its pieces (its size was set when it was learned)."""
+    if not isinstance(tokens, str):
+        return tokens.pieces()
     counts = count_tokens(texts, tokens)
     ordered = sorted(counts, key=lambda token: (-counts[token], token))
     return ordered if max_tokens is None else ordered[:max_tokens]
+
+
+def sides(tokens) -> tuple:
+    """`(source, target)` tokens: a pair as it is, or one token mode for both sides."""
+    return tuple(tokens) if isinstance(tokens, (tuple, list)) else (tokens, tokens)
 
 
 def make_source_lookup(tokens: list[str], *, invert: bool = False) -> keras.layers.StringLookup:
@@ -113,14 +130,15 @@ def teacher_forcing_batch(source_lookup, target_lookup, sources, targets, tokens
     Decoder inputs are `[START] y₁ … y_n`, targets `y₁ … y_n [END]`, weights 1 on real steps and 0
     on padding; target texts are cut to `max_length` tokens before `[END]`.
     """
-    ids = tf.cast(target_lookup(tokenize(targets, tokens)), tf.int32)[:, :max_length]
+    source_tokens, target_tokens = sides(tokens)
+    ids = tf.cast(target_lookup(tokenize(targets, target_tokens)), tf.int32)[:, :max_length]
     rows = ids.nrows()
     start = tf.RaggedTensor.from_tensor(tf.fill([rows, 1], START_ID))
     end = tf.RaggedTensor.from_tensor(tf.fill([rows, 1], END_ID))
     decoder_inputs = tf.concat([start, ids], axis=1).to_tensor(PAD_ID)
     decoder_targets = tf.concat([ids, end], axis=1).to_tensor(PAD_ID)
     weights = tf.cast(decoder_targets != PAD_ID, tf.float32)
-    source_ids = encode_sources(source_lookup, sources, tokens, max_length)
+    source_ids = encode_sources(source_lookup, sources, source_tokens, max_length)
     return (source_ids, decoder_inputs), decoder_targets, weights
 
 
@@ -140,8 +158,8 @@ def make_dataset(source_lookup, target_lookup, sources, targets, tokens: str, ba
         dataset = dataset.shuffle(len(sources), seed=seed, reshuffle_each_iteration=True).repeat()
     if seed is not None and pool_batches:
         def sorted_batches(pool_sources, pool_targets):
-            lengths = tf.maximum(tokenize(pool_sources, tokens).row_lengths(),
-                                 tokenize(pool_targets, tokens).row_lengths())
+            lengths = tf.maximum(tokenize(pool_sources, sides(tokens)[0]).row_lengths(),
+                                 tokenize(pool_targets, sides(tokens)[1]).row_lengths())
             order = tf.argsort(lengths, stable=True)
             return tf.data.Dataset.from_tensor_slices(
                 (tf.gather(pool_sources, order), tf.gather(pool_targets, order))).batch(batch_size)

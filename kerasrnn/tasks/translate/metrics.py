@@ -106,7 +106,7 @@ def teacher_forced_loss(model, translator, config, train_targets, sources, refer
     baseline_counts = np.zeros(vocabulary)
     for start in range(0, len(train_targets), 4096):
         ids = translator.target_lookup(translate_data.tokenize(
-            tf.constant(train_targets[start:start + 4096]), config.tokens))[:, :config.max_length]
+            tf.constant(train_targets[start:start + 4096]), translator.tokens[1]))[:, :config.max_length]
         baseline_counts += np.bincount(ids.flat_values.numpy(), minlength=vocabulary)
         baseline_counts[translate_data.END_ID] += ids.nrows().numpy()  # one [END] per target
     baseline_counts += 1.0
@@ -117,7 +117,7 @@ def teacher_forced_loss(model, translator, config, train_targets, sources, refer
     for start in range(0, len(sources), batch_size):
         inputs, targets, weights = translate_data.teacher_forcing_batch(
             translator.source_lookup, translator.target_lookup, tf.constant(sources[start:start + batch_size]),
-            tf.constant(references[start:start + batch_size]), config.tokens, config.max_length)
+            tf.constant(references[start:start + batch_size]), translator.tokens, config.max_length)
         logits = predict(inputs)
         losses = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, tf.cast(logits, tf.float32))
         real = weights.numpy() > 0

@@ -188,6 +188,8 @@ class Translator:
       config: its `TranslateConfig` (layers, attention, tokens).
       source_vocabulary, target_vocabulary: the lookups' full vocabularies (`get_vocabulary()`).
       max_output_length: the most tokens a translation may have before `[END]`.
+      tokens: `(source, target)` tokens (see `translate_data.sides`); None: `config.tokens` for
+        both, which subword tokens cannot be (their models are the run's).
 
     Example:
 
@@ -198,8 +200,11 @@ class Translator:
     """
 
     def __init__(self, model: keras.Model, config, source_vocabulary, target_vocabulary,
-                 max_output_length: int):
+                 max_output_length: int, *, tokens=None):
         self.config = config
+        self.tokens = translate_data.sides(config.tokens if tokens is None else tokens)
+        if translate_data.SUBWORDS in self.tokens:
+            raise ValueError("subword tokens need the run's subword models")
         self.max_output_length = int(max_output_length)
         self.source_lookup = translate_data.make_source_lookup(translate_data.lookup_tokens(source_vocabulary))
         target_tokens = translate_data.lookup_tokens(target_vocabulary)
@@ -252,7 +257,7 @@ class Translator:
     def encode(self, texts) -> tf.Tensor:
         """Source ids `(batch, time)` of strings, as in training."""
         return translate_data.encode_sources(self.source_lookup, tf.convert_to_tensor(texts, tf.string),
-                                             self.config.tokens, self.config.max_length)
+                                             self.tokens[0], self.config.max_length)
 
     def search_ids(self, source_ids, beam_size, max_length):
         """Beam search: the best `(batch, max_length)` target ids of each source, and its score.
@@ -278,7 +283,10 @@ class Translator:
         batch = tf.shape(source_ids)[0]
         vocabulary = self.target_vocabulary_size
         encoder_outputs, *states = self.encoder(source_ids, training=False)
-        never = tf.constant([translate_data.PAD_ID, translate_data.START_ID])
+        # A subword model spells every character of its training text, so `[UNK]` (never a
+        # training target there) is not an answer either.
+        never = tf.constant([translate_data.PAD_ID, translate_data.START_ID]
+                            + ([] if isinstance(self.tokens[1], str) else [translate_data.UNK_ID]))
         forbidden = tf.reduce_any(tf.range(vocabulary)[:, None] == never[None, :], axis=1)
         pad_only = tf.where(tf.range(vocabulary) == translate_data.PAD_ID, 0.0, -float("inf"))
         minus_infinity = tf.constant(-float("inf"))
@@ -341,13 +349,13 @@ class Translator:
                           axis=1)
         kept = tf.ragged.boolean_mask(ids, ended == 0)
         tokens = self.inverse_target_lookup(tf.cast(kept, tf.int64))
-        return translate_data.detokenize(tokens, self.config.tokens)
+        return translate_data.detokenize(tokens, self.tokens[1])
 
     def widest_useful_beam(self) -> int:
         """The most hypotheses a search can ever hold: every sequence of the producible tokens (all but
-        padding and `[START]`) up to the longest translation, (V − 2)^max_output_length; a wider beam
+        padding, `[START]` and, for subwords, `[UNK]`) up to the longest translation; a wider beam
         is the same exhaustive search. Capped at 2⁶³ (no machine holds more)."""
-        tokens, widest = self.target_vocabulary_size - 2, 1
+        tokens, widest = self.target_vocabulary_size - (2 if isinstance(self.tokens[1], str) else 3), 1
         for _ in range(self.max_output_length):
             widest *= tokens
             if widest >= 2 ** 63:
@@ -414,7 +422,7 @@ class Translator:
             return [], int(beam_size)
         # The longest source as the encoder sees it, counted a few thousand texts at a time.
         source_length = max(1, min(self.config.max_length, max(
-            translate_data.longest(texts[start:start + 4096], self.config.tokens)
+            translate_data.longest(texts[start:start + 4096], self.tokens[0])
             for start in range(0, len(texts), 4096))))
         width = self.beam_width(beam_size, source_length)
         batch_size = max(1, min(batch_size, memory.available_bytes() // self.search_bytes(width, source_length)))

@@ -21,8 +21,10 @@ spelled_numbers `evaluate(run, numbers="0-999")` translates every number of a ra
 (`numbers_check`): what a user types first.
 
 A run directory holds, besides what `kerasrnn.engine.run.train` writes, `source_vocabulary.json`
-and `target_vocabulary.json` (the lookups' tokens in id order), `decoding.json` (the longest
-translation decoded) and `evaluation_<split>.json` for each evaluated split.
+and `target_vocabulary.json` (the lookups' tokens in id order), with subword tokens
+`source_subwords.model` and `target_subwords.model` (each side's SentencePiece model),
+`decoding.json` (the longest translation decoded) and `evaluation_<split>.json` for each evaluated
+split.
 
 Example:
 
@@ -63,6 +65,7 @@ from kerasrnn.tasks.translate.evaluation import Evaluation, evaluate_split
 SOURCE_VOCABULARY_FILE = "source_vocabulary.json"
 TARGET_VOCABULARY_FILE = "target_vocabulary.json"
 DECODING_FILE = "decoding.json"
+SUBWORD_FILES = ("source_subwords.model", "target_subwords.model")
 VALIDATION_BATCH = 256
 # A pairs file's training batches are cut from pools of this many batches sorted by length (see
 # `data.make_dataset`); spelled_numbers keeps plain shuffled batches.
@@ -77,6 +80,7 @@ class Prepared:
     source_vocabulary: list[str]  # each lookup's full vocabulary in id order, as saved in the run
     target_vocabulary: list[str]
     max_output_length: int  # the most tokens a translation may have before `[END]`
+    tokens: tuple  # (source, target): the token mode, or each side's `subwords.Subwords`
 
 
 class TranslateTask(Task, Translates, ScoresWholeFiles):
@@ -90,7 +94,7 @@ class TranslateTask(Task, Translates, ScoresWholeFiles):
     exporter = "kerasrnn.tasks.translate.export"
     baseline_metric = "baseline_loss"
     # A run made before encoders could be bidirectional read one way, whatever the preset says now.
-    older_run_settings = {"bidirectional": False}
+    older_run_settings = {"bidirectional": False, "label_smoothing": 0.0}
 
     def default_train_config(self, config: TranslateConfig) -> TrainConfig:
         """Adam with cosine decay, clipnorm 1, early stop after 3 epochs without
@@ -149,22 +153,24 @@ class TranslateTask(Task, Translates, ScoresWholeFiles):
             source_tokens, target_tokens = (data.lookup_tokens(vocabulary)
                                             for vocabulary in _read_vocabularies(run_dir))
             max_output_length = _read_max_output_length(run_dir)
+            tokens = _read_token_sides(config, run_dir)
         else:
             sources, targets = pairs.split("train")
+            tokens = _learn_token_sides(config, sources, targets, run_dir)
             cap = None if config.tokens == "characters" else config.max_tokens  # characters are never cut
-            source_tokens = data.vocabulary_tokens(sources, config.tokens, cap)
-            target_tokens = data.vocabulary_tokens(targets, config.tokens, cap)
+            source_tokens = data.vocabulary_tokens(sources, tokens[0], cap)
+            target_tokens = data.vocabulary_tokens(targets, tokens[1], cap)
             # Twice the longest training target: room for longer test sentences, a bound on a loop.
-            max_output_length = 2 * min(data.longest(targets, config.tokens), config.max_length) + 10
+            max_output_length = 2 * min(data.longest(targets, tokens[1]), config.max_length) + 10
         source_vocabulary = data.make_source_lookup(source_tokens).get_vocabulary()
         target_vocabulary = data.make_target_lookup(target_tokens).get_vocabulary()
         run_files.write_tokens(source_vocabulary, run_dir / SOURCE_VOCABULARY_FILE)
         run_files.write_tokens(target_vocabulary, run_dir / TARGET_VOCABULARY_FILE)
         write_json(run_dir / DECODING_FILE, {"max_output_length": max_output_length})
-        return Prepared(pairs, source_vocabulary, target_vocabulary, max_output_length)
+        return Prepared(pairs, source_vocabulary, target_vocabulary, max_output_length, tokens)
 
     def restore(self, config, pairs, run_dir: Path) -> Prepared:
-        return Prepared(pairs, *_read_decoding(run_dir))
+        return Prepared(pairs, *_read_decoding(run_dir), _read_token_sides(config, run_dir))
 
     def steps_per_epoch(self, config, train_config, prepared: Prepared) -> int:
         return max(1, math.ceil(len(prepared.pairs.split("train")[0]) / train_config.batch_size))
@@ -187,7 +193,7 @@ class TranslateTask(Task, Translates, ScoresWholeFiles):
                                 seed=seed)
 
     def compile_arguments(self, config, prepared: Prepared) -> dict:
-        return cross_entropy_arguments(loss_function(), per_token_weights=True)
+        return cross_entropy_arguments(loss_function(config.label_smoothing), per_token_weights=True)
 
     def output_classes(self, config, prepared: Prepared) -> int:
         return len(prepared.target_vocabulary)
@@ -202,11 +208,11 @@ class TranslateTask(Task, Translates, ScoresWholeFiles):
         source_lookup = data.make_source_lookup(data.lookup_tokens(prepared.source_vocabulary))
         target_lookup = data.make_target_lookup(data.lookup_tokens(prepared.target_vocabulary))
         return (
-            data.make_dataset(source_lookup, target_lookup, *prepared.pairs.split("train"), config.tokens,
+            data.make_dataset(source_lookup, target_lookup, *prepared.pairs.split("train"), prepared.tokens,
                               train_config.batch_size, config.max_length, seed=train_config.seed,
                               first_step=first_step,
                               pool_batches=None if config.data == SPELLED_NUMBERS else LENGTH_POOL_BATCHES),
-            data.make_dataset(source_lookup, target_lookup, *prepared.pairs.split("validation"), config.tokens,
+            data.make_dataset(source_lookup, target_lookup, *prepared.pairs.split("validation"), prepared.tokens,
                               VALIDATION_BATCH, config.max_length),
         )
 
@@ -232,7 +238,7 @@ class TranslateTask(Task, Translates, ScoresWholeFiles):
 
         try:
             return Translator(model, config, prepared.source_vocabulary, prepared.target_vocabulary,
-                              prepared.max_output_length)
+                              prepared.max_output_length, tokens=prepared.tokens)
         except ValueError as error:
             raise UserInputError(f"{run_dir} has bad vocabularies: {error}") from error
 
@@ -268,10 +274,16 @@ class TranslateTask(Task, Translates, ScoresWholeFiles):
         return translator.translate(texts, beam_size=beam_size)
 
 
-def loss_function():
-    """Mean cross-entropy per real target token, in nats: padding has weight 0 and is not counted."""
+def loss_function(label_smoothing: float = 0.0):
+    """Mean cross-entropy per real target token, in nats: padding has weight 0 and is not counted.
+    With `label_smoothing` ε, the training loss of `smoothed_loss` (the evaluation's teacher-forced
+    loss stays the plain cross-entropy)."""
     import keras
 
+    if label_smoothing:
+        from kerasrnn.tasks.translate.smoothed_loss import SmoothedSparseCrossentropy
+
+        return SmoothedSparseCrossentropy(label_smoothing, reduction="mean_with_sample_weight")
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
 
 
@@ -298,6 +310,28 @@ def _read_vocabularies(run_dir: Path, model=None) -> tuple[list[str], list[str]]
         vocabularies.append(checks.saved_list(path, run_files.read_tokens(path), what="tokens", first=special[name],
                                               size=sizes[name]))
     return vocabularies[0], vocabularies[1]
+
+
+def _learn_token_sides(config, sources: list[str], targets: list[str], run_dir: Path) -> tuple:
+    """`(source, target)` tokens of a new run: the token mode for both, or for subwords a model per
+    side learned from the training texts (of `max_tokens` pieces), saved in `run_dir`."""
+    if config.tokens != "subwords":
+        return config.tokens, config.tokens
+    from kerasrnn.tasks.translate.subwords import Subwords, learn_subwords
+
+    sides = tuple(Subwords(learn_subwords(texts, config.max_tokens)) for texts in (sources, targets))
+    for subwords, name in zip(sides, SUBWORD_FILES):
+        subwords.write(Path(run_dir) / name)
+    return sides
+
+
+def _read_token_sides(config, run_dir: Path) -> tuple:
+    """`(source, target)` tokens of a saved run: its token mode, or its saved subword models."""
+    if config.tokens != "subwords":
+        return config.tokens, config.tokens
+    from kerasrnn.tasks.translate.subwords import Subwords
+
+    return tuple(Subwords.read(Path(run_dir) / name) for name in SUBWORD_FILES)
 
 
 def _read_max_output_length(run_dir: Path) -> int:

@@ -42,7 +42,7 @@ def test_defaults_follow_the_kind_of_data(tmp_path):
         "lstm", "characters", False, 128, 32, 0.0, "dot")
     real = TranslateConfig(data=str(tmp_path / "pairs.txt"))
     assert (real.cell, real.tokens, real.bidirectional, real.units, real.embedding_dim, real.dropout,
-            real.max_tokens, real.attention) == ("keras-lstm", "cased-words", True, 256, 128, 0.2, 8000, "dot")
+            real.max_tokens, real.attention) == ("keras-lstm", "subwords", True, 256, 128, 0.2, 8000, "dot")
     chosen = TranslateConfig(data=str(tmp_path / "pairs.txt"), cell="gru", tokens="words", bidirectional=False,
                              units=7)
     assert (chosen.cell, chosen.tokens, chosen.bidirectional, chosen.units) == ("gru", "words", False, 7)
