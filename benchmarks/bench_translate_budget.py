@@ -105,6 +105,9 @@ def main() -> None:
     elif arguments.run_dir is None:
         parser.error("--evaluate-only needs --run-dir")
 
+    # The validation split chooses among settings; the test split is only reported.
+    evaluation = task.evaluate(run_dir, split="validation")
+    print(f"\n[{load()}]\n{evaluation.summary()}", flush=True)
     for beam in (1, arguments.beam):
         evaluation = task.evaluate(run_dir, split="test", beam_size=beam)
         print(f"\n[{load()}]\n{evaluation.summary()}", flush=True)

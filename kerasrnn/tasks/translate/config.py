@@ -28,9 +28,9 @@ ATTENTION_KINDS = ("none", "dot", "additive")
 # keep the small character model they are learned by in a minute or two; a pairs file of real
 # sentences gets subword tokens, a bidirectional encoder and a bigger network.
 TOY_DEFAULTS = dict(cell="lstm", tokens="characters", bidirectional=False, units=128, embedding_dim=32, dropout=0.0,
-                    max_tokens=20_000, label_smoothing=0.0)
+                    max_tokens=20_000, label_smoothing=0.0, tie_embeddings=False)
 REAL_PAIRS_DEFAULTS = dict(cell="keras-lstm", tokens="subwords", bidirectional=True, units=256, embedding_dim=128, dropout=0.2,
-                           max_tokens=8_000, label_smoothing=0.0)
+                           max_tokens=8_000, label_smoothing=0.0, tie_embeddings=False)
 
 
 
@@ -59,6 +59,8 @@ class TranslateConfig(NetworkConfig):
         model is learned with; characters are never cut.
       max_length: tokens kept from the start of each source and target text.
       label_smoothing: ε of the training loss's label smoothing (`smoothed_loss`); 0: none.
+      tie_embeddings: the target embedding also scores the output tokens (`tied_embedding`); with
+        attention none the decoder's output must then have the embedding's size.
       data: `"spelled_numbers"` or the path of a tab-separated pairs file.
       pair: for spelled_numbers, `SOURCE-TARGET` from digits, en, fr, de, es, it.
       data_dir: tensorflow-datasets folder for spelled_numbers; None: tfds's default.
@@ -82,6 +84,7 @@ class TranslateConfig(NetworkConfig):
     validation_data: str | None = None
     test_data: str | None = None
     label_smoothing: float | None = None
+    tie_embeddings: bool | None = None
 
     def __post_init__(self):
         checks.non_empty_text("no data given: spelled_numbers or the path of a tab-separated pairs file",
@@ -95,8 +98,13 @@ class TranslateConfig(NetworkConfig):
                 or not 0 <= self.label_smoothing < 1:
             raise UserInputError(f"label smoothing must be a number in [0, 1), got {self.label_smoothing!r}")
         checks.one_of("token mode", self.tokens, TOKEN_MODES)
-        if not isinstance(self.bidirectional, bool):
-            raise UserInputError(f"bidirectional must be True or False, got {self.bidirectional!r}")
+        for label, value in (("bidirectional", self.bidirectional), ("tie embeddings", self.tie_embeddings)):
+            if not isinstance(value, bool):
+                raise UserInputError(f"{label} must be True or False, got {value!r}")
+        if self.tie_embeddings and self.attention == "none" and self.units != self.embedding_dim:
+            raise UserInputError(f"tied embeddings with attention none need --units equal to --embedding-dim (the "
+                                 f"decoder's output is scored by the embedding), got {self.units} and "
+                                 f"{self.embedding_dim}")
         if self.bidirectional and self.units % 2:
             raise UserInputError(f"a bidirectional encoder needs an even number of units (half each way), "
                                  f"got {self.units}")

@@ -8,6 +8,9 @@ Training network (teacher forcing), for `layers` = L recurrent layers of any cel
     [START] y₁…y_n → embedding → decoder_1 … decoder_L → outputs (batch, T, d)
                                   ─→ [attention over the encoder outputs] → logits (batch, T, V)
 
+With `tie_embeddings` the logits are scored by the target embedding itself (`TiedEmbedding`), and
+the attentional output is as wide as the embedding.
+
 With `bidirectional`, each encoder layer is a `keras.layers.Bidirectional` of two layers of
 `units / 2`: its outputs are the two directions' concatenated, and so is each final state (forward
 first), which gives the decoder layer's `units` again.
@@ -40,6 +43,7 @@ from kerasrnn.engine import memory
 from kerasrnn.engine.tracing import traced_once
 from kerasrnn.recurrent import make_recurrent_layer, recurrent_output_size, state_sizes
 from kerasrnn.tasks.translate import data as translate_data
+from kerasrnn.tasks.translate.tied_embedding import TiedEmbedding
 
 logger = logging.getLogger(__name__)
 # The most decoder steps (hypotheses × tokens) one text's search may take: a bound on the work (about
@@ -69,16 +73,31 @@ def build_translator(config, source_vocabulary_size: int, target_vocabulary_size
     encoders = [_make_encoder_layer(config, index, seed) for index in range(1, config.layers + 1)]
     encoder_outputs, final_states = _encode(config, encoders, x, source_mask)
 
-    y = keras.layers.Embedding(target_vocabulary_size, config.embedding_dim, name="target_embedding")(
-        decoder_inputs)
+    if config.tie_embeddings:
+        target_embedding = TiedEmbedding(target_vocabulary_size, config.embedding_dim, name="target_embedding")
+    else:
+        target_embedding = keras.layers.Embedding(target_vocabulary_size, config.embedding_dim,
+                                                  name="target_embedding")
+    y = target_embedding(decoder_inputs)
     y = _decode(lambda index: make_recurrent_layer(config.cell, config.units, return_sequences=True,
                                                    return_state=True, dropout=config.dropout,
                                                    seed=_seed(seed, 100 + index), name=f"decoder_{index}"),
                 y, final_states, target_mask)
     if config.attention != "none":
         y = _attend(config, y, encoder_outputs, target_mask, source_mask)
-    logits = keras.layers.Dense(target_vocabulary_size, dtype="float32", name="logits")(y)
+    if config.tie_embeddings:
+        logits = target_embedding(y, reverse=True)
+    else:
+        logits = keras.layers.Dense(target_vocabulary_size, dtype="float32", name="logits")(y)
     return keras.Model([source, decoder_inputs], logits, name=f"translator_{config.cell.replace('-', '_')}")
+
+
+def output_logits(model: keras.Model, features):
+    """Logits over the target vocabulary of decoder `features`, by the trained `model`'s output: its
+    `logits` layer, or with tied embeddings its target embedding reversed (`TiedEmbedding`)."""
+    if any(layer.name == "logits" for layer in model.layers):
+        return model.get_layer("logits")(features)
+    return model.get_layer("target_embedding")(features, reverse=True)
 
 
 def _seed(seed, offset):
@@ -166,8 +185,9 @@ def _attend(config, queries, encoder_outputs, query_mask, source_mask, layers=No
     """
     if layers is None:
         kind = keras.layers.Attention if config.attention == "dot" else keras.layers.AdditiveAttention
-        layers = (kind(name="attention"),
-                  keras.layers.Dense(queries.shape[-1], activation="tanh", name="attention_combine"))
+        # Tied embeddings score the output with the embedding matrix: it must have its width.
+        width = config.embedding_dim if config.tie_embeddings else queries.shape[-1]
+        layers = (kind(name="attention"), keras.layers.Dense(width, activation="tanh", name="attention_combine"))
     attention, combine = layers
     context = attention([queries, encoder_outputs], mask=[query_mask, source_mask])
     return combine(keras.ops.concatenate([queries, context], axis=-1))
@@ -250,7 +270,7 @@ class Translator:
             y = _attend(self.config, y, encoder_outputs, None,
                         keras.ops.not_equal(source, translate_data.PAD_ID),
                         layers=(model.get_layer("attention"), model.get_layer("attention_combine")))
-        logits = model.get_layer("logits")(y)[:, 0, :]
+        logits = output_logits(model, y)[:, 0, :]
         return keras.Model([ids, source, encoder_outputs, *state_inputs], [logits, *state_outputs],
                            name="decoder_step")
 

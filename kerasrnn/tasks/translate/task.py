@@ -94,7 +94,7 @@ class TranslateTask(Task, Translates, ScoresWholeFiles):
     exporter = "kerasrnn.tasks.translate.export"
     baseline_metric = "baseline_loss"
     # A run made before encoders could be bidirectional read one way, whatever the preset says now.
-    older_run_settings = {"bidirectional": False, "label_smoothing": 0.0}
+    older_run_settings = {"bidirectional": False, "label_smoothing": 0.0, "tie_embeddings": False}
 
     def default_train_config(self, config: TranslateConfig) -> TrainConfig:
         """Adam with cosine decay, clipnorm 1, early stop after 3 epochs without
@@ -303,7 +303,7 @@ def _read_vocabularies(run_dir: Path, model=None) -> tuple[list[str], list[str]]
     sizes = {SOURCE_VOCABULARY_FILE: None, TARGET_VOCABULARY_FILE: None}
     if model is not None:
         sizes = {SOURCE_VOCABULARY_FILE: model.get_layer("source_embedding").input_dim,
-                 TARGET_VOCABULARY_FILE: model.get_layer("logits").units}
+                 TARGET_VOCABULARY_FILE: model.get_layer("target_embedding").input_dim}
     vocabularies = []
     for name in (SOURCE_VOCABULARY_FILE, TARGET_VOCABULARY_FILE):
         path = Path(run_dir) / name
