@@ -2,6 +2,7 @@
 
 import json
 import random
+import shutil
 
 import numpy as np
 import pytest
@@ -288,3 +289,18 @@ def test_attention_plots_refused_in_one_line(run_dir, tmp_path):
     result = run("evaluate", run_dir, "--attention-sentences", "3")
     assert result.exit_code == 2 and "give --attention-plots FOLDER too" in result.output
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file", "no-attention"]
+
+
+def test_a_run_saved_before_subwords_smoothing_and_tying_still_translates(run_dir, tmp_path):
+    """A config.json without the settings added since (label smoothing, tied embeddings) and with
+    word tokens loads with the values those runs had, and translates as before."""
+    old = tmp_path / "old-run"
+    shutil.copytree(run_dir, old)
+    saved = json.loads((old / "config.json").read_text("utf-8"))
+    for name in ("label_smoothing", "tie_embeddings"):
+        assert name in saved["task_config"]
+        del saved["task_config"][name]
+    (old / "config.json").write_text(json.dumps(saved), "utf-8")
+    result = run("translate", old, "six five four three", "one")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["six five four three\tsix cinq quatre trois", "one\tun"]
