@@ -78,7 +78,7 @@ BUDGET_EPOCHS = 10_000
               "(one matrix instead of two); default off.")
 @click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=None,
               help="translate only: spread this share of each target's probability evenly over the "
-              "vocabulary in the training loss; default 0.")
+              "vocabulary in the training loss; default 0, but 0.1 for a pairs file.")
 @click.option("--max-length", type=POSITIVE, default=None,
               help="classify and translate: tokens kept from the start of each text; default 300 "
               "(classify), 100 (translate).")

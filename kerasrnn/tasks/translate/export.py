@@ -10,14 +10,19 @@
 Both call `model.Translator.search` (a `tf.function`, so AutoGraph has made its loop a
 `tf.while_loop`): the source tokenised and looked up, the encoder run once, then the decoder one
 step at a time with its state carried in the loop until every text has produced `[END]` or the
-run's longest translation; the ids are turned back into text in the graph too.
+run's longest translation; the ids are turned back into text in the graph too. A run with subword
+tokens holds its SentencePiece models in the graph, as attributes of TensorFlow Text's op: loading
+it needs `import tensorflow_text` first.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import tensorflow as tf
+
+logger = logging.getLogger(__name__)
 
 
 class TranslatorServing:
@@ -53,6 +58,9 @@ def add_endpoints(task, run_dir: Path, archive) -> dict[str, str]:
     for layer in (translator.source_lookup, translator.target_lookup, translator.inverse_target_lookup):
         layer.build(None)  # tracked lookup tables are saved only once built
         archive.track(layer)
+    if not all(isinstance(tokens, str) for tokens in translator.tokens):
+        logger.info("This run tokenises with SentencePiece models inside the graph: load the export after "
+                    "`import tensorflow_text` (pip install tensorflow-text), which provides their op")
     archive.track(translator.encoder)
     archive.track(translator.step)
     text = tf.TensorSpec([None], tf.string, name="text")

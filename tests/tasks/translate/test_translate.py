@@ -43,6 +43,7 @@ def test_defaults_follow_the_kind_of_data(tmp_path):
     real = TranslateConfig(data=str(tmp_path / "pairs.txt"))
     assert (real.cell, real.tokens, real.bidirectional, real.units, real.embedding_dim, real.dropout,
             real.max_tokens, real.attention) == ("keras-lstm", "subwords", True, 256, 128, 0.2, 8000, "dot")
+    assert (toy.label_smoothing, toy.tie_embeddings, real.label_smoothing, real.tie_embeddings) == (0.0, False, 0.1, False)
     chosen = TranslateConfig(data=str(tmp_path / "pairs.txt"), cell="gru", tokens="words", bidirectional=False,
                              units=7)
     assert (chosen.cell, chosen.tokens, chosen.bidirectional, chosen.units) == ("gru", "words", False, 7)
