@@ -72,10 +72,10 @@ BUDGET_EPOCHS = 10_000
               "are translate only.")
 @click.option("--max-tokens", type=POSITIVE, default=None,
               help="classify and translate: vocabulary size per side (the most frequent words, or the "
-              "pieces of a subword model); default 20,000, but 8,000 for translate with a pairs file.")
+              "pieces of a subword model); default 20,000, but 4,000 for translate with a pairs file.")
 @click.option("--tie-embeddings/--no-tie-embeddings", default=None,
               help="translate only: score the decoder's output tokens with its input embedding matrix "
-              "(one matrix instead of two); default off.")
+              "(one matrix instead of two); default off, but on for a pairs file with attention.")
 @click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=None,
               help="translate only: spread this share of each target's probability evenly over the "
               "vocabulary in the training loss; default 0, but 0.1 for a pairs file.")

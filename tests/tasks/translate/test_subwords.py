@@ -134,18 +134,19 @@ TRANSLATED = ["I like green apples.", "We are walking to the station.", "tired",
 
 
 def make_subword_run(run_dir: Path) -> tuple[Translator, keras.Model]:
-    """A translate run with subword tokens, written directly; its output bias favours `[UNK]`."""
+    """A translate run with subword tokens and tied embeddings (the preset), written directly; its
+    output bias favours `[UNK]`."""
     config = TranslateConfig(data="pairs.tsv", cell="gru", units=8, embedding_dim=4, bidirectional=False)
-    assert config.tokens == "subwords"  # the real-pairs preset
+    assert (config.tokens, config.tie_embeddings) == ("subwords", True)  # the real-pairs preset
     run_dir.mkdir(parents=True)
     sides = translate._learn_token_sides(config, SOURCES, TARGETS, run_dir)
     source = translate_data.make_source_lookup(sides[0].pieces()).get_vocabulary()
     target = translate_data.make_target_lookup(sides[1].pieces()).get_vocabulary()
     keras.utils.set_random_seed(5)  # clears TensorFlow's eager kernels: the tokenizers must survive it
     model = build_translator(config, len(source), len(target), seed=5)
-    kernel, bias = model.get_layer("logits").get_weights()
+    embeddings, bias = model.get_layer("target_embedding").get_weights()  # tied: they also score
     bias[translate_data.UNK_ID] = 50.0  # an untrained model that would write nothing but [UNK]
-    model.get_layer("logits").set_weights([kernel * 4, bias])
+    model.get_layer("target_embedding").set_weights([embeddings * 4, bias])
     model.save(run_dir / run_files.MODEL_FILE)
     run_files.save_config(run_dir, "translate", config, TrainConfig())
     run_files.write_tokens(source, run_dir / translate.SOURCE_VOCABULARY_FILE)
@@ -166,9 +167,9 @@ def test_a_subword_run_saves_its_models_and_reads_them_back(subword_run):
     assert all(isinstance(side, Subwords) for side in translator.tokens)
     source = Subwords.read(root / "run" / "source_subwords.model")
     assert source.model == translator.tokens[0].model
-    # Each side's model is learned from that side's training texts, with the preset's 8,000 pieces at most.
-    assert source.model == learn_subwords(SOURCES, 8000)
-    assert translator.tokens[1].model == learn_subwords(TARGETS, 8000) != source.model
+    # Each side's model is learned from that side's training texts, with the preset's 4,000 pieces at most.
+    assert source.model == learn_subwords(SOURCES, 4000)
+    assert translator.tokens[1].model == learn_subwords(TARGETS, 4000) != source.model
 
 
 def test_a_subword_translation_never_holds_unknown(subword_run):

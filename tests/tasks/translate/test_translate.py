@@ -42,8 +42,10 @@ def test_defaults_follow_the_kind_of_data(tmp_path):
         "lstm", "characters", False, 128, 32, 0.0, "dot")
     real = TranslateConfig(data=str(tmp_path / "pairs.txt"))
     assert (real.cell, real.tokens, real.bidirectional, real.units, real.embedding_dim, real.dropout,
-            real.max_tokens, real.attention) == ("keras-lstm", "subwords", True, 256, 128, 0.2, 8000, "dot")
-    assert (toy.label_smoothing, toy.tie_embeddings, real.label_smoothing, real.tie_embeddings) == (0.0, False, 0.1, False)
+            real.max_tokens, real.attention) == ("keras-lstm", "subwords", True, 256, 128, 0.2, 4000, "dot")
+    assert (toy.label_smoothing, toy.tie_embeddings, real.label_smoothing, real.tie_embeddings) == (0.0, False, 0.1, True)
+    # Without attention, tying would need units equal to the embedding's size: the preset leaves it off.
+    assert TranslateConfig(data=str(tmp_path / "pairs.txt"), attention="none").tie_embeddings is False
     chosen = TranslateConfig(data=str(tmp_path / "pairs.txt"), cell="gru", tokens="words", bidirectional=False,
                              units=7)
     assert (chosen.cell, chosen.tokens, chosen.bidirectional, chosen.units) == ("gru", "words", False, 7)
