@@ -245,6 +245,8 @@ class TranslateTask(Task, Translates, ScoresWholeFiles):
     def load_model(self, run_dir: Path):
         """The run's best model, once its vocabularies are known to fit it (a file copied from another
         run would otherwise give ids past an embedding, or tokens under the wrong names)."""
+        import kerasrnn.tasks.translate.tied_embedding  # noqa: F401 - registers the layer for deserialisation
+
         model = super().load_model(run_dir)
         _read_vocabularies(run_dir, model)
         return model

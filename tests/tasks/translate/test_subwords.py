@@ -184,6 +184,20 @@ def test_a_subword_translation_never_holds_unknown(subword_run):
 
 
 @pytest.mark.integration
+def test_a_new_process_translates_with_the_run_as_the_command_line_does(subword_run):
+    """`kerasrnn translate` in a process of its own: it finds the tied embedding's layer class and the
+    subword models from the run directory alone."""
+    root, translator, _ = subword_run
+    texts = TRANSLATED[:3]
+    result = subprocess.run([sys.executable, str(REPO_ROOT / "cli.py"), "translate", str(root / "run"), *texts],
+                            cwd=root, text=True, capture_output=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines() == [f"{text}\t{translation}" for text, translation in
+                                          zip(texts, translator.translate(texts))]
+
+
+@pytest.mark.integration
 def test_the_export_tokenizes_inside_and_loads_with_tensorflow_text_alone(subword_run):
     root, translator, _ = subword_run
     exporting.export_run(task_of_run(root / "run"), root / "run", root / "export")
