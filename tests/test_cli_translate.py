@@ -270,7 +270,8 @@ def test_attention_plots_refused_in_one_line(run_dir, tmp_path):
     for evaluation in without.glob("evaluation_*.json"):  # left by the tests before: none must appear
         evaluation.unlink()
     config = json.loads((without / "config.json").read_text())
-    config["task_config"]["attention"] = "none"
+    # As a run trained with --attention none has them: untied (its preset leaves tying off).
+    config["task_config"].update(attention="none", tie_embeddings=False)
     (without / "config.json").write_text(json.dumps(config))
     message = "was trained with --attention none: its decoder reads only the encoder's final state, so it has no alignment"
     assert_one_line_error(run("translate", without, "one", "--attention-plot", tmp_path / "p.png"), message)
