@@ -269,8 +269,9 @@ def export_run(run_dir, out_dir, force):
     """Export the model of RUN_DIR as a TensorFlow SavedModel in OUT_DIR (not for copy, adding).
 
     Its signatures take strings and numbers and return strings and numbers, the vocabulary lookups
-    inside the graph: load it with tf.saved_model.load(OUT_DIR), no kerasrnn needed. Prints the
-    signatures; the first is also serving_default.
+    inside the graph: load it with tf.saved_model.load(OUT_DIR), no kerasrnn needed (a translate
+    run with subword tokens: import tensorflow_text first). Prints the signatures; the first is
+    also serving_default.
     """
     setup_runtime()
     from kerasrnn.engine.exporting import export_run as export

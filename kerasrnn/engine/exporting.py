@@ -2,7 +2,8 @@
 
 `kerasrnn export RUN_DIR OUT_DIR` writes a SavedModel through `keras.export.ExportArchive`.
 Its signatures take and return plain tensors; the preprocessing (the run's vocabulary lookups) and
-the decoding are inside the graph, so loading it needs TensorFlow only, not kerasrnn:
+the decoding are inside the graph, so loading it needs TensorFlow only, not kerasrnn (and, for a
+translate run with subword tokens, TensorFlow Text's ops: `import tensorflow_text` first):
 
 ```python
 import tensorflow as tf

@@ -99,9 +99,7 @@ class TranslateConfig(NetworkConfig):
         for label, value in (("max length", self.max_length), ("max tokens", self.max_tokens)):
             checks.positive_int(label, value)
         checks.one_of("attention", self.attention, ATTENTION_KINDS)
-        if isinstance(self.label_smoothing, bool) or not isinstance(self.label_smoothing, (int, float)) \
-                or not 0 <= self.label_smoothing < 1:
-            raise UserInputError(f"label smoothing must be a number in [0, 1), got {self.label_smoothing!r}")
+        checks.rate("label smoothing", self.label_smoothing)
         checks.one_of("token mode", self.tokens, TOKEN_MODES)
         for label, value in (("bidirectional", self.bidirectional), ("tie embeddings", self.tie_embeddings)):
             if not isinstance(value, bool):

@@ -225,6 +225,10 @@ class Translator:
         self.tokens = translate_data.sides(config.tokens if tokens is None else tokens)
         if translate_data.SUBWORDS in self.tokens:
             raise ValueError("subword tokens need the run's subword models")
+        # Ids the search never writes: padding and `[START]`, and for a subword target side `[UNK]`
+        # too (its model spells every character of the training text: `[UNK]` is never a target).
+        self.never_written = (translate_data.PAD_ID, translate_data.START_ID) + (
+            () if isinstance(self.tokens[1], str) else (translate_data.UNK_ID,))
         self.max_output_length = int(max_output_length)
         self.source_lookup = translate_data.make_source_lookup(translate_data.lookup_tokens(source_vocabulary))
         target_tokens = translate_data.lookup_tokens(target_vocabulary)
@@ -303,10 +307,7 @@ class Translator:
         batch = tf.shape(source_ids)[0]
         vocabulary = self.target_vocabulary_size
         encoder_outputs, *states = self.encoder(source_ids, training=False)
-        # A subword model spells every character of its training text, so `[UNK]` (never a
-        # training target there) is not an answer either.
-        never = tf.constant([translate_data.PAD_ID, translate_data.START_ID]
-                            + ([] if isinstance(self.tokens[1], str) else [translate_data.UNK_ID]))
+        never = tf.constant(self.never_written)
         forbidden = tf.reduce_any(tf.range(vocabulary)[:, None] == never[None, :], axis=1)
         pad_only = tf.where(tf.range(vocabulary) == translate_data.PAD_ID, 0.0, -float("inf"))
         minus_infinity = tf.constant(-float("inf"))
@@ -373,9 +374,9 @@ class Translator:
 
     def widest_useful_beam(self) -> int:
         """The most hypotheses a search can ever hold: every sequence of the producible tokens (all but
-        padding, `[START]` and, for subwords, `[UNK]`) up to the longest translation; a wider beam
+        `never_written`) up to the longest translation; a wider beam
         is the same exhaustive search. Capped at 2⁶³ (no machine holds more)."""
-        tokens, widest = self.target_vocabulary_size - (2 if isinstance(self.tokens[1], str) else 3), 1
+        tokens, widest = self.target_vocabulary_size - len(self.never_written), 1
         for _ in range(self.max_output_length):
             widest *= tokens
             if widest >= 2 ** 63:

@@ -73,7 +73,7 @@ def learn_subwords(texts: list[str], vocabulary_size: int) -> bytes:
                 character_coverage=1.0, normalization_rule_tsv=str(rules), hard_vocab_limit=False,
                 unk_id=0, bos_id=-1, eos_id=-1, pad_id=-1, num_threads=1, minloglevel=2)
     except RuntimeError as error:
-        # Its message's first line says what is wrong, e.g. "Vocabulary size is smaller than required_chars. 30 vs 86."
+        # Its message's last line says what is wrong, e.g. "Vocabulary size is smaller than required_chars. 30 vs 86."
         raise UserInputError(f"cannot learn subword tokens with at most {vocabulary_size:,} of them: "
                              f"{str(error).strip().splitlines()[-1]}") from error
     # The trainer's settings are saved in the model, the rules' temporary path among them: cleared,

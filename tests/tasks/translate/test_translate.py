@@ -58,7 +58,7 @@ def test_defaults_follow_the_kind_of_data(tmp_path):
     ({"units": 9}, "a bidirectional encoder needs an even number of units (half each way), got 9"),
     ({"bidirectional": "yes"}, "bidirectional must be True or False, got 'yes'"),
     ({"tokens": "pieces"}, "unknown token mode 'pieces'"),
-    ({"label_smoothing": 1.0}, "label smoothing must be a number in [0, 1), got 1.0"),
+    ({"label_smoothing": 1.0}, "label smoothing must be in [0, 1), got 1.0"),
 ])
 def test_the_real_pairs_settings_are_checked(tmp_path, arguments, message):
     with pytest.raises(UserInputError, match=re.escape(message)):
